@@ -1,0 +1,46 @@
+"""Output formats. Each writer module has ``render(report, theme, options) -> Rendered``.
+
+Writers are imported only when a build needs them, so ``reportkit check`` and
+``reportkit --help`` never pay for WeasyPrint or python-docx.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+WRITERS: dict[str, str] = {
+    "pdf": "reportkit.writers.pdf",
+    "docx": "reportkit.writers.docx",
+    "html": "reportkit.writers.html",
+}
+"""Format name → module holding its ``render`` function."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to render, beyond what the report and the style say."""
+
+    draft: bool = False
+    """Add a DRAFT watermark and a version stamp."""
+    stamp: str = ""
+    """The version stamp shown in draft builds (e.g. the build date and a source hash)."""
+    created: datetime = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    """Creation date written into the file's metadata: fixed, so rebuilds are byte-identical."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One output in memory, before ``build`` moves it into place."""
+
+    data: bytes
+    """The file's bytes."""
+    pages: int | None = None
+    """Its page count, when the writer knows it."""
+
+
+def get_writer(fmt: str) -> Callable:
+    """The ``render`` function of format ``fmt`` (imports the writer on first use)."""
+    return importlib.import_module(WRITERS[fmt]).render
