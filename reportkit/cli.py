@@ -1,0 +1,171 @@
+"""The ``reportkit`` command: click parses options, the library does the work, we print."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .errors import Problem, ReportError
+
+_REPORT_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="reportkit")
+def main() -> None:
+    """Write alternative reports as Markdown; build them into DOCX and PDF."""
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+
+
+def _fail(err: ReportError) -> None:
+    _print_problems(err.problems)
+    sys.exit(1)
+
+
+@main.command(name="check")
+@click.argument("report_dir", type=_REPORT_DIR, default=".")
+@click.option("--json", "as_json", is_flag=True, help="Print problems and figures as JSON.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
+def check_command(report_dir: Path, as_json: bool, strict: bool) -> None:
+    """Validate REPORT_DIR without writing anything; print problems and figures."""
+    from .build import check
+
+    try:
+        report, problems, figs = check(report_dir)
+    except ReportError as err:
+        if as_json:
+            click.echo(json.dumps({"report": str(report_dir), "ok": False,
+                                   "errors": [_problem_json(p) for p in err.problems],
+                                   "warnings": []}, indent=2, ensure_ascii=False))
+            sys.exit(1)
+        _fail(err)
+    warnings = problems.warnings
+    failed = strict and bool(warnings)
+    if as_json:
+        click.echo(json.dumps({
+            "report": str(report_dir),
+            "ok": not failed,
+            "errors": [],
+            "warnings": [_problem_json(p) for p in warnings],
+            "figures": _figures_json(figs),
+        }, indent=2, ensure_ascii=False))
+    else:
+        _print_problems(warnings)
+        click.echo(_figures_text(report_dir, figs))
+    sys.exit(1 if failed else 0)
+
+
+@main.command(name="build")
+@click.argument("report_dir", type=_REPORT_DIR, default=".")
+@click.option("-f", "--format", "formats", default="pdf,docx", show_default=True,
+              help="Comma-separated formats: pdf, docx, html.")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: REPORT_DIR/build).")
+@click.option("--style", help="Build with this style instead of the one report.toml names.")
+@click.option("--draft", is_flag=True, help="Add a DRAFT watermark and a version stamp.")
+def build_command(report_dir: Path, formats: str, out: Path | None, style: str | None,
+                  draft: bool) -> None:
+    """Build REPORT_DIR into PDF and DOCX (in REPORT_DIR/build/)."""
+    from .build import build
+    from .writers import WRITERS
+
+    chosen = tuple(dict.fromkeys(f.strip().lower() for f in formats.split(",") if f.strip()))
+    unknown = [f for f in chosen if f not in WRITERS]
+    if unknown or not chosen:
+        raise click.BadParameter(f"unknown format {', '.join(unknown) or '(none)'}; "
+                                 f"choose from {', '.join(WRITERS)}", param_hint="--format")
+    start = time.perf_counter()
+    try:
+        written = build(report_dir, out, chosen, style=style, draft=draft)
+    except ReportError as err:
+        _fail(err)
+    for item in written:
+        pages = f"{item.pages} pages, " if item.pages else ""
+        click.echo(f"wrote {item.path} ({pages}{item.seconds:.1f} s)")
+    click.echo(f"done in {time.perf_counter() - start:.1f} s")
+
+
+@main.command(name="recommendations")
+@click.argument("report_dir", type=_REPORT_DIR, default=".")
+@click.option("-f", "--format", "fmt", type=click.Choice(["csv", "json", "md"]), default="csv",
+              show_default=True, help="Output format.")
+def recommendations_command(report_dir: Path, fmt: str) -> None:
+    """List every recommendation with its number and section, for advocacy follow-up."""
+    from .build import load_report
+    from .model import plain_text
+    from .transforms import recommendations
+
+    try:
+        report = load_report(report_dir)
+    except ReportError as err:
+        _fail(err)
+    rows = [{
+        "number": item.number,
+        "section_number": item.section.number if item.section else "",
+        "section": plain_text(item.section.title) if item.section else "",
+        "text": item.text,
+    } for item in recommendations(report)]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["number"],
+                                lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        click.echo(buffer.getvalue(), nl=False)
+    else:
+        current = None
+        for row in rows:
+            heading = f"{row['section_number']} {row['section']}".strip()
+            if heading != current:
+                click.echo(f"{'' if current is None else chr(10)}## {heading}\n")
+                current = heading
+            click.echo(f"{row['number']}. {row['text']}")
+
+
+def _problem_json(problem: Problem) -> dict:
+    return {"path": problem.pos.path if problem.pos else None,
+            "line": problem.pos.line if problem.pos else None,
+            "message": problem.message}
+
+
+def _figures_json(figs) -> dict:
+    words = {"body": figs.words_body, "notes": figs.words_notes, "total": figs.words_total,
+             "counted": figs.words_counted, "notes_count": figs.count_notes,
+             "limit": figs.word_limit or None,
+             "margin": (figs.word_limit - figs.words_counted) if figs.word_limit else None}
+    return {"chapters": figs.chapters, "sections": figs.sections, "words": words,
+            "notes": figs.notes, "recommendation_boxes": figs.recommendation_boxes,
+            "recommendations": figs.recommendations,
+            "good_practice_boxes": figs.good_practice_boxes, "boxes": figs.boxes}
+
+
+def _figures_text(report_dir: Path, figs) -> str:
+    words = f"{figs.words_body:,} body + {figs.words_notes:,} notes = {figs.words_total:,}"
+    if figs.word_limit:
+        margin = figs.word_limit - figs.words_counted
+        counted = "with notes" if figs.count_notes else "without notes"
+        state = f"{margin:,} under" if margin >= 0 else f"{-margin:,} over"
+        words += f" (limit {figs.word_limit:,} {counted}: {state})"
+    return "\n".join([
+        f"{report_dir}: ok",
+        f"  chapters:             {figs.chapters}",
+        f"  sections:             {figs.sections}",
+        f"  words:                {words}",
+        f"  notes:                {figs.notes}",
+        f"  recommendations:      {figs.recommendations} in {figs.recommendation_boxes} boxes",
+        f"  good-practice boxes:  {figs.good_practice_boxes}",
+        f"  other boxes:          {figs.boxes}",
+    ])
+

@@ -1,0 +1,273 @@
+"""Read and validate ``report.toml`` into ``model.Metadata``, gathering every problem at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import Pos, Problems, ReportError
+from .model import Metadata, Partner
+
+
+@dataclass(frozen=True)
+class Field:
+    """One ``report.toml`` key: its expected type, default and meaning (shown in the README)."""
+
+    kind: str
+    """"str", "strs" (list of strings), "bool", "int", "date", "partners" or "choice:a|b"."""
+    default: Any
+    """The value when the key is absent."""
+    doc: str
+    """One line for authors."""
+
+
+FIELDS: dict[str, Field] = {
+    "title": Field("str", None, "The report's title (required)."),
+    "subtitle": Field("str", "", "A line under the title on the cover."),
+    "authors": Field("strs", [], "Organisations or people who wrote the report."),
+    "partners": Field("partners", [], "[[partners]] tables: name, description, logo."),
+    "date": Field("str", "", 'The date on the cover, as you want it shown ("July 2013").'),
+    "created": Field("date", "", "Date stamped in the files' metadata (default: the sources' last change)."),
+    "language": Field("str", "en", "Language of the text: en, fr, es, ru…"),
+    "country": Field("str", "", "The country the report is about."),
+    "treaty": Field("str", "", "The treaty or review the report addresses."),
+    "articles": Field("strs", [], "The articles it covers."),
+    "keywords": Field("strs", [], "Extra keywords for the files' metadata."),
+    "logos": Field("strs", [], "Logo images for the cover, relative to the report folder."),
+    "style": Field("str", "default", "The style to build with (a folder in styles/)."),
+    "notes": Field("choice:footnotes|endnotes", "footnotes", "Notes at the foot of each page, or collected at the end."),
+    "number_headings": Field("bool", False, "Number headings automatically: 1, 2.2, 2.2.1."),
+    "toc_depth": Field("int", 2, "Heading levels in the contents (0 for no contents page)."),
+    "word_limit": Field("int", 0, "The submission's word limit (0: none)."),
+    "count_notes": Field("bool", True, "Whether notes count towards the word limit."),
+    "chapters": Field("strs", [], "Chapter files in order (default: every .md file, by name)."),
+}
+
+PARTNER_FIELDS = ("name", "description", "logo")
+
+_TYPE_NAMES = {"str": "a string", "strs": "a list of strings", "bool": "true or false",
+               "int": "a whole number", "date": "a date (2013-07-01)", "partners": "a list of [[partners]] tables"}
+
+
+def load_manifest(report_dir: Path) -> tuple[Metadata, list[Path], Problems]:
+    """Read ``report_dir/report.toml``; return the metadata, the chapter files and any warnings.
+
+    Raises one ReportError listing every error found (syntax, unknown keys, wrong types,
+    missing chapter files), each as ``report.toml:LINE: message``.
+    """
+    path = report_dir / "report.toml"
+    where = str(path)
+    problems = Problems()
+    if not path.is_file():
+        raise ReportError(f"{report_dir} has no report.toml (is this a report folder?)")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ReportError(f"not UTF-8 text (byte {err.start})", Pos(where, line)) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        message = re.sub(r"\s*\(at line \d+, column \d+\)$", "", str(err))
+        line = getattr(err, "lineno", None) or _line_from_message(str(err))
+        raise ReportError(f"TOML syntax error: {message}", Pos(where, line)) from None
+    lines = _key_lines(text)
+
+    def pos(*key: str) -> Pos:
+        for n in range(len(key), 0, -1):  # the key's own line, else its table's
+            if key[:n] in lines:
+                return Pos(where, lines[key[:n]])
+        return Pos(where, 0)
+
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        spec = FIELDS.get(key)
+        if spec is None:
+            problems.error(_unknown(key, FIELDS), pos(key))
+            continue
+        checked = _check(key, value, spec, pos, problems, report_dir)
+        if checked is not None:
+            values[key] = checked
+    if "title" not in data:
+        problems.error('missing required field "title"', Pos(where, 1))
+    elif not str(data["title"]).strip():
+        problems.error('"title" is empty', pos("title"))
+
+    chapters = _chapter_files(report_dir, values.get("chapters"), pos("chapters"), problems)
+    problems.raise_errors()
+    values["chapters"] = [str(c.relative_to(report_dir)) for c in chapters]
+    meta = Metadata(**{k: _freeze(v) for k, v in values.items()})
+    return meta, chapters, problems
+
+
+def key_pos(report_dir: Path, key: str) -> Pos:
+    """Where a top-level key stands in ``report.toml`` (for warnings found after loading)."""
+    path = report_dir / "report.toml"
+    return Pos(str(path), _key_lines(path.read_text(encoding="utf-8-sig")).get((key,), 0))
+
+
+def _check(key: str, value: Any, spec: Field, pos: Callable[..., Pos],
+           problems: Problems, report_dir: Path) -> Any:
+    kind = spec.kind
+    if kind.startswith("choice:"):
+        choices = kind.split(":", 1)[1].split("|")
+        if value not in choices:
+            problems.error(f'"{key}" must be one of {", ".join(choices)}, not {value!r}', pos(key))
+            return None
+        return value
+    ok = {
+        "str": lambda v: isinstance(v, str),
+        "strs": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+        "bool": lambda v: isinstance(v, bool),
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+        "date": lambda v: isinstance(v, (dt.date, str)),
+        "partners": lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
+    }[kind](value)
+    if not ok:
+        problems.error(f'"{key}" must be {_TYPE_NAMES[kind]}, not {_describe(value)}', pos(key))
+        return None
+    if kind == "date":
+        return _iso_date(key, value, pos, problems)
+    if key == "logos":
+        return [_inside(report_dir, v, pos(key), problems, "logo") for v in value]
+    if kind == "partners":
+        return _partners(value, pos, problems, report_dir)
+    if key == "toc_depth" and value > 6:
+        problems.error('"toc_depth" must be between 0 and 6', pos(key))
+    return value
+
+
+def _partners(value: list[dict], pos: Callable[..., Pos], problems: Problems,
+              report_dir: Path) -> list[Partner]:
+    partners = []
+    for i, table in enumerate(value):
+        where = pos("partners", str(i))
+        for key, item in table.items():
+            if key not in PARTNER_FIELDS:
+                problems.error(_unknown(key, dict.fromkeys(PARTNER_FIELDS), "partners."),
+                               pos("partners", str(i), key))
+            elif not isinstance(item, str):
+                problems.error(f'"partners.{key}" must be a string, not {_describe(item)}',
+                               pos("partners", str(i), key))
+        if not isinstance(table.get("name"), str) or not table.get("name", "").strip():
+            problems.error('every [[partners]] entry needs a "name"', where)
+            continue
+        logo = table.get("logo", "")
+        if isinstance(logo, str) and logo:
+            logo = _inside(report_dir, logo, where, problems, "logo")
+        partners.append(Partner(table["name"], str(table.get("description", "")), logo or ""))
+    return partners
+
+
+def _inside(report_dir: Path, relative: str, pos: Pos, problems: Problems, what: str) -> str:
+    """Resolve a path the manifest names; it must exist inside the report folder."""
+    root = report_dir.resolve()
+    target = (report_dir / relative).resolve()
+    if not target.is_relative_to(root):
+        problems.error(f'{what} "{relative}" is outside the report folder', pos)
+    elif not target.is_file():
+        problems.error(f'{what} "{relative}" not found', pos)
+    return str(target)
+
+
+def _chapter_files(report_dir: Path, listed: list[str] | None, pos: Pos,
+                   problems: Problems) -> list[Path]:
+    if listed is None:
+        found = sorted(p for p in report_dir.glob("*.md") if p.is_file())
+        if not found:
+            problems.error("no chapter files: list them in chapters = [...] or add .md files",
+                           Pos(str(report_dir / "report.toml"), 1))
+        return found
+    root = report_dir.resolve()
+    files, seen = [], set()
+    for name in listed:
+        path = report_dir / name
+        resolved = path.resolve()
+        if not resolved.is_relative_to(root):
+            problems.error(f'chapter "{name}" is outside the report folder', pos)
+        elif resolved in seen:
+            problems.error(f'chapter "{name}" is listed twice', pos)
+        elif path.is_dir():
+            problems.error(f'chapter "{name}" is a folder, not a file', pos)
+        elif not path.is_file():
+            problems.error(f'chapter file "{name}" not found', pos)
+        else:
+            files.append(path)
+        seen.add(resolved)
+    return files
+
+
+def _iso_date(key: str, value: Any, pos: Callable[..., Pos], problems: Problems) -> str:
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            problems.error(f'"{key}" must be a date like 2013-07-01, not {value!r}', pos(key))
+            return ""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.isoformat()
+    return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc).isoformat()
+
+
+def _unknown(key: str, known: dict, prefix: str = "") -> str:
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    hint = f' (did you mean "{prefix}{close[0]}"?)' if close else ""
+    return f'unknown field "{prefix}{key}"{hint}'
+
+
+def _describe(value: Any) -> str:
+    names = {str: "a string", bool: "true/false", int: "a number", float: "a number",
+             list: "a list", dict: "a table"}
+    return f"{names.get(type(value), type(value).__name__)} ({value!r})" if not isinstance(
+        value, (list, dict)) else names[type(value)]
+
+
+def _freeze(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _line_from_message(message: str) -> int:
+    match = re.search(r"at line (\d+)", message)
+    return int(match.group(1)) if match else 0
+
+
+_TABLE = re.compile(r"^\s*\[(\[)?\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=")
+
+
+def _key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """Map (key,) and (table, index) to the line they stand on, for ``report.toml:LINE`` errors.
+
+    tomllib gives no positions for keys, so we scan the top-level structure ourselves:
+    table headers and ``key =`` lines (good enough for the flat file report.toml is).
+    """
+    lines: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    counts: dict[str, int] = {}
+    depth = 0  # inside a multi-line array or string, keys are not keys
+    for number, line in enumerate(text.splitlines(), 1):
+        if depth == 0 and (m := _TABLE.match(line)):
+            name = m.group(2).strip().strip("\"'")
+            if m.group(1):
+                index = counts.get(name, 0)
+                counts[name] = index + 1
+                table = (name, str(index))
+                lines.setdefault((name,), number)
+            else:
+                table = (name,)
+            lines.setdefault(table, number)
+            continue
+        if depth == 0 and (m := _KEY.match(line)):
+            key = m.group(1).strip('"')
+            lines.setdefault(table + (key,) if table else (key,), number)
+        depth += line.count("[") - line.count("]") if depth or _KEY.match(line) else 0
+        depth = max(depth, 0)
+    return lines

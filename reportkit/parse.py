@@ -1,0 +1,384 @@
+"""Chapter files → the document model (markdown-it-py tokens in, our nodes out).
+
+The dialect is CommonMark + tables + footnotes (mdit-py-plugins) + ``::: kind Title`` containers.
+Notes are resolved across the whole report: a call in one chapter may be defined in another.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
+from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+from .errors import Pos, Problems
+from .model import (
+    BOX_KINDS, Block, Box, Chapter, Code, CodeBlock, Emphasis, Image, Inline, LineBreak, Link,
+    List, Metadata, Note, Paragraph, Quote, Report, Rule, Section, Strong, Table, Text, plain_text,
+    walk,
+)
+
+MAX_DEPTH = 50
+"""Deepest nesting of lists, quotes and boxes we accept (deeper is an error, not a crash)."""
+
+REFUSED_SCHEMES = ("javascript", "data", "vbscript", "file")
+"""Link schemes that are refused: they run code or reach the reader's disk."""
+
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+_EXPLICIT_ID = re.compile(r"\s*\{#([\w\-.:]+)\}\s*$")
+
+
+def make_parser() -> MarkdownIt:
+    """The Markdown dialect of reportkit chapter files."""
+    md = MarkdownIt("commonmark").enable("table")
+    md.use(footnote_plugin, inline=False, move_to_end=False, always_match_refs=True)
+    md.use(container_plugin, "box", validate=lambda *_: True)  # every ::: fence; kinds checked here
+    return md
+
+
+@dataclass
+class _NoteDef:
+    blocks: tuple[Block, ...]
+    pos: Pos
+    used: bool = False
+
+
+@dataclass
+class _State:
+    """What parsing the chapters gathers across files."""
+
+    root: Path
+    problems: Problems
+    md: MarkdownIt = field(default_factory=make_parser)
+    notes: dict[str, _NoteDef] = field(default_factory=dict)
+    ids: dict[str, int] = field(default_factory=dict)
+    last_level: int = 0
+
+
+def parse_report(meta: Metadata, files: list[Path], root: Path, problems: Problems) -> Report:
+    """Parse every chapter file and resolve notes; errors and warnings go to ``problems``."""
+    state = _State(root.resolve(), problems)
+    chapters = [_parse_file(path, state) for path in files]
+    report = Report(meta, tuple(c for c in chapters if c is not None), str(state.root))
+    report = walk(report, lambda x: _resolve_note(x, state) if isinstance(x, Note) else x)
+    for label, note in state.notes.items():
+        if not note.used:
+            problems.error(f'note "[^{label}]" is defined but never used', note.pos)
+    return report
+
+
+def read_source(path: Path, problems: Problems) -> str | None:
+    """A chapter's text: UTF-8 (a BOM is fine), any line endings; None (and an error) if unusable."""
+    where = str(path)
+    data = path.read_bytes()
+    if not data.strip():
+        problems.error("empty file", Pos(where, 1))
+        return None
+    if b"\x00" in data:
+        problems.error("binary file, not Markdown text", Pos(where, data[: data.index(b"\x00")].count(b"\n") + 1))
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        problems.error(f"not UTF-8 text (byte {err.start}); save the file as UTF-8", Pos(where, line))
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _parse_file(path: Path, state: _State) -> Chapter | None:
+    text = read_source(path, state.problems)
+    if text is None:
+        return None
+    tree = SyntaxTreeNode(state.md.parse(text, {}))
+    conv = _Converter(str(path), path.parent.resolve(), state)
+    return Chapter(str(path), conv.sections(tree.children))
+
+
+def _resolve_note(call: Note, state: _State) -> Note:
+    note = state.notes.get(call.id)
+    if note is None:
+        state.problems.error(f'note "[^{call.id}]" is not defined', call.pos)
+        return call
+    note.used = True
+    return replace(call, blocks=note.blocks)
+
+
+class _Converter:
+    """Turns one file's syntax tree into model nodes; one case per token type."""
+
+    def __init__(self, path: str, folder: Path, state: _State):
+        self.path = path
+        self.folder = folder
+        self.state = state
+        self.line = 0  # current source line, for inline nodes (markdown-it maps blocks only)
+
+    def pos(self, node: SyntaxTreeNode | None = None) -> Pos:
+        if node is not None and node.map:
+            return Pos(self.path, node.map[0] + 1)
+        return Pos(self.path, self.line)
+
+    # -- sections -------------------------------------------------------------------------
+
+    def sections(self, nodes: list[SyntaxTreeNode]) -> tuple[Block, ...]:
+        """Nest the file's top-level blocks under its headings."""
+        top: list[Block] = []
+        stack: list[tuple[SyntaxTreeNode, tuple[Inline, ...], str, list[Block]]] = []
+
+        def close_to(level: int) -> None:
+            while stack and int(stack[-1][0].tag[1]) >= level:
+                heading, title, ident, blocks = stack.pop()
+                section = Section(int(heading.tag[1]), title, ident, tuple(blocks), pos=self.pos(heading))
+                (stack[-1][3] if stack else top).append(section)
+
+        for node in nodes:
+            if node.type == "heading":
+                level = int(node.tag[1])
+                if level > self.state.last_level + 1:
+                    self.state.problems.warn(
+                        f"heading level skipped ({'#' * level} after {'#' * self.state.last_level or 'the start'})",
+                        self.pos(node))
+                self.state.last_level = level
+                close_to(level)
+                title, ident = self.heading(node)
+                stack.append((node, title, ident, []))
+            else:
+                (stack[-1][3] if stack else top).extend(self.block(node, 0))
+        close_to(1)
+        return tuple(top)
+
+    def heading(self, node: SyntaxTreeNode) -> tuple[tuple[Inline, ...], str]:
+        inline = node.children[0]
+        explicit = _EXPLICIT_ID.search(inline.content)
+        title = self.inlines(inline, node)
+        if explicit and title and isinstance(title[-1], Text):
+            rest = _EXPLICIT_ID.sub("", title[-1].text)
+            title = title[:-1] + ((Text(rest),) if rest else ())
+        wanted = explicit.group(1) if explicit else _slug(plain_text(title))
+        return title, self.unique_id(wanted)
+
+    def unique_id(self, wanted: str) -> str:
+        count = self.state.ids.get(wanted, 0)
+        self.state.ids[wanted] = count + 1
+        return wanted if count == 0 else f"{wanted}-{count + 1}"
+
+    # -- blocks ---------------------------------------------------------------------------
+
+    def blocks(self, nodes: list[SyntaxTreeNode], depth: int, in_note: bool = False) -> tuple[Block, ...]:
+        out: list[Block] = []
+        for node in nodes:
+            out.extend(self.block(node, depth, in_note))
+        return tuple(out)
+
+    def block(self, node: SyntaxTreeNode, depth: int, in_note: bool = False) -> list[Block]:
+        """One source block → zero or more model blocks (definitions are collected, not placed)."""
+        problems = self.state.problems
+        if depth > MAX_DEPTH:
+            problems.error(f"nested more than {MAX_DEPTH} levels deep", self.pos(node))
+            return []
+        pos = self.pos(node)
+        match node.type:
+            case "paragraph":
+                content = self.inlines(node.children[0], node, in_note)
+                return [Paragraph(content, pos=pos)] if content else []
+            case "bullet_list" | "ordered_list":
+                items = tuple(self.blocks(item.children, depth + 1, in_note) for item in node.children)
+                start = int(node.attrs.get("start", 1)) if node.type == "ordered_list" else 1
+                return [List(items, node.type == "ordered_list", start, pos=pos)]
+            case "table":
+                return [self.table(node, in_note)]
+            case "blockquote":
+                return [Quote(self.blocks(node.children, depth + 1, in_note), pos=pos)]
+            case "fence" | "code_block":
+                return [CodeBlock(node.content.rstrip("\n"), pos=pos)]
+            case "hr":
+                return [Rule(pos=pos)]
+            case "html_block":
+                problems.warn("raw HTML is not supported; it is kept as text", pos)
+                return [Paragraph((Text(node.content.rstrip("\n")),), pos=pos)]
+            case "heading":
+                where = "a note" if in_note else "a box"
+                problems.error(f"a heading cannot stand inside {where}", pos)
+                return []
+            case "container_box":
+                if in_note:
+                    problems.error("a box cannot stand inside a note", pos)
+                    return []
+                box = self.box(node, depth)
+                return [box] if box else []
+            case "footnote_reference":
+                self.note_definition(node, depth)
+                return []
+            case _:
+                problems.error(f"unsupported Markdown ({node.type})", pos)
+                return []
+
+    def box(self, node: SyntaxTreeNode, depth: int) -> Box | None:
+        problems = self.state.problems
+        pos = self.pos(node)
+        kind, _, title_src = node.info.strip().partition(" ")
+        if node.nester_tokens.closing.markup == "":
+            problems.error(f'box "{kind}" is never closed (add a line with {node.markup})', pos)
+        if not kind:
+            problems.error("box without a kind: write ::: recommendation, ::: good-practice or ::: box", pos)
+            return None
+        cls = BOX_KINDS.get(kind)
+        if cls is None:
+            close = difflib.get_close_matches(kind, list(BOX_KINDS), n=1, cutoff=0.5)
+            hint = f' (did you mean "{close[0]}"?)' if close else f" (use one of: {', '.join(BOX_KINDS)})"
+            problems.error(f'unknown box kind "{kind}"{hint}', pos)
+            return None
+        self.line = pos.line
+        title = self.inline_text(title_src.strip(), pos) if title_src.strip() else ()
+        blocks = self.blocks(node.children, depth + 1)
+        if not blocks:
+            problems.warn(f'empty {kind} box', pos)
+        return cls(title, blocks, pos=pos)
+
+    def note_definition(self, node: SyntaxTreeNode, depth: int) -> None:
+        label = node.meta["label"]
+        pos = self.pos(node)
+        blocks = self.blocks(node.children, depth + 1, in_note=True)
+        known = self.state.notes.get(label)
+        if known is not None:
+            self.state.problems.error(f'note "[^{label}]" is defined twice (first at {known.pos})', pos)
+            return
+        if not blocks:
+            self.state.problems.error(f'note "[^{label}]" is empty', pos)
+        self.state.notes[label] = _NoteDef(blocks, pos)
+
+    def table(self, node: SyntaxTreeNode, in_note: bool) -> Table:
+        head: tuple = ()
+        rows: list[tuple] = []
+        aligns: tuple[str, ...] = ()
+        for part in node.children:
+            for row in part.children:
+                cells = tuple(self.inlines(c.children[0], row, in_note) if c.children else ()
+                              for c in row.children)
+                if part.type == "thead":
+                    head = cells
+                    aligns = tuple(_align(c) for c in row.children)
+                else:
+                    rows.append(cells)
+        return Table(head, tuple(rows), aligns, pos=self.pos(node))
+
+    # -- inlines --------------------------------------------------------------------------
+
+    def inline_text(self, source: str, pos: Pos) -> tuple[Inline, ...]:
+        """Parse a one-line Markdown string (a box title) as inlines."""
+        tokens = self.state.md.parseInline(source, {})
+        node = SyntaxTreeNode(tokens).children[0]
+        self.line = pos.line
+        return _merge_text(self.children(node.children, False))
+
+    def inlines(self, inline: SyntaxTreeNode, block: SyntaxTreeNode, in_note: bool = False) -> tuple[Inline, ...]:
+        self.line = block.map[0] + 1 if block.map else self.line
+        return _merge_text(self.children(inline.children, in_note))
+
+    def children(self, nodes: list[SyntaxTreeNode], in_note: bool) -> list[Inline]:
+        out: list[Inline] = []
+        for node in nodes:
+            out.extend(self.inline(node, in_note))
+        return out
+
+    def inline(self, node: SyntaxTreeNode, in_note: bool) -> list[Inline]:
+        problems = self.state.problems
+        match node.type:
+            case "text":
+                return [Text(node.content)]
+            case "softbreak":
+                self.line += 1
+                return [Text(" ")]
+            case "hardbreak":
+                self.line += 1
+                return [LineBreak()]
+            case "code_inline":
+                return [Code(node.content)]
+            case "em":
+                return [Emphasis(tuple(self.children(node.children, in_note)))]
+            case "strong":
+                return [Strong(tuple(self.children(node.children, in_note)))]
+            case "link":
+                url = str(node.attrs.get("href", ""))
+                children = tuple(self.children(node.children, in_note))
+                if _scheme(url) in REFUSED_SCHEMES:
+                    problems.error(f'link "{url[:60]}" refused: {_scheme(url)}: links are not allowed', self.pos())
+                    return list(children)
+                return [Link(children, url)]
+            case "image":
+                return self.image(node)
+            case "footnote_ref":
+                if in_note:
+                    problems.error(f'a note cannot call another note ("[^{node.meta["label"]}]")', self.pos())
+                    return []
+                return [Note(node.meta["label"], (), pos=self.pos())]
+            case "html_inline":
+                problems.warn("raw HTML is not supported; it is kept as text", self.pos())
+                return [Text(node.content)]
+            case _:
+                problems.error(f"unsupported Markdown ({node.type})", self.pos())
+                return []
+
+    def image(self, node: SyntaxTreeNode) -> list[Inline]:
+        src = str(node.attrs.get("src", ""))
+        alt = node.content
+        problem = self.check_image(src)
+        if problem:
+            self.state.problems.error(problem, self.pos())
+            return [Text(alt)] if alt else []
+        return [Image(src, alt, str((self.folder / unquote(src)).resolve()))]
+
+    def check_image(self, src: str) -> str:
+        """Why an image source is unusable, or "" when it is a real image inside the report."""
+        if _scheme(src):
+            return f'image "{src[:80]}": only files inside the report folder can be used'
+        target = (self.folder / unquote(src)).resolve()
+        if not target.is_relative_to(self.state.root):
+            return f'image "{src}" is outside the report folder'
+        if not target.is_file():
+            return f'image "{src}" not found'
+        with open(target, "rb") as f:
+            head = f.read(512)
+        if not (head.startswith(_IMAGE_MAGIC) or _is_svg(head) or head[8:12] == b"WEBP"):
+            return f'image "{src}" is not a PNG, JPEG, GIF, WebP or SVG image'
+        return ""
+
+
+def _scheme(url: str) -> str:
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower() if len(parts.scheme) > 1 else ""  # "C:" is a drive, not a scheme
+
+
+def _is_svg(head: bytes) -> bool:
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip().lower()
+    return text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text)
+
+
+def _align(cell: SyntaxTreeNode) -> str:
+    style = str(cell.attrs.get("style", ""))
+    match = re.search(r"text-align:(\w+)", style)
+    return match.group(1) if match else ""
+
+
+def _merge_text(inlines: list[Inline]) -> tuple[Inline, ...]:
+    """Join neighbouring Text nodes (markdown-it splits text at every special character)."""
+    out: list[Inline] = []
+    for node in inlines:
+        if isinstance(node, Text) and out and isinstance(out[-1], Text):
+            out[-1] = Text(out[-1].text + node.text)
+        elif isinstance(node, (Emphasis, Strong, Link)):
+            out.append(replace(node, children=_merge_text(list(node.children))))
+        else:
+            out.append(node)
+    return tuple(out)
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^\w]+", "-", text.lower()).strip("-")
+    return slug[:60].rstrip("-") or "section"

@@ -1,0 +1,242 @@
+"""Transforms (Report → Report, applied in order) and views computed from a report when needed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Callable, Iterator
+
+from .model import (
+    Block, Box, CodeBlock, GoodPractice, Inline, List, Note, Paragraph, Quote, Recommendation,
+    Report, Section, Table, Text, iter_nodes, plain_text, walk,
+)
+
+Transform = Callable[[Report], Report]
+
+
+def number_notes(report: Report) -> Report:
+    """Number notes 1, 2, 3… by first call across all chapters; later calls repeat the number."""
+    numbers: dict[str, int] = {}
+
+    def number(node: object) -> object:
+        if not isinstance(node, Note):
+            return node
+        if node.id in numbers:
+            return replace(node, number=numbers[node.id], repeat=True)
+        numbers[node.id] = len(numbers) + 1
+        return replace(node, number=numbers[node.id], repeat=False)
+
+    return walk(report, number)  # notes hold no notes, so bottom-up meets them in reading order
+
+
+def number_headings(report: Report) -> Report:
+    """Number headings 1, 2.2, 2.2.1 when report.toml asks for it (``number_headings = true``)."""
+    if not report.meta.number_headings:
+        return report
+    counters = [0] * 7
+
+    def visit(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+        out = []
+        for block in blocks:
+            if isinstance(block, Section):
+                counters[block.level - 1] += 1
+                counters[block.level:] = [0] * (7 - block.level)
+                number = ".".join(str(c) for c in counters[: block.level])
+                block = replace(block, number=number, blocks=visit(block.blocks))
+            out.append(block)
+        return tuple(out)
+
+    return replace(report, chapters=tuple(replace(c, blocks=visit(c.blocks)) for c in report.chapters))
+
+
+def recommendation_items(box: Box) -> list[tuple[Block, ...]]:
+    """The recommendations of a box: each top-level paragraph, and each item of a top-level list."""
+    items: list[tuple[Block, ...]] = []
+    for block in box.blocks:
+        if isinstance(block, Paragraph):
+            items.append((block,))
+        elif isinstance(block, List):
+            items.extend(block.items)
+    return items
+
+
+def number_boxes(report: Report) -> Report:
+    """Give every box an anchor id; number recommendations 1, 2, 3… across the report."""
+    next_rec = 1
+    counts: dict[str, int] = {}
+
+    def number(node: object) -> object:
+        nonlocal next_rec
+        if not isinstance(node, Box):
+            return node
+        counts[node.kind] = counts.get(node.kind, 0) + 1
+        if isinstance(node, Recommendation):
+            node = replace(node, number=next_rec, id=f"rec-{next_rec}")
+            next_rec += len(recommendation_items(node))
+            return node
+        prefix = "gp" if isinstance(node, GoodPractice) else "box"
+        return replace(node, id=f"{prefix}-{counts[node.kind]}")
+
+    return walk(report, number)
+
+
+TRANSFORMS: tuple[Transform, ...] = (number_notes, number_headings, number_boxes)
+
+
+def apply_transforms(report: Report, transforms: tuple[Transform, ...] = TRANSFORMS) -> Report:
+    """Run each transform in order."""
+    for transform in transforms:
+        report = transform(report)
+    return report
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    """One line of the table of contents."""
+
+    level: int
+    """Heading level (1 = chapter)."""
+    number: str
+    """"2.2" when headings are numbered, else ""."""
+    title: tuple[Inline, ...]
+    """The heading text (writers leave its notes out)."""
+    id: str
+    """The heading's anchor."""
+
+
+def sections(report: Report) -> Iterator[Section]:
+    """Every section in reading order."""
+    return (n for n in iter_nodes(report.chapters) if isinstance(n, Section))
+
+
+def toc(report: Report) -> list[TocEntry]:
+    """The table of contents: every heading down to ``toc_depth``."""
+    depth = report.meta.toc_depth
+    return [TocEntry(s.level, s.number, s.title, s.id) for s in sections(report) if s.level <= depth]
+
+
+def notes(report: Report) -> list[Note]:
+    """Every note once, in number order (first calls only)."""
+    return [n for n in iter_nodes(report.chapters) if isinstance(n, Note) and not n.repeat]
+
+
+@dataclass(frozen=True)
+class RecommendationItem:
+    """One recommendation, for ``reportkit recommendations`` and the summary annex."""
+
+    number: int
+    """Its number across the report."""
+    blocks: tuple[Block, ...]
+    """Its content (one paragraph, or one list item's blocks)."""
+    box_id: str
+    """Anchor of the box it stands in."""
+    section: Section | None
+    """The innermost section it stands in."""
+
+    @property
+    def text(self) -> str:
+        """Plain text, notes left out."""
+        return " ".join(plain_text(b).replace("\n", " ") for b in self.blocks).strip()
+
+
+def recommendations(report: Report) -> list[RecommendationItem]:
+    """Every recommendation in order, with the section it belongs to."""
+    out: list[RecommendationItem] = []
+
+    def visit(blocks: tuple[Block, ...], section: Section | None) -> None:
+        for block in blocks:
+            if isinstance(block, Section):
+                visit(block.blocks, block)
+            elif isinstance(block, Recommendation):
+                for i, item in enumerate(recommendation_items(block)):
+                    out.append(RecommendationItem(block.number + i, item, block.id, section))
+            elif isinstance(block, Box):
+                visit(block.blocks, section)
+
+    for chapter in report.chapters:
+        visit(chapter.blocks, None)
+    return out
+
+
+_WORD = re.compile(r"\S*\w\S*")
+
+
+def count_words(text: str) -> int:
+    """Words are runs of non-space characters holding at least one letter or digit."""
+    return len(_WORD.findall(text))
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What ``reportkit check`` reports about a report."""
+
+    chapters: int
+    sections: int
+    words_body: int
+    words_notes: int
+    notes: int
+    recommendation_boxes: int
+    recommendations: int
+    good_practice_boxes: int
+    boxes: int
+    word_limit: int
+    count_notes: bool
+
+    @property
+    def words_total(self) -> int:
+        return self.words_body + self.words_notes
+
+    @property
+    def words_counted(self) -> int:
+        """The words that count towards the limit."""
+        return self.words_total if self.count_notes else self.words_body
+
+
+def figures(report: Report) -> Figures:
+    """Count chapters, sections, words, notes and boxes."""
+    nodes = list(iter_nodes(report.chapters))
+    body = sum(count_words(plain_text(b)) for b in _body_texts(report))
+    note_words = sum(count_words(plain_text(n.blocks)) for n in notes(report))
+    recs = [n for n in nodes if isinstance(n, Recommendation)]
+    return Figures(
+        chapters=len(report.chapters),
+        sections=sum(isinstance(n, Section) for n in nodes),
+        words_body=body,
+        words_notes=note_words,
+        notes=len(notes(report)),
+        recommendation_boxes=len(recs),
+        recommendations=sum(len(recommendation_items(r)) for r in recs),
+        good_practice_boxes=sum(isinstance(n, GoodPractice) for n in nodes),
+        boxes=sum(type(n) is Box for n in nodes),
+        word_limit=report.meta.word_limit,
+        count_notes=report.meta.count_notes,
+    )
+
+
+def _body_texts(report: Report) -> Iterator[object]:
+    """Headings, box titles and every block's text, outside notes (plain_text skips notes)."""
+
+    def visit(blocks: tuple[Block, ...]) -> Iterator[object]:
+        for block in blocks:
+            match block:
+                case Section(title=title, blocks=inner) | Box(title=title, blocks=inner):
+                    yield title
+                    yield from visit(inner)
+                case Paragraph(content):
+                    yield content
+                case List(items=items):
+                    for item in items:
+                        yield from visit(item)
+                case Quote(blocks=inner):
+                    yield from visit(inner)
+                case Table(head=head, rows=rows):
+                    for row in (head, *rows):
+                        yield from row
+                case CodeBlock(text=text):
+                    yield (Text(text),)
+
+    for chapter in report.chapters:
+        yield from visit(chapter.blocks)
