@@ -218,7 +218,7 @@ def _iso_date(key: str, value: Any, pos: Callable[..., Pos], problems: Problems)
 
 
 def _unknown(key: str, known: dict, prefix: str = "") -> str:
-    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.7)
     hint = f' (did you mean "{prefix}{close[0]}"?)' if close else ""
     return f'unknown field "{prefix}{key}"{hint}'
 
