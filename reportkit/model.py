@@ -375,8 +375,14 @@ def plain_text(node: Node, notes: bool = False) -> str:
 def dump(node: Node, indent: int = 0) -> str:
     """An indented text form of a tree, for golden files (Pandoc's ``-t native``)."""
     pad = "  " * indent
-    if isinstance(node, tuple):
-        return "\n".join(dump(x, indent) for x in node)
+    if isinstance(node, tuple):  # nested tuples (list items, table rows and cells) get a "-"
+        lines = []
+        for x in node:
+            if isinstance(x, tuple):
+                lines += [pad + "-", dump(x, indent + 1)]
+            else:
+                lines.append(dump(x, indent))
+        return "\n".join(line for line in lines if line)
     if not dataclasses.is_dataclass(node):
         return pad + repr(node)
     name = type(node).__name__
@@ -391,11 +397,5 @@ def dump(node: Node, indent: int = 0) -> str:
             simple.append(f"{f.name}={value!r}")
     lines = [f"{pad}{name}({', '.join(simple)})"]
     for fname, value in nested:
-        lines.append(f"{pad}  {fname}:")
-        for x in value:
-            if isinstance(x, tuple):
-                lines.append(f"{pad}    -")
-                lines.append(dump(x, indent + 3))
-            else:
-                lines.append(dump(x, indent + 2))
+        lines += [f"{pad}  {fname}:", dump(value, indent + 2)]
     return "\n".join(lines)
