@@ -42,6 +42,8 @@ FIELDS: dict[str, Field] = {
     "style": Field("str", "default", "The style to build with (a folder in styles/)."),
     "notes": Field("choice:footnotes|endnotes", "footnotes", "Notes at the foot of each page, or collected at the end."),
     "number_headings": Field("bool", False, "Number headings automatically: 1, 2.2, 2.2.1."),
+    "number_paragraphs": Field("bool", False, "Number body paragraphs 1, 2, 3… (UPR submissions)."),
+    "recommendations_summary": Field("bool", False, "Add an annex listing every recommendation, linked."),
     "toc_depth": Field("int", 2, "Heading levels in the contents (0 for no contents page)."),
     "word_limit": Field("int", 0, "The submission's word limit (0: none)."),
     "count_notes": Field("bool", True, "Whether notes count towards the word limit."),

@@ -266,6 +266,10 @@ class Metadata:
     """"footnotes" (at the foot of the page) or "endnotes" (in a Notes section)."""
     number_headings: bool = False
     """Number headings automatically (1, 2.2, 2.2.1)."""
+    number_paragraphs: bool = False
+    """Number body paragraphs 1, 2, 3… (not in boxes, notes or lists); UPR submissions ask for it."""
+    recommendations_summary: bool = False
+    """Add a "Summary of recommendations" annex listing every recommendation, linked to its box."""
     toc_depth: int = 2
     """Heading levels listed in the table of contents (0 for no contents page)."""
     word_limit: int = 0

@@ -31,6 +31,7 @@ REFUSED_SCHEMES = ("javascript", "data", "vbscript", "file")
 """Link schemes that are refused: they run code or reach the reader's disk."""
 
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+_COMMENT = re.compile(r"<!--.*?-->(\s*<!--.*?-->)*", re.S)
 _EXPLICIT_ID = re.compile(r"\s*\{#([\w\-.:]+)\}\s*$")
 
 
@@ -199,6 +200,8 @@ class _Converter:
                 return [CodeBlock(node.content.rstrip("\n"), pos=pos)]
             case "hr":
                 return [Rule(pos=pos)]
+            case "html_block" if _COMMENT.fullmatch(node.content.strip()):
+                return []  # <!-- guidance for authors --> is a comment, never printed
             case "html_block":
                 problems.warn("raw HTML is not supported; it is kept as text", pos)
                 return [Paragraph((Text(node.content.rstrip("\n")),), pos=pos)]
@@ -318,6 +321,8 @@ class _Converter:
                     problems.error(f'a note cannot call another note ("[^{node.meta["label"]}]")', self.pos())
                     return []
                 return [Note(node.meta["label"], (), pos=self.pos())]
+            case "html_inline" if _COMMENT.fullmatch(node.content):
+                return []
             case "html_inline":
                 problems.warn("raw HTML is not supported; it is kept as text", self.pos())
                 return [Text(node.content)]

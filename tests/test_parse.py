@@ -63,3 +63,11 @@ def test_note_defined_in_another_chapter(tmp_path):
     assert "Note(id='x', number=1)" in dump(report.chapters[0].blocks)
     assert "Text(text='Defined in b.')" in dump(report.chapters[0].blocks)
     assert "Note(id='y', number=2)" in dump(report.chapters[1].blocks)
+
+
+def test_html_comments_are_dropped_silently(tmp_path):
+    got = parse_chapter(tmp_path, "# C\n\n<!-- Guidance: describe\nthe law. -->\n\nText<!-- aside --> here.")
+    report, problems = load(tmp_path)
+    assert problems.items == []
+    assert "Guidance" not in got and "aside" not in got
+    assert "Text(text='Text here.')" in got
