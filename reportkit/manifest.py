@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from .errors import Pos, Problems, ReportError
 from .model import Metadata, Partner
+from .themes import available_styles, find_style
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,11 @@ def load_manifest(report_dir: Path) -> tuple[Metadata, list[Path], Problems]:
         problems.error('missing required field "title"', Pos(where, 1))
     elif not str(data["title"]).strip():
         problems.error('"title" is empty', pos("title"))
+
+    style = values.get("style", FIELDS["style"].default)
+    if isinstance(style, str) and find_style(style, report_dir) is None:
+        known = ", ".join(available_styles(report_dir)) or "none"
+        problems.error(f'unknown style "{style}" (available: {known})', pos("style"))
 
     chapters = _chapter_files(report_dir, values.get("chapters"), pos("chapters"), problems)
     problems.raise_errors()

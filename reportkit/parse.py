@@ -24,13 +24,14 @@ from .model import (
     walk,
 )
 
-MAX_DEPTH = 50
-"""Deepest nesting of lists, quotes and boxes we accept (deeper is an error, not a crash)."""
+MAX_NESTING = 100
+"""markdown-it's nesting limit (tokens deep). Past it markdown-it silently drops the rest of the
+block, so reaching it is an error, not a loss of text; and it keeps recursion far from Python's limit."""
 
 REFUSED_SCHEMES = ("javascript", "data", "vbscript", "file")
 """Link schemes that are refused: they run code or reach the reader's disk."""
 
-_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+_NOTE_LABEL = re.compile(r"\[\^[^\]\n]* [^\]\n]*\]")
 _COMMENT = re.compile(r"<!--.*?-->(\s*<!--.*?-->)*", re.S)
 _EXPLICIT_ID = re.compile(r"\s*\{#([\w\-.:]+)\}\s*$")
 
@@ -40,6 +41,8 @@ def make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark").enable("table")
     md.use(footnote_plugin, inline=False, move_to_end=False, always_match_refs=True)
     md.use(container_plugin, "box", validate=lambda *_: True)  # every ::: fence; kinds checked here
+    md.options["maxNesting"] = MAX_NESTING
+    md.validateLink = lambda url: True  # see every link, so refused schemes are errors, not text
     return md
 
 
@@ -90,14 +93,23 @@ def read_source(path: Path, problems: Problems) -> str | None:
         line = data[: err.start].count(b"\n") + 1
         problems.error(f"not UTF-8 text (byte {err.start}); save the file as UTF-8", Pos(where, line))
         return None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # The footnote plugin stops a label at a space; a no-break space keeps "[^my note]" one label.
+    return _NOTE_LABEL.sub(lambda m: m.group(0).replace(" ", "\u00a0"), text)
 
 
 def _parse_file(path: Path, state: _State) -> Chapter | None:
     text = read_source(path, state.problems)
     if text is None:
         return None
-    tree = SyntaxTreeNode(state.md.parse(text, {}))
+    tokens = state.md.parse(text, {})
+    deepest = max(tokens, key=lambda t: t.level, default=None)
+    if deepest is not None and deepest.level >= MAX_NESTING - 1:
+        line = deepest.map[0] + 1 if deepest.map else 0
+        state.problems.error(f"lists, quotes or boxes nested too deeply (more than {MAX_NESTING // 2} levels)",
+                             Pos(str(path), line))
+        return None
+    tree = SyntaxTreeNode(tokens)
     conv = _Converter(str(path), path.parent.resolve(), state)
     return Chapter(str(path), conv.sections(tree.children))
 
@@ -150,7 +162,7 @@ class _Converter:
                 title, ident = self.heading(node)
                 stack.append((node, title, ident, []))
             else:
-                (stack[-1][3] if stack else top).extend(self.block(node, 0))
+                (stack[-1][3] if stack else top).extend(self.block(node))
         close_to(1)
         return tuple(top)
 
@@ -171,31 +183,28 @@ class _Converter:
 
     # -- blocks ---------------------------------------------------------------------------
 
-    def blocks(self, nodes: list[SyntaxTreeNode], depth: int, in_note: bool = False) -> tuple[Block, ...]:
+    def blocks(self, nodes: list[SyntaxTreeNode], in_note: bool = False) -> tuple[Block, ...]:
         out: list[Block] = []
         for node in nodes:
-            out.extend(self.block(node, depth, in_note))
+            out.extend(self.block(node, in_note))
         return tuple(out)
 
-    def block(self, node: SyntaxTreeNode, depth: int, in_note: bool = False) -> list[Block]:
+    def block(self, node: SyntaxTreeNode, in_note: bool = False) -> list[Block]:
         """One source block → zero or more model blocks (definitions are collected, not placed)."""
         problems = self.state.problems
-        if depth > MAX_DEPTH:
-            problems.error(f"nested more than {MAX_DEPTH} levels deep", self.pos(node))
-            return []
         pos = self.pos(node)
         match node.type:
             case "paragraph":
                 content = self.inlines(node.children[0], node, in_note)
                 return [Paragraph(content, pos=pos)] if content else []
             case "bullet_list" | "ordered_list":
-                items = tuple(self.blocks(item.children, depth + 1, in_note) for item in node.children)
+                items = tuple(self.blocks(item.children, in_note) for item in node.children)
                 start = int(node.attrs.get("start", 1)) if node.type == "ordered_list" else 1
                 return [List(items, node.type == "ordered_list", start, pos=pos)]
             case "table":
                 return [self.table(node, in_note)]
             case "blockquote":
-                return [Quote(self.blocks(node.children, depth + 1, in_note), pos=pos)]
+                return [Quote(self.blocks(node.children, in_note), pos=pos)]
             case "fence" | "code_block":
                 return [CodeBlock(node.content.rstrip("\n"), pos=pos)]
             case "hr":
@@ -213,16 +222,16 @@ class _Converter:
                 if in_note:
                     problems.error("a box cannot stand inside a note", pos)
                     return []
-                box = self.box(node, depth)
+                box = self.box(node)
                 return [box] if box else []
             case "footnote_reference":
-                self.note_definition(node, depth)
+                self.note_definition(node)
                 return []
             case _:
                 problems.error(f"unsupported Markdown ({node.type})", pos)
                 return []
 
-    def box(self, node: SyntaxTreeNode, depth: int) -> Box | None:
+    def box(self, node: SyntaxTreeNode) -> Box | None:
         problems = self.state.problems
         pos = self.pos(node)
         kind, _, title_src = node.info.strip().partition(" ")
@@ -239,15 +248,15 @@ class _Converter:
             return None
         self.line = pos.line
         title = self.inline_text(title_src.strip(), pos) if title_src.strip() else ()
-        blocks = self.blocks(node.children, depth + 1)
+        blocks = self.blocks(node.children)
         if not blocks:
             problems.warn(f'empty {kind} box', pos)
         return cls(title, blocks, pos=pos)
 
-    def note_definition(self, node: SyntaxTreeNode, depth: int) -> None:
-        label = node.meta["label"]
+    def note_definition(self, node: SyntaxTreeNode) -> None:
+        label = node.meta["label"].replace("\u00a0", " ")
         pos = self.pos(node)
-        blocks = self.blocks(node.children, depth + 1, in_note=True)
+        blocks = self.blocks(node.children, in_note=True)
         known = self.state.notes.get(label)
         if known is not None:
             self.state.problems.error(f'note "[^{label}]" is defined twice (first at {known.pos})', pos)
@@ -320,7 +329,7 @@ class _Converter:
                 if in_note:
                     problems.error(f'a note cannot call another note ("[^{node.meta["label"]}]")', self.pos())
                     return []
-                return [Note(node.meta["label"], (), pos=self.pos())]
+                return [Note(node.meta["label"].replace("\u00a0", " "), (), pos=self.pos())]
             case "html_inline" if _COMMENT.fullmatch(node.content):
                 return []
             case "html_inline":
@@ -350,14 +359,46 @@ class _Converter:
             return f'image "{src}" not found'
         with open(target, "rb") as f:
             head = f.read(512)
-        if not (head.startswith(_IMAGE_MAGIC) or _is_svg(head) or head[8:12] == b"WEBP"):
-            return f'image "{src}" is not a PNG, JPEG, GIF, WebP or SVG image'
-        return ""
+        if _is_svg(head):
+            return _svg_problem(src, target)
+        return _raster_problem(src, target)
 
 
 def _scheme(url: str) -> str:
     parts = urlsplit(url.strip())
     return parts.scheme.lower() if len(parts.scheme) > 1 else ""  # "C:" is a drive, not a scheme
+
+
+MAX_PIXELS = 50_000_000
+"""Largest image we accept (about 7000 × 7000): bigger ones exhaust memory in both writers."""
+
+_SVG_EXTERNAL = re.compile(rb"""(?:href|src)\s*=\s*["'](?!\s*(?:#|data:))([^"']*)|<!ENTITY|<xi:include""", re.I)
+
+
+def _svg_problem(src: str, target: Path) -> str:
+    """SVGs may not pull in other files or URLs (they would escape the report folder)."""
+    match = _SVG_EXTERNAL.search(target.read_bytes())
+    if match:
+        what = (match.group(1) or match.group(0)).decode("utf-8", "replace")[:60]
+        return f'image "{src}": SVG images may not reference other files or addresses ({what})'
+    return ""
+
+
+def _raster_problem(src: str, target: Path) -> str:
+    from PIL import Image as PILImage  # Pillow comes with WeasyPrint; only needed when images exist
+
+    PILImage.MAX_IMAGE_PIXELS = None  # we check the size ourselves, with a clearer message
+    try:
+        with PILImage.open(target) as image:
+            width, height = image.size
+            kind = image.format
+    except Exception:  # Pillow raises many types for files it cannot read
+        return f'image "{src}" is not a PNG, JPEG, GIF, WebP or SVG image'
+    if kind not in ("PNG", "JPEG", "GIF", "WEBP"):
+        return f'image "{src}" is a {kind} image; use PNG, JPEG, GIF, WebP or SVG'
+    if width * height > MAX_PIXELS:
+        return f'image "{src}" is too large ({width}×{height} pixels); scale it down to under 7000×7000'
+    return ""
 
 
 def _is_svg(head: bytes) -> bool:

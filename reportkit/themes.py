@@ -64,7 +64,7 @@ def load_theme(name: str, report_root: Path | None = None, pos: Pos | None = Non
     settings: list[dict[str, Any]] = []
     current, where = name, pos
     while current:
-        folder = _locate(current, report_root)
+        folder = find_style(current, report_root)
         if folder is None:
             known = ", ".join(sorted(available_styles(report_root))) or "none"
             raise ReportError(f'unknown style "{current}" (available: {known})', where)
@@ -92,9 +92,10 @@ def available_styles(report_root: Path | None = None) -> list[str]:
     )
 
 
-def _locate(name: str, report_root: Path | None) -> Path | None:
+def find_style(name: str, report_root: Path | None) -> Path | None:
+    """The folder of style ``name``, or None; a name is never a path, so nothing outside is used."""
     if not name or "/" in name or "\\" in name or name.startswith("."):
-        return None  # a style is a name, never a path: nothing outside the style folders
+        return None
     for base in style_dirs(report_root):
         if (base / name / "theme.toml").is_file():
             return (base / name).resolve()

@@ -1,0 +1,124 @@
+"""Hostile and broken input: one row per case, the exact message and exit code, nothing written.
+
+Cases that must simply work (BOM, CRLF, mixed line endings, note ids with spaces or
+non-ASCII letters, a 5 MB paragraph) expect exit 0 and no message.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import pytest
+
+from conftest import run
+
+INTRO = "# Introduction\n\nText.[^first]\n\n[^first]: The first note.\n"
+TOML = 'title = "T"\nchapters = ["01-intro.md"]\n'
+
+
+def png(width: int, height: int) -> bytes:
+    """A PNG header claiming any size (the pixels are never decoded)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+def nested_lists(depth: int) -> str:
+    return "# C\n\n" + "".join("  " * i + "- item\n" for i in range(depth))
+
+
+def nested_boxes(depth: int) -> str:
+    opening = "".join(":" * (3 + depth - i) + " box\n" for i in range(depth))
+    return "# C\n\n" + opening + "x\n" + "".join(":" * (3 + i) + "\n" for i in range(depth))
+
+
+CASES = [
+    # id, files, expected stderr lines, exit code
+    ("empty-file", {"01-intro.md": ""}, ["report/01-intro.md:1: empty file"], 1),
+    ("binary-file", {"01-intro.md": b"\x89PNG\r\n\x1a\n\x00\x00"},
+     ["report/01-intro.md:3: binary file, not Markdown text"], 1),
+    ("bom-works", {"01-intro.md": b"\xef\xbb\xbf" + INTRO.encode()}, [], 0),
+    ("crlf-works", {"01-intro.md": INTRO.replace("\n", "\r\n")}, [], 0),
+    ("mixed-line-endings-work", {"01-intro.md": b"# I\r\n\r\nText.[^first]\n\r\n[^first]: N.\r"}, [], 0),
+    ("not-utf8", {"01-intro.md": b"# I\n\nna\xefve\n"},
+     ["report/01-intro.md:3: not UTF-8 text (byte 7); save the file as UTF-8"], 1),
+    ("chapter-listed-twice", {"report.toml": 'title = "T"\nchapters = ["01-intro.md", "01-intro.md"]\n'},
+     ['report/report.toml:2: chapter "01-intro.md" is listed twice'], 1),
+    ("chapter-is-a-folder", {"report.toml": 'title = "T"\nchapters = ["assets"]\n', "assets/x.txt": "x"},
+     ['report/report.toml:2: chapter "assets" is a folder, not a file'], 1),
+    ("chapter-outside", {"report.toml": 'title = "T"\nchapters = ["../../etc/passwd"]\n'},
+     ['report/report.toml:2: chapter "../../etc/passwd" is outside the report folder'], 1),
+    ("style-outside", {"report.toml": 'title = "T"\nstyle = "../../etc"\nchapters = ["01-intro.md"]\n'},
+     ['report/report.toml:2: unknown style "../../etc" (available: default)'], 1),
+    ("five-mb-paragraph-works", {"01-intro.md": INTRO + "\n" + "word " * 1_000_000 + "\n"}, [], 0),
+    ("lists-200-deep", {"01-intro.md": nested_lists(200)},
+     ["report/01-intro.md:51: lists, quotes or boxes nested too deeply (more than 50 levels)"], 1),
+    ("boxes-200-deep", {"01-intro.md": nested_boxes(200)},
+     ["report/01-intro.md:102: lists, quotes or boxes nested too deeply (more than 50 levels)"], 1),
+    ("note-calls-itself", {"01-intro.md": "# I\n\nText.[^a]\n\n[^a]: See[^a].\n"},
+     ['report/01-intro.md:5: a note cannot call another note ("[^a]")'], 1),
+    ("note-calls-another", {"01-intro.md": "# I\n\nText.[^a] More.[^b]\n\n[^a]: See[^b].\n[^b]: B.\n"},
+     ['report/01-intro.md:5: a note cannot call another note ("[^b]")'], 1),
+    ("note-id-non-ascii-works",
+     {"01-intro.md": "# I\n\nText.[^примечание] and[^café]\n\n[^примечание]: R.\n[^café]: C.\n"}, [], 0),
+    ("note-id-with-spaces-works", {"01-intro.md": "# I\n\nText.[^my note]\n\n[^my note]: R.\n"}, [], 0),
+    ("box-inside-note", {"01-intro.md": "# I\n\nText.[^a]\n\n[^a]: Note.\n\n    ::: box\n    Inside.\n    :::\n"},
+     ["report/01-intro.md:7: a box cannot stand inside a note"], 1),
+    ("heading-inside-box", {"01-intro.md": INTRO + "\n::: box\n## Heading\n:::\n"},
+     ["report/01-intro.md:8: a heading cannot stand inside a box"], 1),
+    ("image-missing", {"01-intro.md": INTRO + "\n![x](assets/none.png)\n"},
+     ['report/01-intro.md:7: image "assets/none.png" not found'], 1),
+    ("image-not-an-image", {"01-intro.md": INTRO + "\n![x](01-intro.md)\n"},
+     ['report/01-intro.md:7: image "01-intro.md" is not a PNG, JPEG, GIF, WebP or SVG image'], 1),
+    ("image-huge", {"01-intro.md": INTRO + "\n![x](big.png)\n", "big.png": png(20000, 20000)},
+     ['report/01-intro.md:7: image "big.png" is too large (20000×20000 pixels); scale it down to under 7000×7000'], 1),
+    ("svg-external-file", {"01-intro.md": INTRO + "\n![x](a.svg)\n",
+                           "a.svg": '<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd"/></svg>'},
+     ['report/01-intro.md:7: image "a.svg": SVG images may not reference other files or addresses (file:///etc/passwd)'], 1),
+    ("image-http", {"01-intro.md": INTRO + "\n![x](http://example.org/a.png)\n"},
+     ['report/01-intro.md:7: image "http://example.org/a.png": only files inside the report folder can be used'], 1),
+    ("image-outside", {"01-intro.md": INTRO + "\n![x](../../etc/a.png)\n"},
+     ['report/01-intro.md:7: image "../../etc/a.png" is outside the report folder'], 1),
+    ("javascript-link", {"01-intro.md": INTRO + "\n[click](javascript:alert(1))\n"},
+     ['report/01-intro.md:7: link "javascript:alert(1)" refused: javascript: links are not allowed'], 1),
+    ("data-link", {"01-intro.md": INTRO + "\n[x](data:text/html,hi)\n"},
+     ['report/01-intro.md:7: link "data:text/html,hi" refused: data: links are not allowed'], 1),
+]
+
+
+def _write(folder, files):
+    for relative, content in files.items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8", newline="")
+
+
+@pytest.mark.parametrize("files, expected, code", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_case(report_factory, monkeypatch, files, expected, code):
+    folder = report_factory({"report.toml": TOML, "02-findings.md": None})
+    _write(folder, files)
+    sources = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    monkeypatch.chdir(folder.parent)
+    result = run("check", "report")
+    assert result.stderr.splitlines() == expected
+    assert result.exit_code == code
+    assert "Traceback" not in result.output
+    after = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert after == sources  # nothing written, sources untouched
+
+
+def test_symlinked_chapter_leading_out(report_factory, monkeypatch, tmp_path):
+    secret = tmp_path / "secret.md"
+    secret.write_text("# Secret\n\nCanary text.\n", encoding="utf-8")
+    folder = report_factory({"report.toml": 'title = "T"\nchapters = ["01-intro.md", "link.md"]\n',
+                             "02-findings.md": None})
+    (folder / "link.md").symlink_to(secret)
+    monkeypatch.chdir(folder.parent)
+    result = run("check", "report")
+    assert result.stderr.splitlines() == ['report/report.toml:2: chapter "link.md" is outside the report folder']
+    assert result.exit_code == 1
