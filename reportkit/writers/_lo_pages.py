@@ -1,0 +1,100 @@
+"""Where LibreOffice puts each heading: convert a DOCX to PDF once and read the bookmarks' pages.
+
+Used by the DOCX writer to print page numbers in its contents, so the contents page is right
+in LibreOffice (and close in Word) before anyone updates fields. Each run gets its own
+LibreOffice profile: two conversions sharing one profile fail silently.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+TIMEOUT = 180
+"""Seconds one conversion may take before it is given up (the contents then carry no numbers)."""
+
+_EXPORT = (
+    'pdf:writer_pdf_Export:{"ExportBookmarksToPDFDestination":{"type":"boolean","value":"true"}}'
+)
+"""PDF export that turns the document's bookmarks into named destinations."""
+
+
+@dataclass(frozen=True)
+class Pagination:
+    """Pages as LibreOffice lays the document out."""
+
+    pages: dict[str, int]
+    """Bookmark name → 1-based page number."""
+    count: int
+    """Number of pages."""
+
+
+def soffice() -> str | None:
+    """The LibreOffice binary, or None when it is not installed."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def enabled() -> bool:
+    """Whether to paginate with LibreOffice: installed, and not turned off by REPORTKIT_DOCX_PAGES=0."""
+    return os.environ.get("REPORTKIT_DOCX_PAGES", "1").strip().lower() not in ("0", "no", "off", "false") and bool(soffice())
+
+
+def to_pdf(docx: bytes, timeout: float = TIMEOUT, export: str = _EXPORT) -> bytes | None:
+    """Convert DOCX bytes to PDF bytes with a headless LibreOffice; None if it fails."""
+    binary = soffice()
+    if binary is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="reportkit-lo-") as tmp:
+        folder = Path(tmp)
+        source = folder / "document.docx"
+        source.write_bytes(docx)
+        command = [
+            binary, f"-env:UserInstallation={(folder / 'profile').as_uri()}",
+            "--headless", "--norestore", "--nolockcheck",
+            "--convert-to", export, "--outdir", str(folder / "out"), str(source),
+        ]
+        try:
+            subprocess.run(command, capture_output=True, timeout=timeout, check=False,
+                           env={**os.environ, "HOME": tmp})
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        result = folder / "out" / "document.pdf"
+        return result.read_bytes() if result.is_file() else None
+
+
+def bookmark_pages(pdf: bytes, names: list[str]) -> Pagination:
+    """The pages of the named destinations ``names`` in a PDF LibreOffice exported."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    found: dict[str, int] = {}
+    destinations = {key.lstrip("/"): dest for key, dest in reader.named_destinations.items()}
+    for name in names:
+        dest = destinations.get(destination_name(name))
+        if dest is not None:
+            found[name] = reader.get_destination_page_number(dest) + 1
+    return Pagination(found, len(reader.pages))
+
+
+def destination_name(bookmark: str) -> str:
+    """A bookmark's name as LibreOffice writes it in a PDF: letters, digits and "-" kept, any
+    other character as two hex digits ("_Toc1" → "5FToc1")."""
+    return "".join(c if c.isascii() and (c.isalnum() or c == "-") else f"{ord(c):02X}" for c in bookmark)
+
+
+def paginate(docx: bytes, names: list[str], timeout: float = TIMEOUT) -> Pagination | None:
+    """Pages of the bookmarks ``names`` as LibreOffice lays out ``docx``; None if any is missing."""
+    try:
+        import pypdf  # noqa: F401  (reads the PDF's destinations)
+    except ImportError:
+        return None
+    pdf = to_pdf(docx, timeout)
+    if pdf is None:
+        return None
+    result = bookmark_pages(pdf, names)
+    return result if len(result.pages) == len(set(names)) else None

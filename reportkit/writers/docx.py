@@ -1,0 +1,738 @@
+"""Model → DOCX: the file a co-author edits, built on named Word styles made from the style settings.
+
+The document is python-docx's default package with its styles rewritten from ``theme.toml``
+(fonts, sizes, colours), so a co-author restyles every box of a kind by editing one style.
+Raw WordprocessingML python-docx lacks (notes, fields, bookmarks, links, borders) comes from
+``_ooxml``; page numbers of the contents come from LibreOffice through ``_lo_pages``.
+
+Set ``REPORTKIT_DOCX_PAGES=0`` to skip LibreOffice: the contents then carry no page numbers
+and their field is marked for Word to update.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import docx
+from docx.enum.style import WD_STYLE_TYPE
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.part import Part
+from docx.oxml.ns import qn
+from docx.oxml.shape import CT_Inline
+from docx.oxml.table import CT_Tbl
+from docx.shared import Emu, Length, Mm, Pt
+from lxml.etree import _Element
+
+from ..labels import labels
+from ..model import (
+    Block, Box, Code, CodeBlock, Emphasis, GoodPractice, Image, Inline, LineBreak, Link, List,
+    Note, Paragraph, Quote, Recommendation, Report, Rule, Section, Strong, Table, Text,
+    iter_nodes, plain_text,
+)
+from ..themes import Theme
+from . import Options, Rendered
+from . import _lo_pages
+from . import _ooxml as ox
+from ._ooxml import el
+
+BOX_STYLES = {"recommendation": "Recommendation", "good-practice": "Good Practice", "box": "Box"}
+"""Box kind → its paragraph style; "<style> Title" and "<style> List" go with it."""
+
+PAGE_SIZES = {"a4": (Mm(210), Mm(297)), "letter": (Emu(7772400), Emu(10058400))}
+"""Page sizes by the names ``page.size`` accepts."""
+
+BOX_INDENT = 200
+"""Left and right indent of box paragraphs (twips): the frame sits inside the text column."""
+
+LIST_INDENT = 360
+"""Indent per list level (twips); the number or bullet hangs in it."""
+
+
+def render(report: Report, theme: Theme, options: Options) -> Rendered:
+    """The DOCX of ``report``; contents page numbers as LibreOffice paginates it, when installed."""
+    from .html import check_files  # the same file checks as the PDF, before anything is written
+
+    check_files(report, theme)
+    data = DocxWriter(report, theme, options).write()
+    if report.meta.toc_depth > 0 and _lo_pages.enabled():
+        writer = DocxWriter(report, theme, options)
+        found = _lo_pages.paginate(data, writer.toc_bookmarks())
+        if found is not None:
+            writer.pages = found.pages
+            return Rendered(writer.write(), found.count)
+    return Rendered(data, None)
+
+
+def length(value: str | float | int) -> Length:
+    """A length from the style settings: "22mm", "2cm", "1in", "12pt" or a number of points."""
+    if isinstance(value, (int, float)):
+        return Pt(value)
+    match = re.fullmatch(r"\s*([0-9.]+)\s*(mm|cm|in|pt)?\s*", str(value))
+    if not match:
+        raise ValueError(f"not a length: {value!r}")
+    number, unit = float(match[1]), match[2] or "pt"
+    return Emu(round(number * {"mm": 36000, "cm": 360000, "in": 914400, "pt": 12700}[unit]))
+
+
+def twips(value: Length) -> int:
+    """A length in twentieths of a point, as WordprocessingML counts most distances."""
+    return round(value / 635)
+
+
+@dataclass
+class Story:
+    """Where blocks go: a container (body, note, table cell, contents) and the part that owns it.
+
+    Relationships (hyperlinks, images) belong to the part whose XML uses them: a link in a
+    footnote is a relationship of ``footnotes.xml``, not of ``document.xml``.
+    """
+
+    part: Part
+    """The package part the container's XML is saved in."""
+    container: _Element
+    """The element paragraphs and tables are appended to."""
+
+    def add(self, element: _Element) -> _Element:
+        """Append a paragraph or table (before the body's final w:sectPr)."""
+        last = self.container[-1] if len(self.container) else None
+        if last is not None and last.tag == qn("w:sectPr"):
+            last.addprevious(element)
+        else:
+            self.container.append(element)
+        return element
+
+
+@dataclass(frozen=True)
+class Context:
+    """How blocks are written where they stand: in the body, a box, a note, a list."""
+
+    style: str = "Normal"
+    """Paragraph style of plain paragraphs."""
+    box: str = ""
+    """The box style ("Recommendation"…) when inside a box, else ""."""
+    depth: int = 0
+    """List nesting: 0 outside lists."""
+
+
+@dataclass(frozen=True)
+class Format:
+    """Character formatting inherited from enclosing inlines."""
+
+    bold: bool = False
+    italic: bool = False
+    link: bool = False
+
+
+@dataclass
+class DocxWriter:
+    """Writes one report into a python-docx document: one ``match`` for blocks, one for inlines."""
+
+    report: Report
+    theme: Theme
+    options: Options
+    pages: dict[str, int] | None = None
+    """Contents bookmark → page number, from LibreOffice; None when unknown."""
+    doc: docx.document.Document = field(init=False)
+    words: dict[str, str] = field(init=False)
+    ids: dict[str, str] = field(init=False)
+    """Style name → style id."""
+    anchors: dict[str, str] = field(init=False)
+    """Section or box id → bookmark name."""
+    notes_part: Part | None = field(init=False, default=None)
+    _bookmarks: int = field(init=False, default=0)
+    _shapes: int = field(init=False, default=0)
+    _lists: dict[tuple[bool, bool], int] = field(init=False, default_factory=dict)
+    _numbering: _Element | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.words = labels(self.report.meta.language)
+        self.anchors = self._anchor_names()
+
+    # --- the document ----------------------------------------------------------------------
+
+    def write(self) -> bytes:
+        """Build the whole document and return the DOCX bytes (reproducible)."""
+        meta = self.report.meta
+        self.doc = docx.Document()
+        part = self.doc.part
+        ox.drop_parts(part, (RT.THUMBNAIL, RT.CUSTOM_XML, "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"))
+        self._page_setup()
+        self.ids = make_styles(self.doc, self.theme, meta.language, self._text_width())
+        self._numbering = self._setup_numbering()
+        self.notes_part = ox.add_notes_part(part, meta.notes)
+        ox.note_settings(self.doc.settings.element, self.doc.sections[0]._sectPr, meta.notes)
+        body = Story(part, self.doc.element.body)
+        for child in list(body.container):
+            if child.tag != qn("w:sectPr"):
+                body.container.remove(child)
+        self.cover(body)
+        if meta.toc_depth > 0:
+            self.contents(body)
+        for chapter in self.report.chapters:
+            self.blocks(chapter.blocks, body, Context())
+        if meta.notes == "endnotes" and self._has_notes():
+            p = self.paragraph(body, "Heading 1", self.words["notes"])
+            ox.bookmark(p, self.anchors["#notes"], self._next_bookmark())
+        self._footer()
+        self._properties()
+        out = io.BytesIO()
+        self.doc.save(out)
+        return ox.fixed_zip(out.getvalue(), self.options.created)
+
+    def cover(self, story: Story) -> None:
+        """The cover page: title, subtitle, authors, partners, date, logos (no page number)."""
+        meta = self.report.meta
+        self.paragraph(story, "Title", meta.title)
+        if meta.subtitle:
+            self.paragraph(story, "Subtitle", meta.subtitle)
+        for author in meta.authors:
+            self.paragraph(story, "Cover Author", author)
+        if meta.partners:
+            self.paragraph(story, "Cover Label", self.words["in_collaboration_with"])
+        for partner in meta.partners:
+            if partner.logo:
+                self.picture_paragraph(story, "Cover Logo", partner.logo, Mm(50), Mm(18))
+            self.paragraph(story, "Cover Partner", partner.name)
+            if partner.description:
+                self.paragraph(story, "Cover Partner Description", partner.description)
+        if meta.date:
+            self.paragraph(story, "Cover Date", meta.date)
+        if self.options.draft and self.options.stamp:
+            self.paragraph(story, "Cover Date", f"{self.words['draft']} · {self.options.stamp}")
+        logos = list(meta.logos)
+        style_logo = self.theme.get("cover.logo", "")
+        if style_logo and self.theme.find(style_logo):
+            logos.append(str(self.theme.find(style_logo)))
+        for logo in logos:
+            self.picture_paragraph(story, "Cover Logo", logo, Mm(60), Mm(20))
+
+    def contents(self, story: Story) -> None:
+        """The contents: a real TOC field whose result already lists every entry, linked.
+
+        Page numbers are written when LibreOffice paginated the document; otherwise entries
+        carry none and the field is marked dirty, so Word offers to update it.
+        """
+        entries = self.toc_entries()
+        paragraphs = [self._p("TOC Heading", self.words["contents"])]
+        depth = self.report.meta.toc_depth
+        instruction = f'TOC \\o "1-{depth}" \\h \\z \\u'
+        for i, (level, text, bookmark) in enumerate(entries):
+            p = self._p(f"toc {min(level, 9)}")
+            if i == 0:
+                p.extend(ox.field_begin(instruction, dirty=self.pages is None))
+            link = ox.hyperlink(anchor=bookmark)
+            link.append(ox.run(text))
+            page = (self.pages or {}).get(bookmark)
+            if page is not None:
+                link.append(el("w:r", (el("w:tab"),)))
+                link.extend(ox.field_runs(f"PAGEREF {bookmark} \\h", [ox.run(str(page))]))
+            p.append(link)
+            paragraphs.append(p)
+        end = self._p("toc 1") if not entries else paragraphs[-1]
+        if not entries:
+            end.extend(ox.field_begin(instruction, dirty=True))
+            paragraphs.append(end)
+        end.append(ox.field_end())
+        story.add(ox.toc_block(paragraphs))
+
+    def toc_entries(self) -> list[tuple[int, str, str]]:
+        """(level, text, bookmark) of each contents line: headings to ``toc_depth``, then Notes."""
+        from ..transforms import toc  # the view lives with the numbering transforms
+
+        entries = [
+            (e.level, " ".join(x for x in (e.number, plain_text(e.title)) if x), self.anchors[e.id])
+            for e in toc(self.report)
+        ]
+        if self.report.meta.notes == "endnotes" and self._has_notes():
+            entries.append((1, self.words["notes"], self.anchors["#notes"]))
+        return entries
+
+    def toc_bookmarks(self) -> list[str]:
+        """The bookmarks whose pages the contents show."""
+        return [bookmark for _, _, bookmark in self.toc_entries()]
+
+    # --- blocks ----------------------------------------------------------------------------
+
+    def blocks(self, nodes: tuple[Block, ...], story: Story, ctx: Context) -> None:
+        """Blocks in order. Two boxes in a row get a thin gap, or Word would merge their frames."""
+        previous: Block | None = None
+        for node in nodes:
+            if isinstance(node, Box) and isinstance(previous, Box) and node.kind == previous.kind:
+                spacer = self._p("Normal")
+                ox.set_ppr(spacer, el("w:spacing", before="0", after="0", line="120", lineRule="exact"))
+                story.add(spacer)
+            self.block(node, story, ctx)
+            previous = node
+
+    def block(self, node: Block, story: Story, ctx: Context) -> None:
+        """One block."""
+        match node:
+            case Paragraph(content=(Image(alt=alt, path=path),)):
+                self.picture_paragraph(story, "Figure", path, self._text_width(), Mm(120), alt)
+                if alt:
+                    self.paragraph(story, "Caption", alt)
+            case Paragraph(content):
+                p = story.add(self._p(ctx.style))
+                self.inlines(content, p, story, Format())
+            case List(items, ordered, start):
+                num_id = self._list_number(ordered, start, ctx)
+                style = f"{ctx.box} List" if ctx.box else ("List Number" if ordered else "List Bullet")
+                inner = replace(ctx, depth=ctx.depth + 1)
+                for item in items:
+                    first = True
+                    for child in item:
+                        if isinstance(child, Paragraph) and first:
+                            p = story.add(self._p(style))
+                            ox.set_ppr(p, el("w:numPr", (el("w:ilvl", val=str(min(ctx.depth, 2))), el("w:numId", val=str(num_id)))))
+                            self.inlines(child.content, p, story, Format())
+                        elif isinstance(child, Paragraph):
+                            p = story.add(self._p(ctx.style if ctx.box else "List Continue"))
+                            self.inlines(child.content, p, story, Format())
+                        else:
+                            self.block(child, story, inner)
+                        first = False
+            case Table(head, rows, aligns):
+                story.add(self.table(head, rows, aligns, story, ctx))
+            case Quote(blocks):
+                self.blocks(blocks, story, ctx if ctx.box or ctx.style != "Normal" else replace(ctx, style="Quote"))
+            case CodeBlock(text):
+                p = story.add(self._p("Code Block"))
+                p.append(ox.run(text.rstrip("\n")))
+            case Rule():
+                story.add(self._p("Rule"))
+            case Box(title=title, blocks=blocks, id=box_id):
+                style = BOX_STYLES.get(node.kind, "Box")
+                inner = Context(style=style, box=style)
+                heading = self._p(f"{style} Title")
+                if title:
+                    self.inlines(title, heading, story, Format())
+                else:
+                    heading.append(ox.run(self.default_title(node)))
+                if len(heading) > 1:
+                    story.add(heading)
+                    if box_id:
+                        ox.bookmark(heading, self.anchors[box_id], self._next_bookmark())
+                self.blocks(blocks, story, inner)
+            case Section(level, title, section_id, blocks, number):
+                p = story.add(self._p(f"Heading {min(level, 6)}"))
+                if number:
+                    p.append(ox.run(f"{number} "))
+                self.inlines(title, p, story, Format())
+                ox.bookmark(p, self.anchors[section_id], self._next_bookmark())
+                self.blocks(blocks, story, ctx)
+            case _:
+                raise TypeError(f"docx writer has no case for {type(node).__name__}")
+
+    def table(self, head, rows, aligns, story: Story, ctx: Context) -> _Element:
+        """A table on the "Table Grid" style, header row repeated on each page."""
+        columns = max(len(head), *(len(r) for r in rows)) if rows else len(head)
+        width = self._text_width() - (Emu(BOX_INDENT * 635 * 2) if ctx.box else 0)
+        all_rows = ([head] if head else []) + list(rows)
+        tbl = CT_Tbl.new_tbl(len(all_rows), columns, Emu(width))
+        tblPr = tbl.tblPr
+        tblPr.insert(0, el("w:tblStyle", val=self.ids["Table Grid"]))
+        if ctx.box:
+            tblPr.append(el("w:tblInd", w=str(BOX_INDENT), type="dxa"))
+        for r, (tr, cells) in enumerate(zip(tbl.tr_lst, all_rows)):
+            if head and r == 0:
+                tr.insert(0, el("w:trPr", (el("w:tblHeader"),)))
+            for c, tc in enumerate(tr.tc_lst):
+                p = tc.p_lst[0]
+                ox.set_ppr(p, el("w:pStyle", val=self.ids["Table Heading" if head and r == 0 else "Table Text"]))
+                align = aligns[c] if c < len(aligns) else ""
+                if align in ("center", "right"):
+                    ox.set_ppr(p, el("w:jc", val=align))
+                if c < len(cells):
+                    self.inlines(cells[c], p, story, Format())
+        return tbl
+
+    def default_title(self, box: Box) -> str:
+        """The title a box gets when the author gives none (as in the PDF)."""
+        match box:
+            case Recommendation(blocks=blocks):
+                count = sum(len(b.items) if isinstance(b, List) else 1 for b in blocks)
+                return self.words["recommendations" if count > 1 else "recommendation"]
+            case GoodPractice():
+                return self.words["good_practice"]
+            case _:
+                return ""
+
+    # --- inlines ---------------------------------------------------------------------------
+
+    def inlines(self, nodes: tuple[Inline, ...], target: _Element, story: Story, fmt: Format) -> None:
+        """Inlines appended to a paragraph or hyperlink element."""
+        for node in nodes:
+            self.inline(node, target, story, fmt)
+
+    def inline(self, node: Inline, target: _Element, story: Story, fmt: Format) -> None:
+        """One inline."""
+        match node:
+            case Text(text):
+                target.append(self._run(text, fmt))
+            case Emphasis(children):
+                self.inlines(children, target, story, replace(fmt, italic=True))
+            case Strong(children):
+                self.inlines(children, target, story, replace(fmt, bold=True))
+            case Code(text):
+                r = self._run(text, fmt)
+                ox.set_rpr(r, el("w:rStyle", val=self.ids["Code"]))
+                target.append(r)
+            case LineBreak():
+                target.append(el("w:r", (el("w:br"),)))
+            case Link(children, url):
+                if fmt.link:  # a link cannot hold a link
+                    self.inlines(children, target, story, fmt)
+                    return
+                if url.startswith("#"):
+                    anchor = self.anchors.get(url[1:])
+                    if anchor is None:
+                        self.inlines(children, target, story, fmt)
+                        return
+                    link = ox.hyperlink(anchor=anchor)
+                else:
+                    link = ox.hyperlink(rel_id=story.part.relate_to(url, RT.HYPERLINK, is_external=True))
+                target.append(link)
+                self.inlines(children, link, story, replace(fmt, link=True))
+            case Image(alt=alt, path=path):
+                target.append(self.picture_run(story, path, self._text_width(), Mm(120), alt))
+            case Note(number=number, repeat=True):
+                # A second call of the same note shows its number; Word has no second reference.
+                r = ox.run(str(number), style_id=self.ids[self._note_style("Reference")])
+                target.append(r)
+            case Note(blocks=blocks, number=number):
+                self.note(blocks, number)
+                placement = self.report.meta.notes
+                target.append(ox.note_reference(placement, number, self.ids[self._note_style("Reference")]))
+            case _:
+                raise TypeError(f"docx writer has no case for {type(node).__name__}")
+
+    def note(self, blocks: tuple[Block, ...], number: int) -> None:
+        """Write a note's text into the notes part, its own number first."""
+        placement = self.report.meta.notes
+        element = ox.add_note(self.notes_part, placement, number)
+        story = Story(self.notes_part, element)
+        self.blocks(blocks, story, Context(style=self._note_style("Text")))
+        first = element.find(qn("w:p"))
+        if first is None:
+            first = story.add(self._p(self._note_style("Text")))
+        pPr = first.find(qn("w:pPr"))
+        mark = [ox.note_mark(placement, self.ids[self._note_style("Reference")]), ox.run(" ")]
+        for r in reversed(mark):
+            if pPr is not None:
+                pPr.addnext(r)
+            else:
+                first.insert(0, r)
+
+    # --- pictures --------------------------------------------------------------------------
+
+    def picture_run(self, story: Story, path: str, max_w: Length, max_h: Length, alt: str = "") -> _Element:
+        """A run holding an image scaled to fit ``max_w`` × ``max_h`` (never enlarged)."""
+        image_part = self.doc.part.package.get_or_add_image_part(path)
+        rel_id = story.part.relate_to(image_part, RT.IMAGE)
+        w, h = image_part.image.width, image_part.image.height
+        scale = min(1.0, max_w / w, max_h / h)
+        self._shapes += 1
+        inline = CT_Inline.new_pic_inline(self._shapes, rel_id, Path(path).name, Emu(int(w * scale)), Emu(int(h * scale)))
+        if alt:
+            inline.docPr.set("descr", alt)
+        r = el("w:r")
+        drawing = el("w:drawing")
+        drawing.append(inline)
+        r.append(drawing)
+        return r
+
+    def picture_paragraph(self, story: Story, style: str, path: str, max_w: Length, max_h: Length, alt: str = "") -> None:
+        """A paragraph holding one image."""
+        p = story.add(self._p(style))
+        p.append(self.picture_run(story, path, max_w, max_h, alt))
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def paragraph(self, story: Story, style: str, text: str) -> _Element:
+        """Add a paragraph of plain text."""
+        return story.add(self._p(style, text))
+
+    def _p(self, style: str, text: str = "") -> _Element:
+        p = el("w:p")
+        if style != "Normal":
+            ox.set_ppr(p, el("w:pStyle", val=self.ids[style]))
+        if text:
+            p.append(ox.run(text))
+        return p
+
+    def _run(self, text: str, fmt: Format) -> _Element:
+        props = []
+        if fmt.link:
+            props.append(el("w:rStyle", val=self.ids["Hyperlink"]))
+        if fmt.bold:
+            props += [el("w:b"), el("w:bCs")]
+        if fmt.italic:
+            props += [el("w:i"), el("w:iCs")]
+        return ox.run(text, *props)
+
+    def _note_style(self, what: str) -> str:
+        return ("footnote " if self.report.meta.notes == "footnotes" else "endnote ") + what.lower()
+
+    def _has_notes(self) -> bool:
+        return any(isinstance(n, Note) for n in iter_nodes(self.report.chapters))
+
+    def _next_bookmark(self) -> int:
+        self._bookmarks += 1
+        return self._bookmarks
+
+    def _anchor_names(self) -> dict[str, str]:
+        """Bookmark names for every heading (``_Toc…``, as Word names them) and box (``_Ref…``)."""
+        names: dict[str, str] = {}
+        for node in iter_nodes(self.report.chapters):
+            if isinstance(node, Section) and node.id not in names:
+                names[node.id] = f"_Toc{len(names) + 1:08d}"
+            elif isinstance(node, Box) and node.id and node.id not in names:
+                names[node.id] = f"_Ref{len(names) + 1:08d}"
+        names["#notes"] = f"_Toc{len(names) + 1:08d}"
+        return names
+
+    def _text_width(self) -> Length:
+        width, _ = PAGE_SIZES.get(str(self.theme.get("page.size", "A4")).lower(), PAGE_SIZES["a4"])
+        return Emu(width - length(self.theme.get("page.margin_inside", "22mm")) - length(self.theme.get("page.margin_outside", "22mm")))
+
+    def _page_setup(self) -> None:
+        section = self.doc.sections[0]
+        size = str(self.theme.get("page.size", "A4")).lower()
+        section.page_width, section.page_height = PAGE_SIZES.get(size, PAGE_SIZES["a4"])
+        section.top_margin = length(self.theme.get("page.margin_top", "22mm"))
+        section.bottom_margin = length(self.theme.get("page.margin_bottom", "22mm"))
+        section.left_margin = length(self.theme.get("page.margin_inside", "22mm"))
+        section.right_margin = length(self.theme.get("page.margin_outside", "22mm"))
+        section.header_distance = section.footer_distance = Mm(10)
+        if section.left_margin != section.right_margin:
+            ox.put(self.doc.settings.element, el("w:mirrorMargins"), ox.SETTINGS_ORDER)
+        for name in ("savePreviewPicture", "rsids"):
+            for old in self.doc.settings.element.findall(qn(f"w:{name}")):
+                self.doc.settings.element.remove(old)
+
+    def _footer(self) -> None:
+        """Page numbers in the footer; the cover's own first-page footer stays empty."""
+        section = self.doc.sections[0]
+        section.different_first_page_header_footer = True
+        footer = section.footer.paragraphs[0]._p
+        ox.set_ppr(footer, el("w:pStyle", val=self.ids["Footer"]))
+        footer.extend(ox.field_runs("PAGE", [ox.run("1")]))
+        section.first_page_footer.paragraphs[0]._p  # created empty: no number on the cover
+        if self.options.draft:
+            header = section.header.paragraphs[0]._p
+            ox.set_ppr(header, el("w:pStyle", val=self.ids["Header"]))
+            header.append(ox.run(" · ".join(x for x in (self.words["draft"], self.options.stamp) if x)))
+
+    def _properties(self) -> None:
+        """Title, author, subject, keywords, language and fixed dates in docProps/core.xml."""
+        from .html import keywords, subject  # the same metadata as the PDF
+
+        meta = self.report.meta
+        props = self.doc.core_properties
+        props.title = _fit(meta.title)
+        props.author = _fit("; ".join(meta.authors))
+        props.subject = _fit(subject(self.report))
+        props.keywords = _fit(", ".join(keywords(self.report)), ", ")
+        props.language = meta.language
+        props.comments = _fit(meta.subtitle)
+        props.category = ""
+        props.last_modified_by = "reportkit"
+        props.revision = 1
+        created = self.options.created.replace(tzinfo=None) if self.options.created.tzinfo is None else self.options.created
+        props.created = props.modified = created
+        app = [p for p in self.doc.part.package.parts if p.partname == "/docProps/app.xml"]
+        for part in app:
+            part._blob = (
+                b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+                b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+                b'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+                b"<Application>reportkit</Application></Properties>"
+            )
+
+    def _setup_numbering(self) -> _Element:
+        """Replace the template's list definitions by ours: bullets and numbers, body and boxes."""
+        numbering = self.doc.part.numbering_part.element
+        for child in list(numbering):
+            numbering.remove(child)
+        kinds = ((False, False), (True, False), (False, True), (True, True))  # (ordered, in a box)
+        for abstract_id, (ordered, in_box) in enumerate(kinds):
+            numbering.append(_abstract_list(abstract_id, ordered, BOX_INDENT if in_box else 0))
+            self._lists[(ordered, in_box)] = abstract_id
+        for abstract_id in range(len(kinds)):  # every w:abstractNum before the first w:num
+            numbering.append(el("w:num", (el("w:abstractNumId", val=str(abstract_id)),), numId=str(abstract_id + 1)))
+        for name, ordered, in_box in (("List Bullet", False, False), ("List Number", True, False)):
+            ox.set_ppr(self._style_element(name), el("w:numPr", (el("w:numId", val=str(self._lists[(ordered, in_box)] + 1)),)))
+        return numbering
+
+    def _list_number(self, ordered: bool, start: int, ctx: Context) -> int:
+        """The numId for a new list: numbered lists restart at their own ``start``."""
+        abstract_id = self._lists[(ordered, bool(ctx.box))]
+        if not ordered or ctx.depth > 0:
+            return abstract_id + 1
+        num_id = len(self._numbering.findall(qn("w:num"))) + 1
+        override = el("w:lvlOverride", (el("w:startOverride", val=str(start)),), ilvl="0")
+        self._numbering.append(el("w:num", (el("w:abstractNumId", val=str(abstract_id)), override), numId=str(num_id)))
+        return num_id
+
+    def _style_element(self, name: str) -> _Element:
+        return self.doc.styles[name].element
+
+
+def _fit(text: str, separator: str = " ") -> str:
+    """Shorten a property to the 255 characters Word allows, at a ``separator``."""
+    while len(text) > 255:
+        text = text.rsplit(separator, 1)[0] if separator in text else text[:255]
+    return text
+
+
+def _abstract_list(abstract_id: int, ordered: bool, indent: int) -> _Element:
+    """A three-level list definition: bullets or 1. a. i., each level ``LIST_INDENT`` further in."""
+    levels = []
+    for ilvl, (fmt, text) in enumerate(
+        (("decimal", "%1."), ("lowerLetter", "%2."), ("lowerRoman", "%3.")) if ordered
+        else (("bullet", "\u2022"), ("bullet", "\u2013"), ("bullet", "\u25e6"))
+    ):
+        levels.append(el("w:lvl", (
+            el("w:start", val="1"),
+            el("w:numFmt", val=fmt),
+            el("w:lvlText", val=text),
+            el("w:lvlJc", val="left"),
+            el("w:pPr", (el("w:ind", left=str(indent + LIST_INDENT * (ilvl + 1)), hanging=str(LIST_INDENT)),)),
+        ), ilvl=str(ilvl)))
+    return el("w:abstractNum", (el("w:multiLevelType", val="hybridMultilevel"), *levels), abstractNumId=str(abstract_id))
+
+
+# --- styles ----------------------------------------------------------------------------------
+
+
+def make_styles(document: docx.document.Document, theme: Theme, lang: str, text_width: Length) -> dict[str, str]:
+    """Make (or reset) every style the writer uses from the style settings; return name → id.
+
+    Existing template styles of the same name are emptied first, so nothing of the template's
+    look (theme fonts, accent colours) survives: the settings alone decide.
+    """
+    s = theme.settings
+    sizes, colours, fonts_ = s.get("sizes", {}), s.get("colours", {}), s.get("fonts", {})
+    body_font = fonts_.get("body_docx") or fonts_.get("body", "Calibri")
+    heading_font = fonts_.get("heading_docx") or fonts_.get("heading", body_font)
+    mono_font = fonts_.get("mono_docx") or fonts_.get("mono", "Courier New")
+    body, note = float(sizes.get("body", 11)), float(sizes.get("note", 8.5))
+    text, heading = colours.get("text", "#000000"), colours.get("heading", "#000000")
+    line = round(240 * float(sizes.get("line_height", 1.15)))
+    ids: dict[str, str] = {}
+
+    styles_el = document.styles.element
+    defaults = styles_el.find(qn("w:docDefaults"))
+    for child in list(defaults):
+        defaults.remove(child)
+    defaults.append(el("w:rPrDefault", (el("w:rPr", (ox.fonts(body_font), *ox.size(body), ox.language(lang))),)))
+    defaults.append(el("w:pPrDefault", (el("w:pPr", (el("w:spacing", after="120", line=str(line), lineRule="auto"),)),)))
+
+    def style(name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PARAGRAPH, based_on: str | None = "Normal",
+              style_id: str | None = None, ppr: tuple = (), rpr: tuple = (), next_: str | None = None) -> None:
+        try:
+            found = document.styles[name]
+        except KeyError:
+            found = document.styles.add_style(name, kind, builtin=name[0].islower() or name in BUILTIN)
+        if style_id:
+            found.style_id = style_id
+        element = found.element
+        for tag in ("w:pPr", "w:rPr", "w:basedOn", "w:next", "w:link", "w:semiHidden", "w:unhideWhenUsed"):
+            for old in element.findall(qn(tag)):
+                element.remove(old)
+        if based_on and name != based_on:
+            found.base_style = document.styles[based_on]
+        if next_:
+            found.next_paragraph_style = document.styles[next_]
+        if ppr:
+            ox.set_ppr(element, *ppr)
+        if rpr:
+            ox.set_rpr(element, *rpr)
+        found.quick_style = True
+        ids[name] = found.style_id
+
+    def font(name: str, points: float, hex_rgb: str, *more: _Element) -> tuple:
+        return (ox.fonts(name), *more, ox.colour(hex_rgb), *ox.size(points))
+
+    # Fresh elements at every use: an lxml element appended to a second parent leaves the first.
+    def bold() -> tuple[_Element, ...]:
+        return el("w:b"), el("w:bCs")
+
+    def italic() -> tuple[_Element, ...]:
+        return el("w:i"), el("w:iCs")
+
+    def centred() -> _Element:
+        return el("w:jc", val="center")
+
+    spacing = lambda before, after, **kw: el("w:spacing", before=str(before), after=str(after), **kw)  # noqa: E731
+
+    style("Normal", based_on=None, rpr=(ox.colour(text),))
+    style("Title", ppr=(spacing(1700, 240, line="240", lineRule="auto"), centred()),
+          rpr=font(heading_font, float(sizes.get("title", 26)), colours.get("title", heading), *bold()), next_="Subtitle")
+    style("Subtitle", ppr=(spacing(0, 600), centred()),
+          rpr=font(heading_font, float(sizes.get("subtitle", 15)), colours.get("title", heading)))
+    style("Cover Author", ppr=(spacing(480, 60), centred()), rpr=(*bold(), *ox.size(float(sizes.get("subtitle", 15)))))
+    style("Cover Label", ppr=(spacing(480, 240), centred()), rpr=bold())
+    style("Cover Partner", ppr=(el("w:keepNext"), spacing(0, 40), el("w:ind", left="850", right="850"), centred()), rpr=bold())
+    style("Cover Partner Description", ppr=(spacing(0, 240), el("w:ind", left="850", right="850"), centred()))
+    style("Cover Date", ppr=(spacing(600, 0), centred()), rpr=ox.size(float(sizes.get("subtitle", 15))))
+    style("Cover Logo", ppr=(spacing(240, 0), centred()))
+    heading_space = {1: (0, 240), 2: (360, 120), 3: (240, 80)}
+    for level in range(1, 7):
+        before, after = heading_space.get(level, (240, 60))
+        points = float(sizes.get(f"h{level}", body))
+        ppr = [el("w:keepNext"), el("w:keepLines"), spacing(before, after), el("w:outlineLvl", val=str(level - 1))]
+        if level == 1:
+            ppr.insert(2, el("w:pageBreakBefore"))
+        style(f"Heading {level}", ppr=tuple(ppr), rpr=font(heading_font, points, heading, *bold()), next_="Normal")
+    style("TOC Heading", ppr=(el("w:keepNext"), el("w:pageBreakBefore"), spacing(0, 240)),
+          rpr=font(heading_font, float(sizes.get("h1", 18)), heading, *bold()), next_="Normal")
+    toc_size = float(sizes.get("toc", body))
+    for level in range(1, 10):
+        ppr = (ox.right_tab(twips(text_width)), spacing(120 if level == 1 else 0, 70),
+               el("w:ind", left=str(240 * (level - 1)), right="400"))
+        style(f"toc {level}", style_id=f"TOC{level}", ppr=ppr, rpr=(*(bold() if level == 1 else ()), *ox.size(toc_size)), next_="Normal")
+    style("List Bullet", ppr=(spacing(0, 60),))
+    style("List Number", ppr=(spacing(0, 60),))
+    style("List Continue", ppr=(spacing(0, 60), el("w:ind", left=str(LIST_INDENT))))
+    for kind, name in BOX_STYLES.items():
+        key = kind.replace("-", "_")
+        border = colours.get(f"{key}_border", "#7F7F7F")
+        thick = 32 if kind != "box" else 8  # 4pt left rule on recommendations and good practice
+        frame = ox.borders(border, 8, 4)
+        frame.find(qn("w:left")).set(qn("w:sz"), str(thick))
+        style(name, ppr=(frame, ox.shading(colours.get(f"{key}_fill", "#F2F2F2")), spacing(0, 100),
+                         el("w:ind", left=str(BOX_INDENT), right=str(BOX_INDENT))))
+        style(f"{name} Title", based_on=name, ppr=(el("w:keepNext"),),
+              rpr=(*bold(), ox.colour(colours.get(f"{key}_title", heading))), next_=name)
+        style(f"{name} List", based_on=name, ppr=(spacing(0, 60),))
+    style("Quote", ppr=(el("w:ind", left="720", right="720"),), rpr=italic())
+    style("Code", kind=WD_STYLE_TYPE.CHARACTER, based_on=None, rpr=(ox.fonts(mono_font), *ox.size(body * 0.9)))
+    style("Code Block", ppr=(spacing(0, 120, line="240", lineRule="auto"),),
+          rpr=(ox.fonts(mono_font), *ox.size(body * 0.9)))
+    style("Rule", ppr=(el("w:pBdr", (el("w:bottom", val="single", sz="4", space="1", color=colours.get("rule", "#999999").lstrip("#")),)),
+                       spacing(120, 240)), rpr=ox.size(4))
+    style("Figure", ppr=(el("w:keepNext"), spacing(120, 60), centred()))
+    style("Caption", ppr=(spacing(0, 200), centred()), rpr=(*italic(), *ox.size(note)))
+    style("Table Text", ppr=(spacing(40, 40, line="240", lineRule="auto"),), rpr=ox.size(body * 0.95))
+    style("Table Heading", based_on="Table Text", ppr=(el("w:keepNext"),), rpr=bold())
+    for what in ("footnote", "endnote"):
+        style(f"{what} text", style_id=f"{what.capitalize()}Text", ppr=(spacing(0, 40, line="240", lineRule="auto"),),
+              rpr=ox.size(note))
+        style(f"{what} reference", kind=WD_STYLE_TYPE.CHARACTER, based_on=None,
+              style_id=f"{what.capitalize()}Reference", rpr=(el("w:vertAlign", val="superscript"),))
+    style("Hyperlink", kind=WD_STYLE_TYPE.CHARACTER, based_on=None,
+          rpr=(ox.colour(colours.get("link", heading)), el("w:u", val="single")))
+    style("Header", ppr=(centred(), spacing(0, 0)), rpr=ox.size(note))
+    style("Footer", ppr=(centred(), spacing(0, 0)), rpr=ox.size(note))
+    ids["Table Grid"] = document.styles["Table Grid"].style_id
+    return ids
+
+
+BUILTIN = {"Normal", "Title", "Subtitle", "Quote", "List Bullet", "List Number", "List Continue",
+           "Hyperlink", "Header", "Footer", "TOC Heading", "Caption"}
+"""Word's built-in style names the writer uses (marked built-in, not custom)."""
