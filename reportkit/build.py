@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import multiprocessing
 import os
 import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import Iterator
 
 from .errors import Problems, ReportError
 from .manifest import key_pos, load_manifest
-from .model import Report
+from .model import Image, Report, iter_nodes
 from .parse import parse_report
 from .transforms import Figures, apply_transforms, figures
 
@@ -58,37 +63,130 @@ def creation_date(report: Report, report_dir: Path) -> datetime:
 
 @dataclass(frozen=True)
 class Written:
-    """One file a build wrote."""
+    """One output of a build."""
 
     path: Path
+    """The file."""
     pages: int | None
+    """Its page count, when the writer knows it."""
     seconds: float
+    """Time spent rendering it (0 when it was up to date)."""
+    unchanged: bool = False
+    """True when sources, style and options had not changed: the file was left as it was."""
+
+
+CACHE_NAME = ".reportkit-cache.json"
+"""Kept in the output folder: per format, the inputs' hash and the output's hash."""
+
+# Style files each format reads; theme.toml and anything else count for every format.
+_NOT_READ_BY = {"docx": (".j2", ".css", ".ttf", ".otf", ".woff", ".woff2"), "pdf": (".docx",), "html": (".docx",)}
 
 
 def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...] = ("pdf", "docx"),
-          style: str | None = None, draft: bool = False) -> list[Written]:
-    """Build one report into each format; return the files written.
+          style: str | None = None, draft: bool = False, force: bool = False,
+          parallel: bool = True) -> list[Written]:
+    """Build one report into each format; return the outputs.
 
-    Every output is rendered in memory and moved into place whole, so a failed build
-    leaves the previous outputs untouched.
+    Formats whose inputs (sources, images, style files, options) have not changed since the
+    last build are left alone unless ``force``. The others render in parallel, from one
+    parse, each in its own process. Every output is rendered in memory and moved into place
+    whole, so a failed build leaves the previous outputs untouched.
     """
     from .themes import load_theme
-    from .writers import Options, get_writer
 
     report, _ = load(report_dir)
-    theme = load_theme(style or report.meta.style, report_dir)
-    created = creation_date(report, report_dir)
-    options = Options(draft=draft, stamp=f"{created:%Y-%m-%d}" if draft else "", created=created)
+    theme = load_theme(style or report.meta.style, report_dir,
+                       None if style else key_pos(report_dir, "style"))
     out_dir = out_dir or report_dir / "build"
     name = report_dir.resolve().name
-    written = []
+    cache = _read_cache(out_dir)
+    todo: dict[str, str] = {}
+    results: dict[str, Written] = {}
     for fmt in formats:
-        start = time.perf_counter()
-        rendered = get_writer(fmt)(report, theme, options)
+        key = _inputs_hash(report, report_dir, theme, fmt, draft)
         path = out_dir / f"{name}.{fmt}"
-        write_atomic(path, rendered.data)
-        written.append(Written(path, rendered.pages, time.perf_counter() - start))
-    return written
+        entry = cache.get(fmt, {})
+        if not force and entry.get("inputs") == key and _file_hash(path) == entry.get("output"):
+            results[fmt] = Written(path, entry.get("pages"), 0.0, unchanged=True)
+        else:
+            todo[fmt] = key
+    if todo:
+        created = creation_date(report, report_dir)
+        options = _options(draft, created)
+        try:
+            for fmt, (data, pages, seconds) in _render_all(report, theme, options, list(todo), parallel):
+                path = out_dir / f"{name}.{fmt}"
+                write_atomic(path, data)
+                results[fmt] = Written(path, pages, seconds)
+                cache[fmt] = {"inputs": todo[fmt], "output": hashlib.sha256(data).hexdigest(), "pages": pages}
+        finally:  # record what was written, even when another format failed
+            if any(fmt in results for fmt in todo):
+                write_atomic(out_dir / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True).encode())
+    return [results[f] for f in formats]
+
+
+def _options(draft: bool, created: datetime):
+    from .writers import Options
+
+    return Options(draft=draft, stamp=f"{created:%Y-%m-%d}" if draft else "", created=created)
+
+
+def _render_one(fmt: str, report: Report, theme, options) -> tuple[bytes, int | None, float]:
+    from .writers import get_writer
+
+    start = time.perf_counter()
+    rendered = get_writer(fmt)(report, theme, options)
+    return rendered.data, rendered.pages, time.perf_counter() - start
+
+
+def _render_all(report: Report, theme, options, formats: list[str],
+                parallel: bool) -> Iterator[tuple[str, tuple[bytes, int | None, float]]]:
+    """Yield each format's rendering as soon as it is ready (in order when not parallel).
+
+    In parallel each format renders in a forked process that shares the one parse.
+    """
+    if not parallel or len(formats) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for fmt in formats:
+            yield fmt, _render_one(fmt, report, theme, options)
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=len(formats), mp_context=context) as pool:
+        futures = {pool.submit(_render_one, fmt, report, theme, options): fmt for fmt in formats}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def _inputs_hash(report: Report, report_dir: Path, theme, fmt: str, draft: bool) -> str:
+    """A hash of everything format ``fmt`` is made from."""
+    from . import __version__
+
+    digest = hashlib.sha256(f"{__version__}\0{fmt}\0{draft}\0{theme.name}\0".encode())
+    digest.update(os.environ.get("SOURCE_DATE_EPOCH", "").encode())
+    files = [report_dir / "report.toml", *(report_dir / c for c in report.meta.chapters)]
+    files += [Path(n.path) for n in iter_nodes(report.chapters) if isinstance(n, Image)]
+    files += [Path(p) for p in report.meta.logos] + [Path(p.logo) for p in report.meta.partners if p.logo]
+    for folder in theme.dirs:
+        files += [p for p in sorted(folder.rglob("*"))
+                  if p.is_file() and not p.name.endswith(_NOT_READ_BY.get(fmt, ()))]
+    for path in files:
+        digest.update(f"{path}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _file_hash(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _read_cache(out_dir: Path) -> dict:
+    try:
+        data = json.loads((out_dir / CACHE_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def write_atomic(path: Path, data: bytes) -> None:

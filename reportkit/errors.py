@@ -49,6 +49,9 @@ class ReportError(Exception):
         self.problems: list[Problem] = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self):  # keep the problems when a build process sends the error back
+        return (ReportError, (self.problems,))
+
 
 @dataclass
 class Problems:

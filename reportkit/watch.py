@@ -1,0 +1,65 @@
+"""``reportkit watch``: rebuild on every save, in one warm process."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .build import CACHE_NAME, build, check
+from .errors import ReportError
+
+
+def watch(report_dir: Path, formats: tuple[str, ...], out_dir: Path | None = None,
+          style: str | None = None, echo: Callable[[str], None] = print,
+          changes: Iterable[object] | None = None) -> None:
+    """Build now, then again after every change under ``report_dir`` until interrupted.
+
+    Each round checks first (problems print at once), then writes the DOCX before the PDF,
+    which takes longest. A round with errors prints them and leaves the last good outputs
+    in place. ``changes`` replaces the file watcher (tests pass a finite iterable).
+    """
+    from .writers import get_writer
+
+    for fmt in formats:
+        get_writer(fmt)  # import the writers once: later rounds start warm
+    out_dir = out_dir or report_dir / "build"
+    order = tuple(sorted(formats, key=lambda f: f == "pdf"))  # DOCX (and HTML) before the PDF
+    _round(report_dir, order, out_dir, style, echo)
+    for _ in changes if changes is not None else _file_changes(report_dir, out_dir):
+        _round(report_dir, order, out_dir, style, echo)
+
+
+def _round(report_dir: Path, formats: tuple[str, ...], out_dir: Path, style: str | None,
+           echo: Callable[[str], None]) -> bool:
+    start = time.perf_counter()
+    try:
+        _, problems, _ = check(report_dir)
+        for problem in problems.warnings:
+            echo(str(problem))
+        written = build(report_dir, out_dir, formats, style=style, parallel=False)
+    except ReportError as err:
+        for problem in err.problems:
+            echo(str(problem))
+        echo(f"{time.strftime('%H:%M:%S')} errors: kept the last good output "
+             f"({time.perf_counter() - start:.1f} s)")
+        return False
+    parts = [f"{w.path.name} {'unchanged' if w.unchanged else f'{w.seconds:.1f} s'}" for w in written]
+    echo(f"{time.strftime('%H:%M:%S')} built {', '.join(parts)} ({time.perf_counter() - start:.1f} s)")
+    return True
+
+
+def _file_changes(report_dir: Path, out_dir: Path) -> Iterable[object]:
+    """Yield once per batch of saved files, ignoring the outputs and editors' scratch files."""
+    from watchfiles import DefaultFilter, watch as watch_files
+
+    outputs = out_dir.resolve()
+
+    class SourcesOnly(DefaultFilter):
+        def __call__(self, change, path: str) -> bool:
+            resolved = Path(path).resolve()
+            if resolved == outputs or outputs in resolved.parents or resolved.name == CACHE_NAME:
+                return False
+            return super().__call__(change, path)
+
+    yield from watch_files(report_dir, watch_filter=SourcesOnly(), debounce=200, raise_interrupt=False)
