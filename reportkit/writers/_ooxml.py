@@ -57,6 +57,10 @@ SETTINGS_ORDER = (
     "doNotAutoCompressPictures forceUpgrade captions readModeInkLockDown smartTagType "
     "schemaLibrary shapeDefaults doNotEmbedSmartTags decimalSymbol listSeparator"
 ).split()
+TBLPR_ORDER = (
+    "tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize tblW jc "
+    "tblCellSpacing tblInd tblBorders shd tblLayout tblCellMar tblLook tblCaption tblDescription"
+).split()
 SECTPR_ORDER = (
     "headerReference footerReference footnotePr endnotePr type pgSz pgMar paperSrc pgBorders "
     "lnNumType pgNumType cols formProt vAlign noEndnote titlePg textDirection bidi rtlGutter "

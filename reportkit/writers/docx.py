@@ -19,6 +19,7 @@ from pathlib import Path
 
 import docx
 from docx.enum.style import WD_STYLE_TYPE
+from docx.image.exceptions import UnrecognizedImageError
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.part import Part
 from docx.oxml.ns import qn
@@ -334,9 +335,9 @@ class DocxWriter:
         all_rows = ([head] if head else []) + list(rows)
         tbl = CT_Tbl.new_tbl(len(all_rows), columns, Emu(width))
         tblPr = tbl.tblPr
-        tblPr.insert(0, el("w:tblStyle", val=self.ids["Table Grid"]))
+        ox.put(tblPr, el("w:tblStyle", val=self.ids["Table Grid"]), ox.TBLPR_ORDER)
         if ctx.box:
-            tblPr.append(el("w:tblInd", w=str(BOX_INDENT), type="dxa"))
+            ox.put(tblPr, el("w:tblInd", w=str(BOX_INDENT), type="dxa"), ox.TBLPR_ORDER)
         for r, (tr, cells) in enumerate(zip(tbl.tr_lst, all_rows)):
             if head and r == 0:
                 tr.insert(0, el("w:trPr", (el("w:tblHeader"),)))
@@ -431,7 +432,10 @@ class DocxWriter:
 
     def picture_run(self, story: Story, path: str, max_w: Length, max_h: Length, alt: str = "") -> _Element:
         """A run holding an image scaled to fit ``max_w`` × ``max_h`` (never enlarged)."""
-        image_part = self.doc.part.package.get_or_add_image_part(path)
+        try:
+            image_part = self.doc.part.package.get_or_add_image_part(path)
+        except UnrecognizedImageError:  # SVG, WebP: python-docx cannot embed them; keep the words
+            return ox.run(f"[{alt or Path(path).name}]", el("w:i"))
         rel_id = story.part.relate_to(image_part, RT.IMAGE)
         w, h = image_part.image.width, image_part.image.height
         scale = min(1.0, max_w / w, max_h / h)

@@ -1,0 +1,619 @@
+"""The DOCX writer: read the file back as a co-author's Word or LibreOffice would see it.
+
+Slow parts (LibreOffice conversions, a few seconds each) are module-scoped fixtures shared by
+the tests; the feature reports render without LibreOffice unless a test is about pagination.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import zipfile
+import zlib
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from docxutil import W, docx_text, footnotes_text, paragraph_text, pdf_pages, to_pdf
+from reportkit.build import creation_date, load_report
+from reportkit.model import (
+    Box, List, Code, Emphasis, Image, LineBreak, Link, Note, Paragraph, Recommendation, Section, Strong, Text,
+    iter_nodes, plain_text,
+)
+from reportkit.themes import load_theme
+from reportkit.transforms import notes as report_notes
+from reportkit.writers import Options, _lo_pages
+from reportkit.writers import docx as docx_writer
+
+from conftest import SAMPLE, make_report
+
+HAS_SOFFICE = _lo_pages.soffice() is not None
+needs_soffice = pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) is not installed")
+R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+FEATURES = {
+    "report.toml": """title = "Feature report"
+subtitle = "Every node type once"
+authors = ["Test Coalition", "Second Author"]
+date = "November 2026"
+created = 2026-11-01
+number_headings = true
+notes = "footnotes"
+toc_depth = 3
+logos = ["assets/logo.png"]
+keywords = ["testing"]
+chapters = ["01-intro.md", "02-findings.md"]
+
+[[partners]]
+name = "Partner NGO"
+description = "A partner, described."
+""",
+    "01-intro.md": """# Introduction
+
+The first chapter calls a note.[^first] See [the findings](#findings) and [the first box](#rec-1).
+
+3. third item
+4. fourth item
+
+- bullet one
+  - nested bullet
+- bullet two
+
+> A quoted paragraph.
+
+```
+code line 1
+code line 2
+```
+
+---
+
+![A small chart](assets/chart.png)
+
+| Year | Victims |
+|------|--------:|
+| 2011 | 38 |
+| 2012 | 11 |
+
+[^first]: The first note.
+""",
+    "02-findings.md": """# Findings
+
+## Law
+
+A paragraph with *emphasis*, **strong**, `code` and a [link](https://example.org/page).[^second] The first note again.[^first]
+
+### Deeper
+
+Text under a level-3 heading.
+
+::: recommendation
+The government should act.[^boxnote] See [the law](https://example.org/law).
+
+- First listed recommendation.
+- Second listed recommendation.
+
+| A | B |
+|---|---|
+| 1 | 2 |
+
+After the table.
+:::
+
+::: recommendation
+A second box right after the first.
+:::
+
+::: good-practice A good practice[^titlenote]
+One example.
+
+1. numbered in a box
+2. second in a box
+:::
+
+::: box Boxed text
+Generic box.
+:::
+
+[^second]: The second note, with a [link in a note](https://example.org/note).
+[^boxnote]: A note called inside a box.
+[^titlenote]: A note in a box title.
+""",
+}
+
+
+def png(width: int, height: int) -> bytes:
+    """A small solid-colour PNG."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + b"\x1f\x4e\x79" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))
+
+
+def render(report_dir: Path, pages: bool, monkeypatch: pytest.MonkeyPatch | None = None) -> bytes:
+    """The DOCX bytes of a report; ``pages`` decides whether LibreOffice paginates the contents."""
+    report = load_report(report_dir)
+    theme = load_theme(report.meta.style, report_dir)
+    options = Options(created=creation_date(report, report_dir))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REPORTKIT_DOCX_PAGES", "1" if pages else "0")
+        return docx_writer.render(report, theme, options).data
+
+
+def part(data: bytes, name: str) -> etree._Element:
+    """A parsed part of the package."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return etree.fromstring(z.read(name))
+
+
+def names(data: bytes) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return z.namelist()
+
+
+def audit(data: bytes, tmp_path: Path, name: str) -> list[str]:
+    """openxml-audit's findings on a DOCX (empty when clean)."""
+    from openxml_audit import OpenXmlValidator
+
+    path = tmp_path / f"{name}.docx"
+    path.write_bytes(data)
+    result = OpenXmlValidator().validate(path)
+    return [str(e) for e in result.errors]
+
+
+def inline_text(nodes) -> str:
+    """What docx_text shows for inlines: note calls as [^N], repeated calls as the bare number."""
+    out = []
+    for node in nodes:
+        match node:
+            case Text(text) | Code(text):
+                out.append(text)
+            case Emphasis(children) | Strong(children) | Link(children):
+                out.append(inline_text(children))
+            case LineBreak():
+                out.append("\n")
+            case Note(number=n, repeat=True):
+                out.append(str(n))
+            case Note(number=n):
+                out.append(f"[^{n}]")
+            case Image(alt=alt):
+                out.append("")
+    return "".join(out)
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def features_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = make_report(tmp_path_factory.mktemp("docx"), files=FEATURES, name="features")
+    (folder / "assets").mkdir(exist_ok=True)
+    (folder / "assets" / "logo.png").write_bytes(png(40, 20))
+    (folder / "assets" / "chart.png").write_bytes(png(300, 150))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def features(features_dir: Path) -> bytes:
+    return render(features_dir, pages=False)
+
+
+@pytest.fixture(scope="module")
+def features_endnotes(features_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    folder = tmp_path_factory.mktemp("endnotes") / "features"
+    import shutil
+
+    shutil.copytree(features_dir, folder)
+    toml = folder / "report.toml"
+    toml.write_text(toml.read_text().replace('notes = "footnotes"', 'notes = "endnotes"'))
+    return render(folder, pages=False)
+
+
+@pytest.fixture(scope="module")
+def sample() -> bytes:
+    return render(SAMPLE, pages=HAS_SOFFICE)
+
+
+@pytest.fixture(scope="module")
+def sample_report():
+    return load_report(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def sample_pdf(sample: bytes) -> list[str]:
+    if not HAS_SOFFICE:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    pdf = to_pdf(sample)
+    assert pdf, "LibreOffice did not convert the DOCX"
+    return pdf_pages(pdf)
+
+
+# --- the sample report -------------------------------------------------------------------------
+
+
+def test_sample_paragraphs_in_order_with_style_names(sample: bytes, sample_report) -> None:
+    """Every heading, paragraph and box of the sample, in order, on its named style."""
+    text = docx_text(sample)
+    lines = text.splitlines()
+    assert lines[0].startswith("[Title] Alternative Report on the implementation")
+    assert "[Heading 2] 2.2 National Plan of Action and Coordination" in lines
+    assert "[Heading 3] 2.2.1 National Plan of Action against commercial sexual exploitation of children" in lines
+    assert "[Recommendation] The government of Kyrgyzstan should sign and ratify the Optional Protocol" \
+        " to the Convention on the Rights of the Child on a communications procedure (OPIC)." in lines
+
+    # The same sequence, derived from the model independently of the writer.
+    box_styles = {"recommendation": "Recommendation", "good-practice": "Good Practice", "box": "Box"}
+    expected = []
+
+    def visit(blocks, style="Normal", box=""):
+        for block in blocks:
+            match block:
+                case Section(level=level, title=title, number=number, blocks=inner):
+                    expected.append(f"[Heading {level}] {number} {inline_text(title)}")
+                    visit(inner)
+                case Box(title=title, blocks=inner):
+                    name = box_styles[block.kind]
+                    expected.append(f"[{name} Title] {inline_text(title)}" if title else f"[{name} Title]")
+                    visit(inner, name, name)
+                case Paragraph(content=content):
+                    expected.append(f"[{style}] {inline_text(content)}")
+                case List(items=items, ordered=ordered):
+                    list_style = f"{box} List" if box else ("List Number" if ordered else "List Bullet")
+                    for item in items:
+                        visit(item[:1], list_style, box)
+                        visit(item[1:], style, box)
+
+    for chapter in sample_report.chapters:
+        visit(chapter.blocks)
+    body = lines[lines.index("[Heading 1] 1 Introduction"):]
+    # Untitled boxes get the PDF's label (checked below); compare the rest word for word.
+    body = [re.sub(r"^\[(Recommendation|Good Practice|Box) Title\] (Recommendations?)$", r"[\1 Title]", line)
+            for line in body]
+    assert body == expected
+
+
+def test_sample_has_twelve_recommendation_boxes(sample: bytes) -> None:
+    titles = [line for line in docx_text(sample).splitlines() if line.startswith("[Recommendation Title]")]
+    assert len(titles) == 12
+    assert set(titles) == {"[Recommendation Title] Recommendation", "[Recommendation Title] Recommendations"}
+    assert "[Good Practice Title] Good-practice example: the ECPAT Youth Partnership Programme in Kyrgyzstan[^13]" \
+        in docx_text(sample).splitlines()
+
+
+def test_sample_footnotes_are_real_word_notes_in_order(sample: bytes, sample_report) -> None:
+    """25 w:footnote elements after Word's two separators, texts as in the sources."""
+    root = part(sample, "word/footnotes.xml")
+    kinds = [(n.get(f"{W}id"), n.get(f"{W}type")) for n in root.findall(f"{W}footnote")]
+    assert kinds[:2] == [("-1", "separator"), ("0", "continuationSeparator")]
+    notes = footnotes_text(sample)
+    assert [n for n, _ in notes] == list(range(1, 26))
+    expected = [plain_text(n.blocks) for n in report_notes(sample_report)]
+    assert [re.sub(r"\s+", " ", t) for _, t in notes] == [re.sub(r"\s+", " ", t) for t in expected]
+    assert notes[0][1].startswith("UN Women, New Law in Kyrgyzstan toughens penalties for bride kidnapping")
+    # Each note's text starts with Word's own number mark.
+    first = root.findall(f"{W}footnote")[2]
+    assert first.find(f".//{W}footnoteRef") is not None
+
+
+def test_sample_note_calls_stand_where_the_sources_put_them(sample: bytes) -> None:
+    text = docx_text(sample)
+    assert "two thousand kidnapped girls raped every year in Kyrgyzstan[^1], these strong legal frameworks" in text
+    calls = [int(n) for n in re.findall(r"\[\^(\d+)\]", text)]
+    assert calls == list(range(1, 26))  # every note called once, in number order
+    body = part(sample, "word/document.xml")
+    refs = body.findall(f".//{W}footnoteReference")
+    assert [int(r.get(f"{W}id")) for r in refs] == list(range(1, 26))
+    for ref in refs:  # the call is styled as a note reference (superscript)
+        assert ref.getparent().find(f"{W}rPr/{W}rStyle").get(f"{W}val") == "FootnoteReference"
+
+
+def test_sample_toc_field_is_prefilled(sample: bytes) -> None:
+    """A real TOC field whose result already lists the six chapters, linked to their headings."""
+    body = part(sample, "word/document.xml")
+    sdt = body.find(f".//{W}sdt")
+    assert sdt.find(f".//{W}docPartGallery").get(f"{W}val") == "Table of Contents"
+    instr = "".join(t.text for t in sdt.iter(f"{W}instrText"))
+    assert 'TOC \\o "1-2" \\h \\z \\u' in instr
+    entries = [p for p in sdt.iter(f"{W}p") if p.find(f"{W}pPr/{W}pStyle") is not None
+               and p.find(f"{W}pPr/{W}pStyle").get(f"{W}val") == "TOC1"]
+    titles = [paragraph_text(p).split("\t")[0] for p in entries]
+    assert titles == [
+        "1 Introduction",
+        "2 General measures of implementation",
+        "3 Prevention of commercial sexual exploitation of children",
+        "4 Prohibition of the manifestations of commercial sexual exploitation of children",
+        "5 Protection of the rights of child victims",
+        "6 International assistance and cooperation",
+    ]
+    bookmarks = {b.get(f"{W}name"): b.getparent() for b in body.iter(f"{W}bookmarkStart")}
+    for entry, title in zip(entries, titles):
+        anchor = entry.find(f"{W}hyperlink").get(f"{W}anchor")
+        assert anchor.startswith("_Toc")
+        assert paragraph_text(bookmarks[anchor]) == title  # the link lands on its heading
+
+
+@needs_soffice
+def test_sample_toc_carries_libreoffice_page_numbers(sample: bytes, sample_pdf: list[str]) -> None:
+    """With LibreOffice installed, each entry shows the page its heading falls on there."""
+    body = part(sample, "word/document.xml")
+    begin = body.find(f".//{W}sdt//{W}fldChar")
+    assert begin.get(f"{W}dirty") is None  # numbers are known: no update needed
+    lines = [l for l in docx_text(sample).splitlines() if l.startswith("[toc ")]
+    assert len(lines) == 9
+    for line in lines:
+        title, page = line.split("] ", 1)[1].split("\t")
+        heading_page = next(i for i, text in enumerate(sample_pdf, 1)
+                            if i > 2 and title[:40] in re.sub(r"\s+", " ", text))
+        assert int(page) == heading_page, title
+
+
+@needs_soffice
+def test_libreoffice_shows_contents_notes_and_boxes(sample: bytes, sample_pdf: list[str]) -> None:
+    """LibreOffice's rendering: cover, contents with numbers, notes 1–25 at the foot of pages."""
+    pages = [re.sub(r"\s+", " ", p) for p in sample_pdf]
+    assert pages[0].startswith("Alternative Report on the implementation")
+    assert "In collaboration with" in pages[0] and "July 2013" in pages[0]
+    assert pages[0].rstrip().endswith("July 2013")  # no page number on the cover
+    assert pages[1].startswith("Contents")
+    assert re.search(r"1 Introduction\.{5,}\s*3", pages[1])
+    assert re.search(r"6 International assistance and cooperation\.{5,}\s*\d+", pages[1])
+    assert pages[2].rstrip().endswith("3")  # footer page number on the first chapter page
+    # Each note's text sits at the foot of some page, in number order.
+    notes = footnotes_text(sample)
+    found = []
+    for number, text in notes:
+        snippet = re.sub(r"\s+", " ", text)[:35]
+        page = next(i for i, p in enumerate(pages, 1) if f"{number} {snippet}" in p or f"{number}{snippet}" in p)
+        found.append(page)
+    assert found == sorted(found)
+    # The boxes' text is there.
+    assert sum(p.count("Recommendation") for p in pages) >= 12
+    assert any("The government of Kyrgyzstan should sign and ratify" in p for p in pages)
+
+
+def test_sample_is_valid(sample: bytes, tmp_path: Path) -> None:
+    assert audit(sample, tmp_path, "sample") == []
+
+
+def test_sample_endnotes_variant(tmp_path: Path) -> None:
+    """report.toml's notes = "endnotes": word/endnotes.xml instead, numbered 1, 2, 3."""
+    folder = tmp_path / "sample"
+    import shutil
+
+    shutil.copytree(SAMPLE, folder, ignore=shutil.ignore_patterns("build"))
+    toml = folder / "report.toml"
+    toml.write_text(toml.read_text().replace('notes = "footnotes"', 'notes = "endnotes"'))
+    data = render(folder, pages=False)
+    assert "word/footnotes.xml" not in names(data)
+    notes = footnotes_text(data, "endnotes")
+    assert [n for n, _ in notes] == list(range(1, 26))
+    assert audit(data, tmp_path, "endnotes") == []
+    lines = docx_text(data).splitlines()
+    assert lines[-1] == "[Heading 1] Notes"
+    assert "[toc 1] Notes" in lines
+
+
+def test_two_renders_are_byte_identical(sample: bytes) -> None:
+    again = render(SAMPLE, pages=HAS_SOFFICE)
+    assert again == sample
+    with zipfile.ZipFile(io.BytesIO(sample)) as z:
+        assert {info.date_time for info in z.infolist()} == {(2013, 7, 1, 0, 0, 0)}
+        assert z.namelist()[0] == "[Content_Types].xml"
+
+
+# --- feature reports ---------------------------------------------------------------------------
+
+
+def test_features_paragraphs(features: bytes) -> None:
+    lines = docx_text(features).splitlines()
+    start = lines.index("[Heading 1] 1 Introduction")
+    assert lines[:7] == [
+        "[Title] Feature report",
+        "[Subtitle] Every node type once",
+        "[Cover Author] Test Coalition",
+        "[Cover Author] Second Author",
+        "[Cover Label] In collaboration with",
+        "[Cover Partner] Partner NGO",
+        "[Cover Partner Description] A partner, described.",
+    ]
+    assert lines[7:10] == ["[Cover Date] November 2026", "[Cover Logo] ", "[TOC Heading] Contents"]
+    assert lines[start:] == [
+        "[Heading 1] 1 Introduction",
+        "[Normal] The first chapter calls a note.[^1] See the findings and the first box.",
+        "[List Number] third item",
+        "[List Number] fourth item",
+        "[List Bullet] bullet one",
+        "[List Bullet] nested bullet",
+        "[List Bullet] bullet two",
+        "[Quote] A quoted paragraph.",
+        "[Code Block] code line 1",
+        "code line 2",
+        "[Rule] ",
+        "[Figure] ",
+        "[Caption] A small chart",
+        "[table] Year / Victims / 2011 / 38 / 2012 / 11",
+        "[Heading 1] 2 Findings",
+        "[Heading 2] 2.1 Law",
+        "[Normal] A paragraph with emphasis, strong, code and a link.[^2] The first note again.1",
+        "[Heading 3] 2.1.1 Deeper",
+        "[Normal] Text under a level-3 heading.",
+        "[Recommendation Title] Recommendations",
+        "[Recommendation] The government should act.[^3] See the law.",
+        "[Recommendation List] First listed recommendation.",
+        "[Recommendation List] Second listed recommendation.",
+        "[table] A / B / 1 / 2",
+        "[Recommendation] After the table.",
+        "[Normal] ",
+        "[Recommendation Title] Recommendation",
+        "[Recommendation] A second box right after the first.",
+        "[Good Practice Title] A good practice[^4]",
+        "[Good Practice] One example.",
+        "[Good Practice List] numbered in a box",
+        "[Good Practice List] second in a box",
+        "[Box Title] Boxed text",
+        "[Box] Generic box.",
+    ]
+
+
+def test_features_notes_in_boxes_titles_and_links(features: bytes) -> None:
+    assert footnotes_text(features) == [
+        (1, "The first note."),
+        (2, "The second note, with a link in a note."),
+        (3, "A note called inside a box."),
+        (4, "A note in a box title."),
+    ]
+    # A link inside a note is a relationship of the footnotes part, not of the document.
+    rels = part(features, "word/_rels/footnotes.xml.rels")
+    targets = {r.get("Id"): r.get("Target") for r in rels}
+    link = part(features, "word/footnotes.xml").find(f".//{W}hyperlink")
+    assert targets[link.get(f"{R}id")] == "https://example.org/note"
+    # The repeated call is a superscript number, not a second note.
+    body = part(features, "word/document.xml")
+    repeat = [r for r in body.iter(f"{W}r") if r.findtext(f"{W}t") == "1"
+              and r.find(f"{W}rPr/{W}rStyle") is not None]
+    assert repeat and repeat[0].find(f"{W}rPr/{W}rStyle").get(f"{W}val") == "FootnoteReference"
+
+
+def test_features_links(features: bytes) -> None:
+    body = part(features, "word/document.xml")
+    rels = {r.get("Id"): (r.get("Target"), r.get("TargetMode")) for r in part(features, "word/_rels/document.xml.rels")}
+    external = [h for h in body.iter(f"{W}hyperlink") if h.get(f"{R}id")]
+    assert [rels[h.get(f"{R}id")] for h in external] == [
+        ("https://example.org/page", "External"), ("https://example.org/law", "External")]
+    bookmarks = {b.get(f"{W}name"): b.getparent() for b in body.iter(f"{W}bookmarkStart")}
+    internal = {"".join(h.itertext()): h.get(f"{W}anchor") for h in body.iter(f"{W}hyperlink")
+                if h.get(f"{W}anchor") and h.getparent().find(f"{W}pPr/{W}pStyle") is None}
+    assert paragraph_text(bookmarks[internal["the findings"]]) == "2 Findings"
+    assert paragraph_text(bookmarks[internal["the first box"]]) == "Recommendations"
+    runs = [h.find(f"{W}r/{W}rPr/{W}rStyle").get(f"{W}val") for h in external]
+    assert runs == ["Hyperlink", "Hyperlink"]
+
+
+def test_features_lists_restart_and_stay_in_their_box(features: bytes) -> None:
+    numbering = part(features, "word/numbering.xml")
+    body = part(features, "word/document.xml")
+    first = next(p for p in body.iter(f"{W}p") if paragraph_text(p) == "third item")
+    num_id = first.find(f"{W}pPr/{W}numPr/{W}numId").get(f"{W}val")
+    num = next(n for n in numbering.findall(f"{W}num") if n.get(f"{W}numId") == num_id)
+    assert num.find(f"{W}lvlOverride/{W}startOverride").get(f"{W}val") == "3"
+    nested = next(p for p in body.iter(f"{W}p") if paragraph_text(p) == "nested bullet")
+    assert nested.find(f"{W}pPr/{W}numPr/{W}ilvl").get(f"{W}val") == "1"
+    # A box's list paragraphs hang their bullet where the box's text starts, so Word and
+    # LibreOffice keep them in the same frame (same left edge, same borders from the style).
+    styles = part(features, "word/styles.xml")
+    style = {s.get(f"{W}styleId"): s for s in styles.findall(f"{W}style")}
+    box_ind = style["Recommendation"].find(f"{W}pPr/{W}ind")
+    item = next(p for p in body.iter(f"{W}p") if paragraph_text(p) == "First listed recommendation.")
+    item_num = item.find(f"{W}pPr/{W}numPr/{W}numId").get(f"{W}val")
+    abstract = next(n for n in numbering.findall(f"{W}num") if n.get(f"{W}numId") == item_num).find(f"{W}abstractNumId").get(f"{W}val")
+    lvl = next(a for a in numbering.findall(f"{W}abstractNum") if a.get(f"{W}abstractNumId") == abstract).find(f"{W}lvl/{W}pPr/{W}ind")
+    assert int(lvl.get(f"{W}left")) - int(lvl.get(f"{W}hanging")) == int(box_ind.get(f"{W}left"))
+    assert style["RecommendationList"].find(f"{W}basedOn").get(f"{W}val") == "Recommendation"
+
+
+def test_features_styles_come_from_the_style_settings(features_dir: Path) -> None:
+    """Fonts, sizes and colours of the Word styles follow theme.toml; a changed colour follows."""
+    report = load_report(features_dir)
+    theme = load_theme("default", features_dir)
+    settings = {**theme.settings, "colours": {**theme.settings["colours"], "recommendation_border": "#AA0000"}}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REPORTKIT_DOCX_PAGES", "0")
+        data = docx_writer.render(report, replace(theme, settings=settings), Options()).data
+    styles = part(data, "word/styles.xml")
+    style = {s.get(f"{W}styleId"): s for s in styles.findall(f"{W}style")}
+    defaults = styles.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr")
+    assert defaults.find(f"{W}rFonts").get(f"{W}ascii") == "Calibri"
+    assert defaults.find(f"{W}sz").get(f"{W}val") == "22"
+    assert defaults.find(f"{W}lang").get(f"{W}val") == "en"
+    h1 = style["Heading1"].find(f"{W}rPr")
+    assert h1.find(f"{W}color").get(f"{W}val") == "1F4E79"
+    assert h1.find(f"{W}sz").get(f"{W}val") == "36"
+    assert h1.find(f"{W}rFonts").get(f"{W}asciiTheme") is None
+    frame = style["Recommendation"].find(f"{W}pPr/{W}pBdr")
+    assert {side.get(f"{W}color") for side in frame} == {"AA0000"}
+    assert style["Recommendation"].find(f"{W}pPr/{W}shd").get(f"{W}fill") == "E8F0F8"
+    assert style["GoodPractice"].find(f"{W}pPr/{W}pBdr/{W}top").get(f"{W}color") == "2E7D4F"
+    assert style["Code"].find(f"{W}rPr/{W}rFonts").get(f"{W}ascii") == "Courier New"
+    for name in ("Title", "Subtitle", "Heading1", "Heading2", "Heading3", "Normal", "ListBullet",
+                 "ListNumber", "RecommendationTitle", "GoodPracticeTitle", "Box", "BoxTitle",
+                 "FootnoteText", "FootnoteReference", "EndnoteText", "EndnoteReference", "Hyperlink",
+                 "TOC1", "TOC2", "TOC3", "Caption"):
+        assert name in style, name
+    assert style["TOC1"].find(f"{W}name").get(f"{W}val") == "toc 1"
+
+
+def test_features_properties_footer_and_cover(features: bytes) -> None:
+    core = part(features, "docProps/core.xml")
+    text = {etree.QName(e).localname: e.text for e in core}
+    assert text["title"] == "Feature report"
+    assert text["creator"] == "Test Coalition; Second Author"
+    assert text["language"] == "en"
+    assert text["created"] == text["modified"] == "2026-11-01T00:00:00Z"
+    assert "testing" in text["keywords"]
+    assert text["lastModifiedBy"] == "reportkit"
+    body = part(features, "word/document.xml")
+    sect = body.find(f".//{W}body/{W}sectPr")
+    assert sect.find(f"{W}titlePg") is not None
+    refs = {r.get(f"{W}type"): r.get(f"{R}id") for r in sect.findall(f"{W}footerReference")}
+    rels = {r.get("Id"): r.get("Target") for r in part(features, "word/_rels/document.xml.rels")}
+    default_footer = part(features, "word/" + rels[refs["default"]])
+    first_footer = part(features, "word/" + rels[refs["first"]])
+    assert "PAGE" in "".join(default_footer.itertext())
+    assert "PAGE" not in "".join(first_footer.itertext())  # no number on the cover
+    assert "word/stylesWithEffects.xml" not in names(features)
+    assert len([n for n in names(features) if n.startswith("word/media/")]) == 2
+
+
+def test_features_without_libreoffice_mark_the_toc_for_update(features: bytes) -> None:
+    body = part(features, "word/document.xml")
+    sdt = body.find(f".//{W}sdt")
+    begin = sdt.find(f".//{W}fldChar")
+    assert begin.get(f"{W}fldCharType") == "begin" and begin.get(f"{W}dirty") == "true"
+    assert "PAGEREF" not in "".join(t.text for t in sdt.iter(f"{W}instrText"))
+    lines = [l for l in docx_text(features).splitlines() if l.startswith("[toc")]
+    assert lines == ["[toc 1] 1 Introduction", "[toc 1] 2 Findings", "[toc 2] 2.1 Law", "[toc 3] 2.1.1 Deeper"]
+
+
+def test_features_endnotes(features_endnotes: bytes, tmp_path: Path) -> None:
+    assert "word/footnotes.xml" not in names(features_endnotes)
+    root = part(features_endnotes, "word/endnotes.xml")
+    assert [n.get(f"{W}id") for n in root.findall(f"{W}endnote")][:2] == ["-1", "0"]
+    assert [t for _, t in footnotes_text(features_endnotes, "endnotes")][1] == "The second note, with a link in a note."
+    settings = part(features_endnotes, "word/settings.xml")
+    assert settings.find(f"{W}endnotePr/{W}numFmt").get(f"{W}val") == "decimal"
+    body = part(features_endnotes, "word/document.xml")
+    assert len(body.findall(f".//{W}endnoteReference")) == 4
+    assert audit(features_endnotes, tmp_path, "features-endnotes") == []
+
+
+def test_features_are_valid(features: bytes, tmp_path: Path) -> None:
+    assert audit(features, tmp_path, "features") == []
+
+
+def test_no_contents_page(features_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "nocontents"
+    shutil.copytree(features_dir, folder)
+    toml = folder / "report.toml"
+    toml.write_text(toml.read_text().replace("toc_depth = 3", "toc_depth = 0"))
+    data = render(folder, pages=True)
+    assert part(data, "word/document.xml").find(f".//{W}sdt") is None
+    assert audit(data, tmp_path, "nocontents") == []
+
+
+@needs_soffice
+def test_features_open_in_libreoffice(features_dir: Path) -> None:
+    """Paginated features report: notes in boxes and box titles come out at the foot of pages."""
+    data = render(features_dir, pages=True)
+    pages = [re.sub(r"\s+", " ", p) for p in pdf_pages(to_pdf(data))]
+    text = " ".join(pages)
+    assert re.search(r"1 Introduction\.{5,}\s*3", pages[1])
+    for words in ("3 A note called inside a box.", "4 A note in a box title.", "First listed recommendation.",
+                  "After the table.", "Generic box."):
+        assert words in text
