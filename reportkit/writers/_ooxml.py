@@ -162,7 +162,7 @@ def colour(hex_rgb: str) -> _Element:
 
 def language(tag: str) -> _Element:
     """w:lang for the text's language (LibreOffice reads it from the styles' defaults)."""
-    return el("w:lang", val=tag, eastAsia=tag, bidi=tag)
+    return el("w:lang", val=tag)
 
 
 def borders(hex_rgb: str, width_eighths: int = 12, space_pt: int = 4) -> _Element:

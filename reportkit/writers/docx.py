@@ -329,13 +329,13 @@ class DocxWriter:
                 raise TypeError(f"docx writer has no case for {type(node).__name__}")
 
     def table(self, head, rows, aligns, story: Story, ctx: Context) -> _Element:
-        """A table on the "Table Grid" style, header row repeated on each page."""
+        """A table on the "Report Table" style, its header row repeated on each page."""
         columns = max(len(head), *(len(r) for r in rows)) if rows else len(head)
         width = self._text_width() - (Emu(BOX_INDENT * 635 * 2) if ctx.box else 0)
         all_rows = ([head] if head else []) + list(rows)
         tbl = CT_Tbl.new_tbl(len(all_rows), columns, Emu(width))
         tblPr = tbl.tblPr
-        ox.put(tblPr, el("w:tblStyle", val=self.ids["Table Grid"]), ox.TBLPR_ORDER)
+        ox.put(tblPr, el("w:tblStyle", val=self.ids["Report Table"]), ox.TBLPR_ORDER)
         if ctx.box:
             ox.put(tblPr, el("w:tblInd", w=str(BOX_INDENT), type="dxa"), ox.TBLPR_ORDER)
         for r, (tr, cells) in enumerate(zip(tbl.tr_lst, all_rows)):
@@ -733,7 +733,12 @@ def make_styles(document: docx.document.Document, theme: Theme, lang: str, text_
           rpr=(ox.colour(colours.get("link", heading)), el("w:u", val="single")))
     style("Header", ppr=(centred(), spacing(0, 0)), rpr=ox.size(note))
     style("Footer", ppr=(centred(), spacing(0, 0)), rpr=ox.size(note))
-    ids["Table Grid"] = document.styles["Table Grid"].style_id
+    style("Report Table", kind=WD_STYLE_TYPE.TABLE, based_on="Normal Table")
+    rule = colours.get("rule", "#999999").lstrip("#").upper()
+    lines = tuple(el(f"w:{side}", val="single", sz="4", space="0", color=rule)
+                  for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    table_look = el("w:tblPr", (el("w:tblBorders", lines),))
+    document.styles["Report Table"].element.append(table_look)
     return ids
 
 
