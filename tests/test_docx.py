@@ -362,7 +362,7 @@ def test_libreoffice_shows_contents_notes_and_boxes(sample: bytes, sample_pdf: l
     assert pages[1].startswith("Contents")
     assert re.search(r"1 Introduction\.{5,}\s*3", pages[1])
     assert re.search(r"6 International assistance and cooperation\.{5,}\s*\d+", pages[1])
-    assert pages[2].rstrip().endswith("3")  # footer page number on the first chapter page
+    assert re.search(r"Page 3 of \d+\s*$", pages[2])  # the footer, counting the cover
     # Each note's text sits at the foot of some page, in number order.
     notes = footnotes_text(sample)
     found = []
@@ -617,3 +617,14 @@ def test_features_open_in_libreoffice(features_dir: Path) -> None:
     for words in ("3 A note called inside a box.", "4 A note in a box title.", "First listed recommendation.",
                   "After the table.", "Generic box."):
         assert words in text
+
+
+def test_draft_builds_say_so(features_dir: Path) -> None:
+    report = load_report(features_dir)
+    theme = load_theme("default", features_dir)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REPORTKIT_DOCX_PAGES", "0")
+        data = docx_writer.render(report, theme, Options(draft=True, stamp="2026-11-01")).data
+    assert "[Cover Date] Draft · 2026-11-01" in docx_text(data).splitlines()
+    header = next(n for n in names(data) if n.startswith("word/header"))
+    assert "".join(part(data, header).itertext()) == "Draft · 2026-11-01"

@@ -524,7 +524,12 @@ class DocxWriter:
         section.different_first_page_header_footer = True
         footer = section.footer.paragraphs[0]._p
         ox.set_ppr(footer, el("w:pStyle", val=self.ids["Footer"]))
-        footer.extend(ox.field_runs("PAGE", [ox.run("1")]))
+        fields = {"{n}": "PAGE", "{total}": "NUMPAGES"}
+        for piece in re.split(r"(\{n\}|\{total\})", self.words["page_of"]):  # "Page {n} of {total}"
+            if piece in fields:
+                footer.extend(ox.field_runs(fields[piece], [ox.run("1")]))
+            elif piece:
+                footer.append(ox.run(piece))
         section.first_page_footer.paragraphs[0]._p  # created empty: no number on the cover
         if self.options.draft:
             header = section.header.paragraphs[0]._p
@@ -626,7 +631,9 @@ def make_styles(document: docx.document.Document, theme: Theme, lang: str, text_
     mono_font = fonts_.get("mono_docx") or fonts_.get("mono", "Courier New")
     body, note = float(sizes.get("body", 11)), float(sizes.get("note", 8.5))
     text, heading = colours.get("text", "#000000"), colours.get("heading", "#000000")
-    line = round(240 * float(sizes.get("line_height", 1.15)))
+    # CSS line-height is a multiple of the font size; Word's "multiple" spacing multiplies the
+    # font's own line height (1.22 em for Calibri), so give the CSS distance as a minimum.
+    line = round(20 * body * float(sizes.get("line_height", 1.2)))
     ids: dict[str, str] = {}
 
     styles_el = document.styles.element
@@ -634,7 +641,7 @@ def make_styles(document: docx.document.Document, theme: Theme, lang: str, text_
     for child in list(defaults):
         defaults.remove(child)
     defaults.append(el("w:rPrDefault", (el("w:rPr", (ox.fonts(body_font), *ox.size(body), ox.language(lang))),)))
-    defaults.append(el("w:pPrDefault", (el("w:pPr", (el("w:spacing", after="120", line=str(line), lineRule="auto"),)),)))
+    defaults.append(el("w:pPrDefault", (el("w:pPr", (el("w:spacing", after="120", line=str(line), lineRule="atLeast"),)),)))
 
     def style(name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PARAGRAPH, based_on: str | None = "Normal",
               style_id: str | None = None, ppr: tuple = (), rpr: tuple = (), next_: str | None = None) -> None:
@@ -710,9 +717,10 @@ def make_styles(document: docx.document.Document, theme: Theme, lang: str, text_
         frame = ox.borders(border, 8, 4)
         frame.find(qn("w:left")).set(qn("w:sz"), str(thick))
         style(name, ppr=(frame, ox.shading(colours.get(f"{key}_fill", "#F2F2F2")), spacing(0, 100),
-                         el("w:ind", left=str(BOX_INDENT), right=str(BOX_INDENT))))
+                         el("w:ind", left=str(BOX_INDENT), right=str(BOX_INDENT))),
+              rpr=bold() if kind == "recommendation" else ())  # recommendations stand out, as in the PDF
         style(f"{name} Title", based_on=name, ppr=(el("w:keepNext"),),
-              rpr=(*bold(), ox.colour(colours.get(f"{key}_title", heading))), next_=name)
+              rpr=(ox.fonts(heading_font), *bold(), ox.colour(colours.get(f"{key}_title", heading))), next_=name)
         style(f"{name} List", based_on=name, ppr=(spacing(0, 60),))
     style("Quote", ppr=(el("w:ind", left="720", right="720"),), rpr=italic())
     style("Code", kind=WD_STYLE_TYPE.CHARACTER, based_on=None, rpr=(ox.fonts(mono_font), *ox.size(body * 0.9)))
@@ -731,7 +739,7 @@ def make_styles(document: docx.document.Document, theme: Theme, lang: str, text_
               style_id=f"{what.capitalize()}Reference", rpr=(el("w:vertAlign", val="superscript"),))
     style("Hyperlink", kind=WD_STYLE_TYPE.CHARACTER, based_on=None,
           rpr=(ox.colour(colours.get("link", heading)), el("w:u", val="single")))
-    style("Header", ppr=(centred(), spacing(0, 0)), rpr=ox.size(note))
+    style("Header", ppr=(el("w:jc", val="right"), spacing(0, 0)), rpr=(el("w:caps"), ox.colour("#C00000"), *ox.size(note)))
     style("Footer", ppr=(centred(), spacing(0, 0)), rpr=ox.size(note))
     style("Report Table", kind=WD_STYLE_TYPE.TABLE, based_on="Normal Table")
     rule = colours.get("rule", "#999999").lstrip("#").upper()
