@@ -67,6 +67,9 @@ SECTPR_ORDER = (
     "docGrid printerSettings sectPrChange"
 ).split()
 
+RT_STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
+"""Relationship type of Word 2010's stylesWithEffects part."""
+
 NOTE_KINDS = {
     "footnotes": ("footnote", RT.FOOTNOTES, CT.WML_FOOTNOTES, "/word/footnotes.xml"),
     "endnotes": ("endnote", RT.ENDNOTES, CT.WML_ENDNOTES, "/word/endnotes.xml"),

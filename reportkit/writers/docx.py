@@ -12,9 +12,9 @@ and their field is marked for Word to update.
 from __future__ import annotations
 
 import io
-import os
 import re
 from dataclasses import dataclass, field, replace
+from datetime import timezone
 from pathlib import Path
 
 import docx
@@ -30,7 +30,7 @@ from lxml.etree import _Element
 
 from ..labels import labels
 from ..model import (
-    Block, Box, Code, CodeBlock, Emphasis, GoodPractice, Image, Inline, LineBreak, Link, List,
+    Block, Box, Cell, Code, CodeBlock, Emphasis, GoodPractice, Image, Inline, LineBreak, Link, List,
     Note, Paragraph, Quote, Recommendation, Report, Rule, Section, Strong, Table, Text,
     iter_nodes, plain_text,
 )
@@ -160,7 +160,9 @@ class DocxWriter:
         meta = self.report.meta
         self.doc = docx.Document()
         part = self.doc.part
-        ox.drop_parts(part, (RT.THUMBNAIL, RT.CUSTOM_XML, "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"))
+        # The template's thumbnail, bibliography data and stylesWithEffects (which validators
+        # and Word flag once styles.xml differs from it) have no place in a report.
+        ox.drop_parts(part, (RT.THUMBNAIL, RT.CUSTOM_XML, ox.RT_STYLES_WITH_EFFECTS))
         self._page_setup()
         self.ids = make_styles(self.doc, self.theme, meta.language, self._text_width())
         self._numbering = self._setup_numbering()
@@ -328,7 +330,8 @@ class DocxWriter:
             case _:
                 raise TypeError(f"docx writer has no case for {type(node).__name__}")
 
-    def table(self, head, rows, aligns, story: Story, ctx: Context) -> _Element:
+    def table(self, head: tuple[Cell, ...], rows: tuple[tuple[Cell, ...], ...], aligns: tuple[str, ...],
+              story: Story, ctx: Context) -> _Element:
         """A table on the "Report Table" style, its header row repeated on each page."""
         columns = max(len(head), *(len(r) for r in rows)) if rows else len(head)
         width = self._text_width() - (Emu(BOX_INDENT * 635 * 2) if ctx.box else 0)
@@ -530,7 +533,7 @@ class DocxWriter:
                 footer.extend(ox.field_runs(fields[piece], [ox.run("1")]))
             elif piece:
                 footer.append(ox.run(piece))
-        section.first_page_footer.paragraphs[0]._p  # created empty: no number on the cover
+        section.first_page_footer.is_linked_to_previous = False  # its own, empty: no number on the cover
         if self.options.draft:
             header = section.header.paragraphs[0]._p
             ox.set_ppr(header, el("w:pStyle", val=self.ids["Header"]))
@@ -551,7 +554,9 @@ class DocxWriter:
         props.category = ""
         props.last_modified_by = "reportkit"
         props.revision = 1
-        created = self.options.created.replace(tzinfo=None) if self.options.created.tzinfo is None else self.options.created
+        created = self.options.created
+        if created.tzinfo is not None:  # core.xml dates are UTC ("…Z")
+            created = created.astimezone(timezone.utc).replace(tzinfo=None)
         props.created = props.modified = created
         app = [p for p in self.doc.part.package.parts if p.partname == "/docProps/app.xml"]
         for part in app:
