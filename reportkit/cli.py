@@ -95,6 +95,53 @@ def build_command(report_dir: Path, formats: str, out: Path | None, style: str |
     click.echo(f"done in {time.perf_counter() - start:.1f} s")
 
 
+def _assignments(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    pairs = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE (e.g. country=Kazakhstan)")
+        pairs[key.strip()] = value
+    return pairs
+
+
+@main.command(name="new")
+@click.argument("dest", type=click.Path(path_type=Path), required=False)
+@click.option("--from", "source", metavar="SOURCE",
+              help="A report folder, or the name of a shipped template (see --list).")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", callback=_assignments,
+              help="Set a report.toml field, e.g. --set country=Kazakhstan (repeatable).")
+@click.option("--skeleton", is_flag=True,
+              help="Keep headings, boxes and <!-- guidance -->; drop the body text and notes.")
+@click.option("--list", "list_only", is_flag=True, help="List the shipped templates.")
+def new_command(dest: Path | None, source: str | None, settings: dict[str, str], skeleton: bool,
+                list_only: bool) -> None:
+    """Start a new report in DEST from a report folder or a shipped template."""
+    from .new import BadOption, list_templates, new_report, toml_value
+
+    if list_only:
+        for template in list_templates():
+            click.echo(f"{template.name:<10} {template.description}")
+        return
+    if dest is None or not source:
+        raise click.UsageError("give the new folder and where to start from: "
+                               "reportkit new DEST --from SOURCE (templates: reportkit new --list)")
+    try:
+        created = new_report(dest, source, settings, skeleton=skeleton)
+    except BadOption as err:
+        raise click.BadParameter(str(err), param_hint=f"'{err.option}'") from err
+    except ReportError as err:
+        _fail(err)
+    origin = f'template "{created.template}"' if created.template else str(created.source)
+    click.echo(f"created {created.path} from {origin} ({len(created.chapters)} chapters"
+               f"{', skeleton' if skeleton else ''})")
+    for key, value in created.changes.items():
+        click.echo(f"  {key} = {toml_value(value)}")
+    for key in created.removed:
+        click.echo(f"  {key} removed")
+    click.echo(f"next: edit {created.path / 'report.toml'}, then run reportkit check {created.path}")
+
+
 @main.command(name="recommendations")
 @click.argument("report_dir", type=_REPORT_DIR, default=".")
 @click.option("-f", "--format", "fmt", type=click.Choice(["csv", "json", "md"]), default="csv",
