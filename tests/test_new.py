@@ -73,8 +73,10 @@ def test_from_the_sample_with_a_new_country_and_date(tmp_path):
     pdf, docx = sorted(build_both(dest))[::-1]
     import docx as python_docx
     import pypdf
-    assert "Kazakhstan" in pypdf.PdfReader(pdf).metadata.title
-    assert "Kazakhstan" in python_docx.Document(docx).core_properties.title
+    reader, document = pypdf.PdfReader(pdf), python_docx.Document(docx)
+    assert "Kazakhstan" in reader.metadata.title and "Kazakhstan" in reader.pages[0].extract_text()
+    assert "Kazakhstan" in document.core_properties.title
+    assert any("Kazakhstan" in p.text for p in document.paragraphs[:10])  # the cover
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
