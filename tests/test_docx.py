@@ -628,3 +628,39 @@ def test_draft_builds_say_so(features_dir: Path) -> None:
     assert "[Cover Date] Draft · 2026-11-01" in docx_text(data).splitlines()
     header = next(n for n in names(data) if n.startswith("word/header"))
     assert "".join(part(data, header).itertext()) == "Draft · 2026-11-01"
+
+
+def test_numbered_paragraphs_and_recommendations_summary(features_dir: Path, tmp_path: Path) -> None:
+    """UPR options: body paragraphs numbered by Word itself; an annex listing recommendations."""
+    import shutil
+
+    folder = tmp_path / "upr"
+    shutil.copytree(features_dir, folder)
+    toml = folder / "report.toml"
+    toml.write_text(toml.read_text().replace("toc_depth = 3", "toc_depth = 1\nnumber_paragraphs = true\n"
+                                             "recommendations_summary = true"))
+    data = render(folder, pages=False)
+    lines = docx_text(data).splitlines()
+    assert "[Numbered Paragraph] Text under a level-3 heading." in lines
+    assert "[Recommendation] A second box right after the first." in lines  # boxes keep their style
+    assert "[List Bullet] bullet one" in lines
+    assert "[Caption] A small chart" in lines
+    summary = lines[lines.index("[Heading 1] Summary of recommendations"):]
+    assert summary == [
+        "[Heading 1] Summary of recommendations",
+        "[Recommendation Summary] 1.\tThe government should act. See the law.",
+        "[Recommendation Summary] 2.\tFirst listed recommendation.",
+        "[Recommendation Summary] 3.\tSecond listed recommendation.",
+        "[Recommendation Summary] 4.\tAfter the table.",
+        "[Recommendation Summary] 5.\tA second box right after the first.",
+    ]
+    assert "[toc 1] Summary of recommendations" in lines
+    body = part(data, "word/document.xml")
+    bookmarks = {b.get(f"{W}name"): b.getparent() for b in body.iter(f"{W}bookmarkStart")}
+    links = [p.find(f"{W}hyperlink").get(f"{W}anchor") for p in body.iter(f"{W}p")
+             if paragraph_text(p).startswith("5.\t")]
+    assert paragraph_text(bookmarks[links[0]]) == "Recommendation"  # the second box's title
+    numbered = part(data, "word/styles.xml").xpath("//w:style[@w:styleId='NumberedParagraph']//w:numId",
+                                                   namespaces={"w": W[1:-1]})
+    assert numbered, "numbered paragraphs take their numbers from the style"
+    assert audit(data, tmp_path, "upr") == []

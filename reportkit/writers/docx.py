@@ -52,6 +52,9 @@ BOX_INDENT = 200
 LIST_INDENT = 360
 """Indent per list level (twips); the number or bullet hangs in it."""
 
+PARAGRAPH_INDENT = 567
+"""Hanging indent of numbered paragraphs and of the recommendations summary (1 cm, in twips)."""
+
 
 def render(report: Report, theme: Theme, options: Options) -> Rendered:
     """The DOCX of ``report``; contents page numbers as LibreOffice paginates it, when installed."""
@@ -177,6 +180,8 @@ class DocxWriter:
             self.contents(body)
         for chapter in self.report.chapters:
             self.blocks(chapter.blocks, body, Context())
+        if meta.recommendations_summary:
+            self.summary(body)
         if meta.notes == "endnotes" and self._has_notes():
             p = self.paragraph(body, "Heading 1", self.words["notes"])
             ox.bookmark(p, self.anchors["#notes"], self._next_bookmark())
@@ -250,6 +255,8 @@ class DocxWriter:
             (e.level, " ".join(x for x in (e.number, plain_text(e.title)) if x), self.anchors[e.id])
             for e in toc(self.report)
         ]
+        if self.report.meta.recommendations_summary:
+            entries.append((1, self.words["summary_of_recommendations"], self.anchors["#summary"]))
         if self.report.meta.notes == "endnotes" and self._has_notes():
             entries.append((1, self.words["notes"], self.anchors["#notes"]))
         return entries
@@ -257,6 +264,18 @@ class DocxWriter:
     def toc_bookmarks(self) -> list[str]:
         """The bookmarks whose pages the contents show."""
         return [bookmark for _, _, bookmark in self.toc_entries()]
+
+    def summary(self, story: Story) -> None:
+        """The annex listing every recommendation by number, each linked to its box."""
+        from ..transforms import recommendations  # the view lives with the numbering transforms
+
+        heading = self.paragraph(story, "Heading 1", self.words["summary_of_recommendations"])
+        ox.bookmark(heading, self.anchors["#summary"], self._next_bookmark())
+        for item in recommendations(self.report):
+            p = story.add(self._p("Recommendation Summary", f"{item.number}.\t"))
+            link = ox.hyperlink(anchor=self.anchors.get(item.box_id, ""))
+            link.append(ox.run(item.text))
+            p.append(link)
 
     # --- blocks ----------------------------------------------------------------------------
 
@@ -279,7 +298,8 @@ class DocxWriter:
                 if alt:
                     self.paragraph(story, "Caption", alt)
             case Paragraph(content):
-                p = story.add(self._p(ctx.style))
+                numbered = self.report.meta.number_paragraphs and ctx == Context()  # body text only
+                p = story.add(self._p("Numbered Paragraph" if numbered else ctx.style))
                 self.inlines(content, p, story, Format())
             case List(items, ordered, start):
                 num_id = self._list_number(ordered, start, ctx)
@@ -499,6 +519,7 @@ class DocxWriter:
                 names[node.id] = f"_Toc{len(names) + 1:08d}"
             elif isinstance(node, Box) and node.id and node.id not in names:
                 names[node.id] = f"_Ref{len(names) + 1:08d}"
+        names["#summary"] = f"_Toc{len(names) + 1:08d}"
         names["#notes"] = f"_Toc{len(names) + 1:08d}"
         return names
 
@@ -576,8 +597,17 @@ class DocxWriter:
         for abstract_id, (ordered, in_box) in enumerate(kinds):
             numbering.append(_abstract_list(abstract_id, ordered, BOX_INDENT if in_box else 0))
             self._lists[(ordered, in_box)] = abstract_id
-        for abstract_id in range(len(kinds)):  # every w:abstractNum before the first w:num
+        paragraphs = len(kinds)  # body paragraphs 1., 2., 3… when the report asks (UPR)
+        numbering.append(el("w:abstractNum", (
+            el("w:multiLevelType", val="singleLevel"),
+            el("w:lvl", (el("w:start", val="1"), el("w:numFmt", val="decimal"), el("w:lvlText", val="%1."),
+                         el("w:lvlJc", val="left"),
+                         el("w:pPr", (el("w:ind", left=str(PARAGRAPH_INDENT), hanging=str(PARAGRAPH_INDENT)),))),
+               ilvl="0"),
+        ), abstractNumId=str(paragraphs)))
+        for abstract_id in range(paragraphs + 1):  # every w:abstractNum before the first w:num
             numbering.append(el("w:num", (el("w:abstractNumId", val=str(abstract_id)),), numId=str(abstract_id + 1)))
+        ox.set_ppr(self._style_element("Numbered Paragraph"), el("w:numPr", (el("w:numId", val=str(paragraphs + 1)),)))
         for name, ordered, in_box in (("List Bullet", False, False), ("List Number", True, False)):
             ox.set_ppr(self._style_element(name), el("w:numPr", (el("w:numId", val=str(self._lists[(ordered, in_box)] + 1)),)))
         return numbering
@@ -712,6 +742,8 @@ def make_styles(document: docx.document.Document, theme: Theme, lang: str, text_
         ppr = (ox.right_tab(twips(text_width)), spacing(120 if level == 1 else 0, 70),
                el("w:ind", left=str(240 * (level - 1)), right="400"))
         style(f"toc {level}", style_id=f"TOC{level}", ppr=ppr, rpr=(*(bold() if level == 1 else ()), *ox.size(toc_size)), next_="Normal")
+    style("Numbered Paragraph")
+    style("Recommendation Summary", ppr=(el("w:ind", left=str(PARAGRAPH_INDENT), hanging=str(PARAGRAPH_INDENT)),))
     style("List Bullet", ppr=(spacing(0, 60),))
     style("List Number", ppr=(spacing(0, 60),))
     style("List Continue", ppr=(spacing(0, 60), el("w:ind", left=str(LIST_INDENT))))
