@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
-from .errors import Problems, ReportError
+from .errors import Problem, Problems, ReportError
 from .manifest import key_pos, load_manifest
 from .model import Image, Report, iter_nodes
 from .parse import parse_report
@@ -78,13 +78,16 @@ class Written:
 CACHE_NAME = ".reportkit-cache.json"
 """Kept in the output folder: per format, the inputs' hash and the output's hash."""
 
+_DOING = {"pdf": "laying out the PDF's pages", "docx": "writing the DOCX", "html": "writing the HTML"}
+
 # Style files each format reads; theme.toml and anything else count for every format.
 _NOT_READ_BY = {"docx": (".j2", ".css", ".ttf", ".otf", ".woff", ".woff2"), "pdf": (".docx",), "html": (".docx",)}
 
 
 def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...] = ("pdf", "docx"),
           style: str | None = None, draft: bool = False, force: bool = False,
-          parallel: bool = True) -> list[Written]:
+          parallel: bool = True, progress: Callable[[str], None] = lambda _: None,
+          warn: Callable[[Problem], None] = lambda _: None) -> list[Written]:
     """Build one report into each format; return the outputs.
 
     Formats whose inputs (sources, images, style files, options) have not changed since the
@@ -94,7 +97,10 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     """
     from .themes import load_theme
 
-    report, _ = load(report_dir)
+    progress("reading the sources")
+    report, problems = load(report_dir)
+    for problem in problems.warnings:
+        warn(problem)
     theme = load_theme(style or report.meta.style, report_dir,
                        None if style else key_pos(report_dir, "style"))
     out_dir = out_dir or report_dir / "build"
@@ -113,9 +119,11 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     if todo:
         created = creation_date(report, report_dir)
         options = _options(draft, created)
+        progress(" and ".join(_DOING[f] for f in todo))
         try:
             for fmt, (data, pages, seconds) in _render_all(report, theme, options, list(todo), parallel):
                 path = out_dir / f"{name}.{fmt}"
+                progress(f"writing {path.name}")
                 write_atomic(path, data)
                 results[fmt] = Written(path, pages, seconds)
                 cache[fmt] = {"inputs": todo[fmt], "output": hashlib.sha256(data).hexdigest(), "pages": pages}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -65,34 +66,160 @@ def check_command(report_dir: Path, as_json: bool, strict: bool) -> None:
     sys.exit(1 if failed else 0)
 
 
-@main.command(name="build")
-@click.argument("report_dir", type=_REPORT_DIR, default=".")
-@click.option("-f", "--format", "formats", default="pdf,docx", show_default=True,
-              help="Comma-separated formats: pdf, docx, html.")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (default: REPORT_DIR/build).")
-@click.option("--style", help="Build with this style instead of the one report.toml names.")
-@click.option("--draft", is_flag=True, help="Add a DRAFT watermark and a version stamp.")
-def build_command(report_dir: Path, formats: str, out: Path | None, style: str | None,
-                  draft: bool) -> None:
-    """Build REPORT_DIR into PDF and DOCX (in REPORT_DIR/build/)."""
-    from .build import build
+def _formats(value: str) -> tuple[str, ...]:
     from .writers import WRITERS
 
-    chosen = tuple(dict.fromkeys(f.strip().lower() for f in formats.split(",") if f.strip()))
+    chosen = tuple(dict.fromkeys(f.strip().lower() for f in value.split(",") if f.strip()))
     unknown = [f for f in chosen if f not in WRITERS]
     if unknown or not chosen:
         raise click.BadParameter(f"unknown format {', '.join(unknown) or '(none)'}; "
                                  f"choose from {', '.join(WRITERS)}", param_hint="--format")
+    return chosen
+
+
+_FORMAT_OPTION = click.option("-f", "--format", "formats", default="pdf,docx", show_default=True,
+                              help="Comma-separated formats: pdf, docx, html.")
+_OUT_OPTION = click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
+                           help="Output folder (default: REPORT_DIR/build).")
+_STYLE_OPTION = click.option("--style", help="Build with this style instead of the one report.toml names.")
+
+
+@main.command(name="build")
+@click.argument("report_dirs", metavar="[REPORT_DIR]...", nargs=-1, type=_REPORT_DIR)
+@_FORMAT_OPTION
+@_OUT_OPTION
+@_STYLE_OPTION
+@click.option("--draft", is_flag=True, help="Add a DRAFT watermark and a version stamp.")
+@click.option("--force", is_flag=True, help="Rebuild even when nothing has changed.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print each step as it happens.")
+def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None, style: str | None,
+                  draft: bool, force: bool, quiet: bool, verbose: bool) -> None:
+    """Build REPORT_DIR into PDF and DOCX (in REPORT_DIR/build/).
+
+    Several folders build one after another on each core, with one summary line each.
+    """
+    from .build import build
+
+    chosen = _formats(formats)
+    dirs = report_dirs or (Path("."),)
+    if len(dirs) > 1:
+        if out:
+            raise click.BadParameter("--out needs a single REPORT_DIR", param_hint="--out")
+        sys.exit(_build_many(dirs, chosen, style, draft, force, quiet))
     start = time.perf_counter()
+    progress = Progress(enabled=not quiet and (verbose or sys.stderr.isatty()), verbose=verbose)
     try:
-        written = build(report_dir, out, chosen, style=style, draft=draft)
+        with progress:
+            written = build(dirs[0], out, chosen, style=style, draft=draft, force=force,
+                            progress=progress.stage, warn=lambda p: click.echo(str(p), err=True))
     except ReportError as err:
         _fail(err)
+    if quiet:
+        return
     for item in written:
         pages = f"{item.pages} pages, " if item.pages else ""
-        click.echo(f"wrote {item.path} ({pages}{item.seconds:.1f} s)")
+        state = "unchanged" if item.unchanged else f"{pages}{item.seconds:.1f} s"
+        click.echo(f"{'kept' if item.unchanged else 'wrote'} {item.path} ({state})")
+    if all(item.unchanged for item in written):
+        click.echo("nothing changed since the last build (use --force to rebuild)")
     click.echo(f"done in {time.perf_counter() - start:.1f} s")
+
+
+def _build_one(report_dir: Path, formats: tuple[str, ...], style: str | None, draft: bool,
+               force: bool) -> tuple[str, list[str]]:
+    """Build one of several reports (in a worker process): a summary line and any problems."""
+    from .build import build
+
+    start = time.perf_counter()
+    try:
+        written = build(report_dir, None, formats, style=style, draft=draft, force=force, parallel=False)
+    except ReportError as err:
+        return f"{report_dir}: failed ({len(err.problems)} errors)", [str(p) for p in err.problems]
+    except Exception as err:  # one broken report must not stop the others
+        return f"{report_dir}: failed ({type(err).__name__}: {err})", []
+    parts = [f"{w.path.suffix[1:].upper()} {'unchanged' if w.unchanged else f'{w.pages} pages' if w.pages else 'written'}"
+             for w in written]
+    return f"{report_dir}: ok, {', '.join(parts)} ({time.perf_counter() - start:.1f} s)", []
+
+
+def _build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], style: str | None, draft: bool,
+                force: bool, quiet: bool) -> int:
+    """Build each report on its own core; print one line per report; 1 if any failed."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    failed = 0
+    with ProcessPoolExecutor(max_workers=min(len(dirs), os.cpu_count() or 1), mp_context=context) as pool:
+        futures = [pool.submit(_build_one, d, formats, style, draft, force) for d in dirs]
+        for future in futures:
+            line, problems = future.result()
+            failed += "failed" in line.split(":", 1)[1][:8]
+            for problem in problems:
+                click.echo(problem, err=True)
+            if not quiet or problems:
+                click.echo(line, err=bool(problems))
+    if not quiet:
+        click.echo(f"{len(dirs) - failed} of {len(dirs)} reports built")
+    return 1 if failed else 0
+
+
+class Progress:
+    """What a build is doing, on one self-erasing terminal line, once it has taken over a second."""
+
+    DELAY = 1.0
+
+    def __init__(self, enabled: bool, verbose: bool = False):
+        self.enabled = enabled
+        self.verbose = verbose
+        self.current = ""
+        self.shown = ""
+        self.start = time.perf_counter()
+        self._stop = None
+
+    def stage(self, text: str) -> None:
+        self.current = text
+        if self.verbose:
+            click.echo(f"[{time.perf_counter() - self.start:5.1f} s] {text}", err=True)
+
+    def __enter__(self) -> "Progress":
+        if self.enabled and not self.verbose:
+            import threading
+
+            self._stop = threading.Event()
+            threading.Thread(target=self._tick, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._stop:
+            self._stop.set()
+            if self.shown:
+                click.echo("\r\x1b[K", nl=False, err=True)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.2):
+            if time.perf_counter() - self.start > self.DELAY and self.current != self.shown:
+                self.shown = self.current
+                click.echo(f"\r\x1b[K{self.current}…", nl=False, err=True)
+
+
+@main.command(name="watch")
+@click.argument("report_dir", type=_REPORT_DIR, default=".")
+@_FORMAT_OPTION
+@_OUT_OPTION
+@_STYLE_OPTION
+def watch_command(report_dir: Path, formats: str, out: Path | None, style: str | None) -> None:
+    """Rebuild REPORT_DIR on every save until Ctrl-C."""
+    from .watch import watch
+
+    chosen = _formats(formats)
+    click.echo(f"watching {report_dir} (Ctrl-C to stop)")
+    try:
+        watch(report_dir, chosen, out, style, echo=lambda line: click.echo(line))
+    except KeyboardInterrupt:
+        pass
+    click.echo("stopped")
 
 
 def _assignments(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:

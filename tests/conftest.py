@@ -19,7 +19,7 @@ def make_report(tmp_path: Path, base: str = "minimal", files: dict[str, str | by
                 name: str = "report") -> Path:
     """Copy ``tests/reports/<base>`` to ``tmp_path/name`` and overwrite (or delete, with None) files."""
     target = tmp_path / name
-    shutil.copytree(TESTS / "reports" / base, target)
+    shutil.copytree(TESTS / "reports" / base, target, ignore=shutil.ignore_patterns("build"))
     for relative, content in (files or {}).items():
         path = target / relative
         if content is None:
