@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from .build import CACHE_NAME, build, check
 from .errors import ReportError
@@ -25,8 +25,9 @@ def watch(report_dir: Path, formats: tuple[str, ...], out_dir: Path | None = Non
         get_writer(fmt)  # import the writers once: later rounds start warm
     out_dir = out_dir or report_dir / "build"
     order = tuple(sorted(formats, key=lambda f: f == "pdf"))  # DOCX (and HTML) before the PDF
+    saves = iter(changes if changes is not None else _file_changes(report_dir, out_dir))
     _round(report_dir, order, out_dir, style, echo)
-    for _ in changes if changes is not None else _file_changes(report_dir, out_dir):
+    for _ in saves:
         _round(report_dir, order, out_dir, style, echo)
 
 
@@ -49,8 +50,11 @@ def _round(report_dir: Path, formats: tuple[str, ...], out_dir: Path, style: str
     return True
 
 
-def _file_changes(report_dir: Path, out_dir: Path) -> Iterable[object]:
-    """Yield once per batch of saved files, ignoring the outputs and editors' scratch files."""
+def _file_changes(report_dir: Path, out_dir: Path) -> Iterator[object]:
+    """Yield once per batch of saved files, ignoring the outputs and editors' scratch files.
+
+    The watcher starts before this returns, so a save during the first build is not missed.
+    """
     from watchfiles import DefaultFilter, watch as watch_files
 
     outputs = out_dir.resolve()
@@ -62,4 +66,7 @@ def _file_changes(report_dir: Path, out_dir: Path) -> Iterable[object]:
                 return False
             return super().__call__(change, path)
 
-    yield from watch_files(report_dir, watch_filter=SourcesOnly(), debounce=200, raise_interrupt=False)
+    batches = watch_files(report_dir, watch_filter=SourcesOnly(), debounce=200, raise_interrupt=False,
+                          yield_on_timeout=True, rust_timeout=100)
+    next(batches)  # the first (empty) batch comes once the watcher is running
+    return (batch for batch in batches if batch)
