@@ -1,0 +1,467 @@
+"""Model → HTML: one case per node type; the page shell comes from the style's Jinja2 templates.
+
+The same HTML serves two outputs. ``render`` returns one self-contained file (``--format
+html``: CSS inlined, fonts and images as ``data:`` URLs); ``document`` with ``file_url``
+returns the HTML that ``pdf.py`` hands to WeasyPrint, which loads fonts and images through
+its contained URL fetcher. Text is always escaped; raw HTML from the sources never passes.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from html import escape
+from pathlib import Path
+from typing import Callable, Iterator
+
+import jinja2
+from markupsafe import Markup
+
+from .. import transforms
+from ..errors import Pos, Problem, ReportError
+from ..labels import labels
+from ..model import (
+    Block,
+    Box,
+    Code,
+    CodeBlock,
+    Emphasis,
+    GoodPractice,
+    Image,
+    Inline,
+    LineBreak,
+    Link,
+    List,
+    Node,
+    Note,
+    Paragraph,
+    Quote,
+    Recommendation,
+    Report,
+    Rule,
+    Section,
+    Strong,
+    Table,
+    Text,
+    plain_text,
+)
+from ..themes import Theme
+from . import Options, Rendered
+
+UrlFor = Callable[[Path], str]
+"""Turns an absolute file path (font, image, logo) into the URL written into the HTML."""
+
+
+def render(report: Report, theme: Theme, options: Options) -> Rendered:
+    """The report as one self-contained HTML file (CSS inlined, fonts and images embedded)."""
+    return Rendered(document(report, theme, options, data_url).encode("utf-8"))
+
+
+def file_url(path: Path) -> str:
+    """A ``file://`` URL for a local file (what WeasyPrint's fetcher receives)."""
+    return Path(path).resolve().as_uri()
+
+
+def data_url(path: Path) -> str:
+    """A ``data:`` URL holding the file's bytes, for the self-contained HTML output."""
+    mime = mimetypes.guess_type(str(path))[0] or _FONT_TYPES.get(Path(path).suffix.lower(), "")
+    encoded = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f"data:{mime or 'application/octet-stream'};base64,{encoded}"
+
+
+_FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
+
+
+# --- the whole document ---------------------------------------------------------------------
+
+
+def document(report: Report, theme: Theme, options: Options, url: UrlFor = file_url) -> str:
+    """The whole HTML document: the style's page shell around the chapters' markup.
+
+    ``url`` decides how fonts, images and logos are referenced (``file_url`` for WeasyPrint,
+    ``data_url`` for a self-contained file). Files outside the report and its style folders
+    are refused with the source position first (``check_files``).
+    """
+    check_files(report, theme)
+    meta = report.meta
+    words = labels(meta.language)
+    writer = HtmlWriter(words=words, notes=meta.notes, url=url, number_paragraphs=meta.number_paragraphs)
+    body = "".join(writer.blocks(chapter.blocks, body=True) for chapter in report.chapters)
+    env = _environment(theme)
+    css = env.get_template("report.css.j2").render(
+        settings=theme.settings,
+        faces=font_faces(theme, url),
+        words=words,
+        footer=css_content(words["page_of"], n="counter(page)", total="counter(pages)"),
+        draft=options.draft,
+        stamp=options.stamp,
+    )
+    logo = theme.get("cover.logo", "")
+    style_logo = _style_file(theme, logo) if logo else None
+    endnotes = meta.notes == "endnotes" and bool(transforms.notes(report))
+    html_env = _environment(theme, autoescape=True)
+    return html_env.get_template("report.html.j2").render(
+        meta=meta,
+        words=words,
+        css=Markup(css),
+        body=Markup(body),
+        summary=Markup(writer.summary(report)) if meta.recommendations_summary else "",
+        endnotes=Markup(writer.endnotes(report)) if endnotes else "",
+        toc=table_of_contents(report),
+        partners=[(p, url(Path(p.logo)) if p.logo else "") for p in meta.partners],
+        logos=[url(Path(p)) for p in meta.logos] + ([url(style_logo)] if style_logo else []),
+        subject=subject(report),
+        keywords=keywords(report),
+        created=w3c_date(options.created),
+        draft=options.draft,
+        stamp=options.stamp,
+    )
+
+
+@dataclass(frozen=True)
+class TocLine:
+    """One line of the table of contents, as the template shows it."""
+
+    level: int
+    """1 for a chapter, 2 for a section…"""
+    number: str
+    """The heading's number ("2.2"), or ""."""
+    title: str
+    """The heading text without its notes."""
+    href: str
+    """The link to the heading ("#id")."""
+
+
+def table_of_contents(report: Report) -> list[TocLine]:
+    """The contents lines, from the ``transforms.toc`` view (to the report's ``toc_depth``)."""
+    return [TocLine(e.level, e.number, plain_text(e.title), f"#{e.id}") for e in transforms.toc(report)]
+
+
+def subject(report: Report) -> str:
+    """The PDF subject: the treaty and the country."""
+    return " – ".join(x for x in (report.meta.treaty, report.meta.country) if x)
+
+
+def keywords(report: Report) -> list[str]:
+    """The PDF keywords: country, treaty and the report's own keywords."""
+    meta = report.meta
+    return list(dict.fromkeys(x for x in (meta.country, meta.treaty, *meta.keywords) if x))
+
+
+def css_content(label: str, **values: str) -> str:
+    """A CSS ``content`` value from a label: "Page {n} of {total}" → "Page " counter(page)…"""
+    parts = []
+    for piece in re.split(r"(\{\w+\})", label):
+        if piece.startswith("{") and piece[1:-1] in values:
+            parts.append(values[piece[1:-1]])
+        elif piece:
+            parts.append(css_string(piece))
+    return " ".join(parts) or '""'
+
+
+def css_string(text: str) -> str:
+    """A quoted CSS string: backslashes, quotes, line ends and "<" (no "</style>") escaped."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ").replace("<", "\\3c ")
+    return f'"{escaped}"'
+
+
+def w3c_date(moment: datetime) -> str:
+    """An ISO date-time for the PDF metadata; a naive one is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class FontFace:
+    """One ``@font-face`` rule: a bundled font file and what it provides."""
+
+    family: str
+    """The family name as the CSS names it ("Carlito")."""
+    weight: int
+    """400 regular, 700 bold…"""
+    italic: bool
+    """True for an italic face."""
+    url: str
+    """Where the file is loaded from."""
+
+
+def font_faces(theme: Theme, url: UrlFor) -> list[FontFace]:
+    """The style's bundled fonts, with family, weight and style read from the font files."""
+    from fontTools.ttLib import TTFont  # WeasyPrint depends on fontTools already
+
+    faces = []
+    for path in theme.fonts():
+        font = TTFont(path, lazy=True)
+        names = font["name"]
+        family = names.getDebugName(16) or names.getDebugName(1) or path.stem
+        os2 = font["OS/2"]
+        italic = bool(os2.fsSelection & 1)  # bit 0: ITALIC
+        faces.append(FontFace(family, os2.usWeightClass, italic, url(path)))
+        font.close()
+    return faces
+
+
+def _environment(theme: Theme, autoescape: bool = False) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in theme.dirs]),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters["css_string"] = css_string
+    return env
+
+
+def _style_file(theme: Theme, relative: str) -> Path:
+    found = theme.find(relative)
+    if found is None:
+        where = Pos(str(theme.dirs[0] / "theme.toml"))
+        raise ReportError(f'the style has no file "{relative}" (cover.logo)', where)
+    return found
+
+
+# --- files: only from the report and its style ----------------------------------------------
+
+
+def allowed_roots(report: Report, theme: Theme) -> list[Path]:
+    """The folders files may be read from: the report's and the style's (resolved)."""
+    roots = [Path(report.root).resolve()] if report.root else []
+    return roots + [Path(d).resolve() for d in theme.dirs]
+
+
+def is_contained(path: Path, roots: list[Path]) -> bool:
+    """Whether ``path``, symlinks resolved, lies inside one of ``roots``."""
+    real = Path(path).resolve()
+    return any(real == root or real.is_relative_to(root) for root in roots)
+
+
+def check_files(report: Report, theme: Theme) -> None:
+    """Refuse images and logos outside the report and style folders, or on the network.
+
+    Raises one ``ReportError`` listing every offending file at its source position (the
+    enclosing paragraph's line for an image), before anything is rendered.
+    """
+    roots = allowed_roots(report, theme)
+    problems = []
+    for image, pos in located_images(report):
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9.+-]*:", image.src) and not image.path:
+            problems.append(Problem(f'image "{image.src}" is not a file in the report folder', pos))
+        elif not image.path:
+            problems.append(Problem(f'image "{image.src}" was not found', pos))
+        elif not is_contained(Path(image.path), roots):
+            problems.append(Problem(f'image "{image.src}" lies outside the report folder', pos))
+        elif not Path(image.path).is_file():
+            problems.append(Problem(f'image "{image.src}" was not found', pos))
+    manifest = Pos(str(Path(report.root) / "report.toml")) if report.root else None
+    logos = [*report.meta.logos, *(p.logo for p in report.meta.partners if p.logo)]
+    for logo in logos:
+        if not is_contained(Path(logo), roots) or not Path(logo).is_file():
+            problems.append(Problem(f'logo "{logo}" is not a file in the report folder', manifest))
+    if problems:
+        raise ReportError(problems)
+
+
+def located_images(node: Node, pos: Pos | None = None) -> Iterator[tuple[Image, Pos | None]]:
+    """Every image under ``node`` with the position of the innermost block around it."""
+    if isinstance(node, tuple):
+        for child in node:
+            yield from located_images(child, pos)
+        return
+    if not dataclasses.is_dataclass(node):
+        return
+    pos = getattr(node, "pos", None) or pos
+    if isinstance(node, Image):
+        yield node, pos
+        return
+    for f in dataclasses.fields(node):
+        if f.name not in ("pos", "meta"):
+            yield from located_images(getattr(node, f.name), pos)
+
+
+# --- nodes ----------------------------------------------------------------------------------
+
+
+@dataclass
+class HtmlWriter:
+    """Turns model nodes into HTML: one ``match`` for blocks, one for inlines."""
+
+    words: dict[str, str]
+    """The fixed words in the report's language (``labels``)."""
+    notes: str = "footnotes"
+    """"footnotes" (WeasyPrint floats them to the foot of the page) or "endnotes"."""
+    url: UrlFor = file_url
+    """How images are referenced."""
+    number_paragraphs: bool = False
+    """Number body paragraphs (those directly under a heading), as UPR submissions ask."""
+    _in_link: bool = field(default=False, repr=False)
+    _deferred: list[str] = field(default_factory=list, repr=False)
+
+    def blocks(self, nodes: tuple[Block, ...], phrasing: bool = False, body: bool = False) -> str:
+        """Blocks in order; ``phrasing`` writes them as spans (inside a footnote's span);
+        ``body`` marks the blocks directly under a heading (numbered paragraphs)."""
+        return "".join(self.block(node, phrasing, body) for node in nodes)
+
+    def block(self, node: Block, phrasing: bool = False, body: bool = False) -> str:
+        """One block. In ``phrasing`` mode every element is a ``<span class="b-TAG">``, since
+        a footnote is a span inside a paragraph and a ``<p>`` there would end the paragraph."""
+        el = _phrasing_element if phrasing else _element
+        match node:
+            case Paragraph(content=(Image() as image,)):
+                caption = el("figcaption", escape(image.alt)) if image.alt else ""
+                return el("figure", self.inline(image) + caption)
+            case Paragraph(content):
+                numbered = {"class": "numbered"} if body and self.number_paragraphs else {}
+                return el("p", self.inlines(content), **numbered)
+            case List(items, ordered, start):
+                lis = "".join(el("li", self.blocks(item, phrasing)) for item in items)
+                if not ordered:
+                    return el("ul", lis)
+                attrs = {"start": str(start)} if start != 1 else {}
+                if phrasing and start != 1:
+                    attrs = {"style": f"counter-reset: list-item {start - 1}"}
+                return el("ol", lis, **attrs)
+            case Table(head, rows, aligns):
+                def cells(tag: str, row: tuple) -> str:
+                    return "".join(
+                        el(tag, self.inlines(cell), **_align(aligns, i)) for i, cell in enumerate(row)
+                    )
+
+                thead = el("thead", el("tr", cells("th", head))) if head else ""
+                tbody = el("tbody", "".join(el("tr", cells("td", row)) for row in rows))
+                return el("table", thead + tbody)
+            case Quote(blocks):
+                return el("blockquote", self.blocks(blocks, phrasing))
+            case CodeBlock(text):
+                return el("pre", escape(text.rstrip("\n")))
+            case Rule():
+                return el("hr", "")
+            case Box(title=title, blocks=blocks, id=box_id):
+                heading = self.inlines(title) if title else escape(self.default_title(node))
+                head = el("div", heading, **{"class": "box-title"}) if heading else ""
+                attrs = {"class": f"box {node.kind}"} | ({"id": box_id} if box_id else {})
+                return el("aside", head + self.blocks(blocks, phrasing), **attrs)
+            case Section(level, title, section_id, blocks, number):
+                tag = f"h{min(level, 6)}"
+                label = " ".join(x for x in (number, plain_text(title)) if x)
+                num = el("span", escape(number), **{"class": "number"}) + " " if number else ""
+                heading = el(tag, num + self.inlines(title), id=section_id, **{"data-bookmark": label})
+                kind = "chapter" if level == 1 else f"level{level}"
+                return el("section", heading + self.blocks(blocks, phrasing, body=True), **{"class": kind})
+            case _:
+                raise TypeError(f"html writer has no case for {type(node).__name__}")
+
+    def inlines(self, nodes: tuple[Inline, ...]) -> str:
+        """Inlines in order."""
+        return "".join(self.inline(node) for node in nodes)
+
+    def inline(self, node: Inline) -> str:
+        """One inline."""
+        match node:
+            case Text(text):
+                return escape(text)
+            case Emphasis(children):
+                return f"<em>{self.inlines(children)}</em>"
+            case Strong(children):
+                return f"<strong>{self.inlines(children)}</strong>"
+            case Code(text):
+                return f"<code>{escape(text)}</code>"
+            case LineBreak():
+                return "<br>"
+            case Link(children, url):
+                # A link cannot hold a link: a note inside the link text is set after it.
+                outer, self._in_link = self._in_link, True
+                try:
+                    text = self.inlines(children)
+                finally:
+                    self._in_link = outer
+                if outer:
+                    return text
+                deferred, self._deferred = "".join(self._deferred), []
+                return f'<a href="{escape(url)}">{text}</a>{deferred}'
+            case Image(src, alt, path):
+                return f'<img src="{escape(self.url(Path(path)))}" alt="{escape(alt)}">'
+            case Note(number=n, repeat=True):
+                target = f"note-{n}" if self.notes == "footnotes" else f"endnote-{n}"
+                return self._call(n, target)
+            case Note(blocks=blocks, number=n) if self.notes == "footnotes":
+                # The call is our own link showing the model's number; WeasyPrint's
+                # ::footnote-call is emptied by the CSS, so its counter cannot drift.
+                note = (
+                    f'<span class="note" id="note-{n}" data-note="{n}">'
+                    f"{self.blocks(blocks, phrasing=True)}</span>"
+                )
+                if self._in_link:
+                    self._deferred.append(note)
+                    return self._call(n, f"note-{n}", f"call-{n}")
+                return self._call(n, f"note-{n}", f"call-{n}") + note
+            case Note(number=n):
+                return self._call(n, f"endnote-{n}", f"call-{n}")
+            case _:
+                raise TypeError(f"html writer has no case for {type(node).__name__}")
+
+    def _call(self, number: int, target: str, anchor: str = "") -> str:
+        """A note call: the number, linked to the note unless it stands in a link's text."""
+        if self._in_link:
+            return f'<span class="note-call">{number}</span>'
+        ident = f' id="{anchor}"' if anchor else ""
+        return f'<a class="note-call" href="#{target}"{ident}>{number}</a>'
+
+    def default_title(self, box: Box) -> str:
+        """The title a box gets when the author gives none."""
+        match box:
+            case Recommendation(blocks=blocks):
+                count = sum(len(b.items) if isinstance(b, List) else 1 for b in blocks)
+                return self.words["recommendations" if count > 1 else "recommendation"]
+            case GoodPractice():
+                return self.words["good_practice"]
+            case _:
+                return ""
+
+    def summary(self, report: Report) -> str:
+        """The summary of recommendations: each by number, linked to the box it stands in."""
+        items = "".join(
+            f'<li value="{item.number}"><a href="#{escape(item.box_id)}">{escape(item.text)}</a></li>'
+            for item in transforms.recommendations(report)
+        )
+        return f'<ol class="summary">{items}</ol>'
+
+    def endnotes(self, report: Report) -> str:
+        """The Notes section: every note in number order, each linking back to its first call."""
+        items = "".join(
+            f'<li id="endnote-{n.number}" value="{n.number}" data-note="{n.number}">'
+            f'<a class="note-back" href="#call-{n.number}">{n.number}.</a> '
+            f"{self.blocks(n.blocks)}</li>"
+            for n in sorted(transforms.notes(report), key=lambda n: n.number)
+        )
+        return f'<ol class="endnotes">{items}</ol>'
+
+
+def _align(aligns: tuple[str, ...], column: int) -> dict[str, str]:
+    align = aligns[column] if column < len(aligns) else ""
+    return {"class": f"align-{align}"} if align else {}
+
+
+def _attrs(attrs: dict[str, str]) -> str:
+    return "".join(f' {name}="{escape(value)}"' for name, value in attrs.items())
+
+
+_VOID = {"hr", "br", "img"}
+
+
+def _element(tag: str, body: str, **attrs: str) -> str:
+    if tag in _VOID:
+        return f"<{tag}{_attrs(attrs)}>"
+    return f"<{tag}{_attrs(attrs)}>{body}</{tag}>"
+
+
+def _phrasing_element(tag: str, body: str, **attrs: str) -> str:
+    if tag == "span":
+        return _element(tag, body, **attrs)
+    classes = " ".join(x for x in (f"b-{tag}", attrs.pop("class", "")) if x)
+    attrs.pop("start", None)
+    return f'<span class="{classes}"{_attrs(attrs)}>{body}</span>'
