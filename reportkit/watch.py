@@ -15,8 +15,8 @@ def watch(report_dir: Path, formats: tuple[str, ...], out_dir: Path | None = Non
           changes: Iterable[object] | None = None) -> None:
     """Build now, then again after every change under ``report_dir`` until interrupted.
 
-    Each round checks first (problems print at once), then writes the DOCX before the PDF,
-    which takes longest. A round with errors prints them and leaves the last good outputs
+    Each round checks first (problems print at once), then renders the formats in parallel
+    from forked copies of this warm process; the DOCX lands before the PDF, which takes longest. A round with errors prints them and leaves the last good outputs
     in place. ``changes`` replaces the file watcher (tests pass a finite iterable).
     """
     from .writers import get_writer
@@ -38,7 +38,7 @@ def _round(report_dir: Path, formats: tuple[str, ...], out_dir: Path, style: str
         _, problems, _ = check(report_dir)
         for problem in problems.warnings:
             echo(str(problem))
-        written = build(report_dir, out_dir, formats, style=style, parallel=False)
+        written = build(report_dir, out_dir, formats, style=style)  # DOCX is ready first
     except ReportError as err:
         for problem in err.problems:
             echo(str(problem))
