@@ -1,4 +1,8 @@
-"""The fixed words both outputs print (Contents, Notes, …), one catalogue per language."""
+"""The fixed words both outputs print (Contents, Notes, …), one catalogue per language.
+
+``quotes`` holds the language's quotation marks (double open/close, single open/close),
+which the parser puts in place of straight quotes.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "in_collaboration_with": "In collaboration with",
         "figure": "Figure",
         "section": "Section",
-        "quote_open": "\u201c",
-        "quote_close": "\u201d",
+        "quotes": ["\u201c", "\u201d", "\u2018", "\u2019"],
     },
     "fr": {
         "contents": "Table des matières",
@@ -34,8 +37,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "in_collaboration_with": "En collaboration avec",
         "figure": "Figure",
         "section": "Section",
-        "quote_open": "«\u00a0",
-        "quote_close": "\u00a0»",
+        "quotes": ["«\u00a0", "\u00a0»", "\u2039\u00a0", "\u00a0\u203a"],
     },
     "es": {
         "contents": "Índice",
@@ -51,8 +53,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "in_collaboration_with": "En colaboración con",
         "figure": "Figura",
         "section": "Sección",
-        "quote_open": "«",
-        "quote_close": "»",
+        "quotes": ["«", "»", "\u201c", "\u201d"],
     },
     "ru": {
         "contents": "Содержание",
@@ -68,13 +69,12 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "in_collaboration_with": "В сотрудничестве с",
         "figure": "Рисунок",
         "section": "Раздел",
-        "quote_open": "«",
-        "quote_close": "»",
+        "quotes": ["«", "»", "\u201e", "\u201c"],
     },
 }
 
 
-def labels(language: str) -> dict[str, str]:
+def labels(language: str) -> dict:
     """The catalogue for a BCP 47 tag ("fr", "fr-CH"…), falling back to English per key."""
     base = language.split("-")[0].lower()
     return {**CATALOGUES["en"], **CATALOGUES.get(base, {})}

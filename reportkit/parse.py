@@ -18,6 +18,7 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .errors import Pos, Problems
+from .labels import labels
 from .model import (
     BOX_KINDS, Block, Box, Chapter, Code, CodeBlock, Emphasis, Image, Inline, LineBreak, Link,
     List, Metadata, Note, Paragraph, Quote, Report, Rule, Section, Strong, Table, Text, plain_text,
@@ -36,9 +37,10 @@ _COMMENT = re.compile(r"<!--.*?-->(\s*<!--.*?-->)*", re.S)
 _EXPLICIT_ID = re.compile(r"\s*\{#([\w\-.:]+)\}\s*$")
 
 
-def make_parser() -> MarkdownIt:
-    """The Markdown dialect of reportkit chapter files."""
-    md = MarkdownIt("commonmark").enable("table")
+def make_parser(language: str = "en") -> MarkdownIt:
+    """The Markdown dialect of reportkit chapter files, with the language's quotation marks."""
+    quotes = labels(language)["quotes"]
+    md = MarkdownIt("commonmark", {"typographer": True, "quotes": quotes}).enable(["table", "smartquotes"])
     md.use(footnote_plugin, inline=False, move_to_end=False, always_match_refs=True)
     md.use(container_plugin, "box", validate=lambda *_: True)  # every ::: fence; kinds checked here
     md.options["maxNesting"] = MAX_NESTING
@@ -60,6 +62,7 @@ class _State:
     root: Path
     problems: Problems
     md: MarkdownIt = field(default_factory=make_parser)
+    """The parser (made for the report's language: quotation marks differ)."""
     notes: dict[str, _NoteDef] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
     last_level: int = 0
@@ -67,7 +70,7 @@ class _State:
 
 def parse_report(meta: Metadata, files: list[Path], root: Path, problems: Problems) -> Report:
     """Parse every chapter file and resolve notes; errors and warnings go to ``problems``."""
-    state = _State(root.resolve(), problems)
+    state = _State(root.resolve(), problems, make_parser(meta.language))
     chapters = [_parse_file(path, state) for path in files]
     report = Report(meta, tuple(c for c in chapters if c is not None), str(state.root))
     report = walk(report, lambda x: _resolve_note(x, state) if isinstance(x, Note) else x)

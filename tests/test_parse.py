@@ -71,3 +71,18 @@ def test_html_comments_are_dropped_silently(tmp_path):
     assert problems.items == []
     assert "Guidance" not in got and "aside" not in got
     assert "Text(text='Text here.')" in got
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("en", "\u201cNew Generation\u201d, the Committee\u2019s"),
+    ("fr", "«\u00a0New Generation\u00a0», the Committee\u2019s"),
+    ("es", "«New Generation», the Committee\u2019s"),
+    ("ru", "«New Generation», the Committee\u2019s"),
+])
+def test_quotation_marks_follow_the_language(tmp_path, language, expected):
+    (tmp_path / "report.toml").write_text(f'title = "T"\nlanguage = "{language}"\n', encoding="utf-8")
+    (tmp_path / "c.md").write_text("# C\n\n\"New Generation\", the Committee's `\"code\"`\n", encoding="utf-8")
+    report, _ = load(tmp_path)
+    text, code = report.chapters[0].blocks[0].blocks[0].content
+    assert text.text == expected + " "
+    assert code.text == '"code"'  # code is never touched

@@ -46,6 +46,7 @@ _SUP = re.compile(r"<sup>(\d+)</sup>")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)\s]*\)")
 _AUTOLINK = re.compile(r"<((?:https?|ftp|mailto):[^<>\s]*)>")
 _ESCAPE = re.compile(r"\\+([!-/:-@\[-`{-~])")
+_QUOTES = str.maketrans("\u201c\u201d\u2018\u2019", "\"\"''")  # the report prints typographic quotes
 _URL = re.compile(r"(?:https?|ftp)://[^\s<>()]+")
 
 
@@ -62,6 +63,7 @@ def normalise(text: str, calls: bool = False) -> str:
     text = _AUTOLINK.sub(r"\1", text)
     text = text.replace("**", "").replace("*", "")
     text = _ESCAPE.sub(r"\1", text)
+    text = text.translate(_QUOTES)
     text = _URL.sub(lambda m: unquote(m.group(0)), text)
     return " ".join(text.split())
 
