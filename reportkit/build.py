@@ -6,11 +6,11 @@ import hashlib
 import json
 import multiprocessing
 import os
+import signal
 import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -86,14 +86,17 @@ _NOT_READ_BY = {"docx": (".j2", ".css", ".ttf", ".otf", ".woff", ".woff2"), "pdf
 
 def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...] = ("pdf", "docx"),
           style: str | None = None, draft: bool = False, force: bool = False,
-          parallel: bool = True, progress: Callable[[str], None] = lambda _: None,
+          parallel: bool = True, together: bool = True,
+          progress: Callable[[str], None] = lambda _: None,
           warn: Callable[[Problem], None] = lambda _: None) -> list[Written]:
     """Build one report into each format; return the outputs.
 
     Formats whose inputs (sources, images, style files, options) have not changed since the
     last build are left alone unless ``force``. The others render in parallel, from one
     parse, each in its own process. Every output is rendered in memory and moved into place
-    whole, so a failed build leaves the previous outputs untouched.
+    whole; with ``together`` (the default) nothing is replaced until every format has
+    rendered, so a failed build leaves the previous PDF and DOCX as a matching pair.
+    ``watch`` passes ``together=False`` to get the quicker DOCX in place first.
     """
     from .themes import load_theme
 
@@ -105,6 +108,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
                        None if style else key_pos(report_dir, "style"))
     out_dir = out_dir or report_dir / "build"
     name = report_dir.resolve().name
+    _remove_stale_temporaries(out_dir, name)
     cache = _read_cache(out_dir)
     todo: dict[str, str] = {}
     results: dict[str, Written] = {}
@@ -120,8 +124,11 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
         created = creation_date(report, report_dir)
         options = _options(draft, created)
         progress(" and ".join(_DOING[f] for f in todo))
+        rendered = _render_all(report, theme, options, list(todo), parallel)
+        if together:
+            rendered = list(rendered)  # every format first: a failure replaces nothing
         try:
-            for fmt, (data, pages, seconds) in _render_all(report, theme, options, list(todo), parallel):
+            for fmt, (data, pages, seconds) in rendered:
                 path = out_dir / f"{name}.{fmt}"
                 progress(f"writing {path.name}")
                 write_atomic(path, data)
@@ -147,21 +154,47 @@ def _render_one(fmt: str, report: Report, theme, options) -> tuple[bytes, int | 
     return rendered.data, rendered.pages, time.perf_counter() - start
 
 
+_JOB: tuple = ()
+"""(report, theme, options) of the build being rendered: forked workers inherit it, unpickled."""
+
+
+def _render_forked(fmt: str) -> tuple[str, tuple[bytes, int | None, float]]:
+    return fmt, _render_one(fmt, *_JOB)
+
+
 def _render_all(report: Report, theme, options, formats: list[str],
                 parallel: bool) -> Iterator[tuple[str, tuple[bytes, int | None, float]]]:
     """Yield each format's rendering as soon as it is ready (in order when not parallel).
 
     In parallel each format renders in a forked process that shares the one parse.
     """
-    if not parallel or len(formats) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    global _JOB
+    if not parallel or len(formats) < 2 or not can_fork():
         for fmt in formats:
             yield fmt, _render_one(fmt, report, theme, options)
         return
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=len(formats), mp_context=context) as pool:
-        futures = {pool.submit(_render_one, fmt, report, theme, options): fmt for fmt in formats}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+    _JOB = (report, theme, options)
+    try:
+        with fork_pool(len(formats)) as pool:
+            yield from pool.imap_unordered(_render_forked, formats)
+    finally:
+        _JOB = ()
+
+
+def can_fork() -> bool:
+    """Whether worker processes can be forked (they then share what is already loaded)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def fork_pool(processes: int):
+    """A pool of forked workers that leave Ctrl-C to the parent; leaving the ``with`` block
+    (normally or by an exception, Ctrl-C included) terminates them."""
+    return multiprocessing.get_context("fork").Pool(processes, initializer=_ignore_interrupts)
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's pool.terminate() just ends us
 
 
 def _inputs_hash(report: Report, report_dir: Path, theme, fmt: str, draft: bool) -> str:
@@ -195,6 +228,15 @@ def _read_cache(out_dir: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _remove_stale_temporaries(out_dir: Path, name: str) -> None:
+    """Temporary files a killed build (SIGKILL, power cut) could not remove itself."""
+    if out_dir.is_dir():
+        for stale in out_dir.glob(f".{name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+        for stale in out_dir.glob(f".{CACHE_NAME}.*.tmp"):
+            stale.unlink(missing_ok=True)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,12 @@ _REPORT_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 @click.version_option(package_name="reportkit")
 def main() -> None:
     """Write alternative reports as Markdown; build them into DOCX and PDF."""
+    # A kill (SIGTERM) unwinds like Ctrl-C, so temporary files are removed on the way out.
+    signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -127,39 +134,43 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
 
 
 def _build_one(report_dir: Path, formats: tuple[str, ...], style: str | None, draft: bool,
-               force: bool) -> tuple[str, list[str]]:
-    """Build one of several reports (in a worker process): a summary line and any problems."""
+               force: bool) -> tuple[bool, str, list[str]]:
+    """Build one of several reports (in a worker): success, a summary line, any problems."""
     from .build import build
 
     start = time.perf_counter()
     try:
         written = build(report_dir, None, formats, style=style, draft=draft, force=force, parallel=False)
     except ReportError as err:
-        return f"{report_dir}: failed ({len(err.problems)} errors)", [str(p) for p in err.problems]
+        return False, f"{report_dir}: failed ({len(err.problems)} errors)", [str(p) for p in err.problems]
     except Exception as err:  # one broken report must not stop the others
-        return f"{report_dir}: failed ({type(err).__name__}: {err})", []
+        return False, f"{report_dir}: failed ({type(err).__name__}: {err})", []
     parts = [f"{w.path.suffix[1:].upper()} {'unchanged' if w.unchanged else f'{w.pages} pages' if w.pages else 'written'}"
              for w in written]
-    return f"{report_dir}: ok, {', '.join(parts)} ({time.perf_counter() - start:.1f} s)", []
+    return True, f"{report_dir}: ok, {', '.join(parts)} ({time.perf_counter() - start:.1f} s)", []
+
+
+def _build_star(job: tuple) -> tuple[bool, str, list[str]]:
+    return _build_one(*job)
 
 
 def _build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], style: str | None, draft: bool,
                 force: bool, quiet: bool) -> int:
     """Build each report on its own core; print one line per report; 1 if any failed."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from contextlib import nullcontext
 
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    from .build import can_fork, fork_pool
+
+    jobs = [(d, formats, style, draft, force) for d in dirs]
+    pool = fork_pool(min(len(dirs), os.cpu_count() or 1)) if can_fork() else None
     failed = 0
-    with ProcessPoolExecutor(max_workers=min(len(dirs), os.cpu_count() or 1), mp_context=context) as pool:
-        futures = [pool.submit(_build_one, d, formats, style, draft, force) for d in dirs]
-        for future in futures:
-            line, problems = future.result()
-            failed += "failed" in line.split(":", 1)[1][:8]
+    with pool or nullcontext():
+        for ok, line, problems in (pool.imap if pool else map)(_build_star, jobs):
+            failed += not ok
             for problem in problems:
                 click.echo(problem, err=True)
-            if not quiet or problems:
-                click.echo(line, err=bool(problems))
+            if not quiet or not ok:
+                click.echo(line, err=not ok)
     if not quiet:
         click.echo(f"{len(dirs) - failed} of {len(dirs)} reports built")
     return 1 if failed else 0

@@ -100,9 +100,44 @@ def test_writer_crash_keeps_previous_outputs_and_no_temp_files(report_factory, m
     def explode(*_args, **_kwargs):
         raise RuntimeError("writer crashed mid-write")
 
-    monkeypatch.setattr("reportkit.writers.pdf.render", explode)
-    with pytest.raises(RuntimeError):
-        build(folder, formats=("pdf",), parallel=False)
+    monkeypatch.setattr("reportkit.writers.pdf.render", explode)  # forked workers inherit it
+    for parallel in (True, False):
+        with pytest.raises(RuntimeError):
+            build(folder, formats=("pdf", "docx"), parallel=parallel)
+        assert _state(folder / "build") == before  # the DOCX rendered, but was not put in place
+        assert not [p for p in (folder / "build").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_stale_temporary_files_of_a_killed_build_are_removed(report_factory):
+    folder = report_factory()
+    build(folder, formats=("docx",))
+    stale = folder / "build" / ".report.pdf.abc123.tmp"
+    stale.write_bytes(b"half a PDF")
+    build(folder, formats=("docx",))
+    assert not stale.exists()
+
+
+def test_killed_build_keeps_previous_outputs(tmp_path):
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import SAMPLE
+
+    folder = tmp_path / "sample"
+    shutil.copytree(SAMPLE, folder, ignore=shutil.ignore_patterns("build"))
+    build(folder, formats=("pdf", "docx"))
+    before = _state(folder / "build")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]), "REPORTKIT_DOCX_PAGES": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "reportkit", "build", "--force", str(folder)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    time.sleep(1.0)  # past start-up, into rendering
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert b"Traceback" not in err
     assert _state(folder / "build") == before
     assert not [p for p in (folder / "build").iterdir() if p.name.endswith(".tmp")]
 
