@@ -21,6 +21,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "in_collaboration_with": "In collaboration with",
         "figure": "Figure",
         "section": "Section",
+        "to_be_written": "To be written.",
         "quotes": ["\u201c", "\u201d", "\u2018", "\u2019"],
     },
     "fr": {
@@ -37,6 +38,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "in_collaboration_with": "En collaboration avec",
         "figure": "Figure",
         "section": "Section",
+        "to_be_written": "À rédiger.",
         "quotes": ["«\u00a0", "\u00a0»", "\u2039\u00a0", "\u00a0\u203a"],
     },
     "es": {
@@ -53,6 +55,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "in_collaboration_with": "En colaboración con",
         "figure": "Figura",
         "section": "Sección",
+        "to_be_written": "Por redactar.",
         "quotes": ["«", "»", "\u201c", "\u201d"],
     },
     "ru": {
@@ -69,6 +72,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "in_collaboration_with": "В сотрудничестве с",
         "figure": "Рисунок",
         "section": "Раздел",
+        "to_be_written": "Текст будет добавлен.",
         "quotes": ["«", "»", "\u201e", "\u201c"],
     },
 }

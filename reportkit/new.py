@@ -16,6 +16,7 @@ from typing import Any, Mapping
 from markdown_it.tree import SyntaxTreeNode
 
 from .errors import Pos, Problem, Problems, ReportError
+from .labels import CATALOGUES, labels
 from .manifest import _KEY, FIELDS, _check, _unknown
 from .model import Image, Report, iter_nodes
 from .parse import _COMMENT, make_parser, read_source
@@ -26,14 +27,6 @@ from .parse import _COMMENT, make_parser, read_source
 _HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = next((p for p in (_HERE / "templates", _HERE.parent / "templates") if p.is_dir()),
                      _HERE / "templates")
-
-PLACEHOLDERS = {
-    "en": "To be written.",
-    "fr": "À rédiger.",
-    "es": "Por redactar.",
-    "ru": "Текст будет добавлен.",
-}
-"""What ``--skeleton`` puts in a box whose content it drops (an empty box is a warning)."""
 
 COPIED_FOLDERS = ("assets", "styles")
 """Folders of the source copied whole: images and logos, and a report-local style."""
@@ -125,7 +118,7 @@ def new_report(dest: Path, source: str | Path, settings: Mapping[str, Any] | Non
     original = tomllib.loads(toml_text)
     changes, removed = _changes(original, values)
     language = str(changes.get("language", original.get("language", "en")))
-    placeholder = PLACEHOLDERS.get(language.split("-")[0].lower(), PLACEHOLDERS["en"])
+    placeholder = labels(language)["to_be_written"]  # a box left empty would be a warning
 
     manifest = rewrite_manifest(toml_text, changes, removed)
     swap = _placeholder_swap(original.get("country"), changes.get("country"))
@@ -456,7 +449,7 @@ def _check_rewrite(before: str, after: str, changes: Mapping[str, Any], removed:
 # --- chapters ------------------------------------------------------------------------------
 
 
-def skeleton_text(text: str, placeholder: str = PLACEHOLDERS["en"]) -> str:
+def skeleton_text(text: str, placeholder: str = CATALOGUES["en"]["to_be_written"]) -> str:
     """A chapter's headings, boxes (fence and title) and ``<!-- -->`` comments; no body, no notes.
 
     Note calls are taken out of the headings and box titles kept, and every note definition is
