@@ -1,0 +1,412 @@
+"""The PDF a reviewer receives, read back with pypdf: text, notes, contents, outline, metadata."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from weasyprint import HTML
+from weasyprint.layout import LayoutContext
+
+from pdfutil import destinations, fonts, links, outline, page_texts, reader, squash
+from reportkit.build import creation_date, load_report
+from reportkit.errors import Pos, ReportError
+from reportkit.model import (
+    Chapter, Code, Emphasis, Image, LineBreak, Link, Metadata, Note, Paragraph, Recommendation, Report,
+    Section, Strong, Text, iter_nodes, plain_text,
+)
+from reportkit.themes import Theme, load_theme
+from reportkit.transforms import apply_transforms, notes, recommendations, toc
+from reportkit.writers import Options, html, pdf
+
+SAMPLE = Path(__file__).resolve().parents[1] / "reports" / "kyrgyzstan-2013"
+
+
+def shown(node) -> str:
+    """A node's text as the PDF shows it: note calls as their numbers."""
+    match node:
+        case tuple():
+            return "".join(shown(x) for x in node)
+        case Text(text) | Code(text):
+            return text
+        case Note(number=number):
+            return str(number)
+        case LineBreak():
+            return " "
+        case Image():
+            return ""
+        case Emphasis(children) | Strong(children) | Link(children):
+            return shown(children)
+        case Paragraph(content):
+            return shown(content)
+        case _:
+            return " ".join(shown(b) for b in getattr(node, "blocks", ()))
+
+
+def note_text(note: Note) -> str:
+    return " ".join(shown(b) for b in note.blocks)
+
+
+def body_text(data: bytes, report: Report) -> str:
+    """The running text of the whole PDF, squashed, without footers and footnotes."""
+    texts = page_texts(data)
+    body = []
+    for number, text in enumerate(texts, 1):
+        text = squash(text).replace(squash(f"Page {number} of {len(texts)}"), "")
+        for note in sorted(notes(report), key=lambda n: -n.number):  # "14." before "4."
+            text = text.replace(squash(f"{note.number}. {note_text(note)}"), "")
+        body.append(text)
+    return "".join(body)
+
+
+def body_paragraphs(report: Report) -> list[Paragraph]:
+    inside_notes = {id(x) for n in notes(report) for x in iter_nodes(n.blocks)}
+    return [p for p in iter_nodes(report.chapters) if isinstance(p, Paragraph) and id(p) not in inside_notes]
+
+
+@pytest.fixture(scope="module")
+def sample() -> tuple[Report, Theme, Options]:
+    report = load_report(SAMPLE)
+    return report, load_theme(report.meta.style, SAMPLE), Options(created=creation_date(report, SAMPLE))
+
+
+@pytest.fixture(scope="module")
+def sample_pdf(sample) -> bytes:
+    return pdf.render(*sample).data
+
+
+# --- the sample report ----------------------------------------------------------------------
+
+
+def test_every_paragraph_and_recommendation_appears(sample, sample_pdf):
+    report = sample[0]
+    text = body_text(sample_pdf, report)
+    paragraphs = body_paragraphs(report)
+    assert len(paragraphs) > 40
+    missing = [shown(p)[:60] for p in paragraphs if squash(shown(p)) not in text]
+    assert missing == []
+    items = recommendations(report)
+    assert len(items) >= 12
+    for item in items:
+        assert all(squash(shown(b)) in text for b in item.blocks), item.text
+
+
+def test_each_note_stands_on_the_page_of_its_call(sample, sample_pdf):
+    report = sample[0]
+    texts = [squash(t) for t in page_texts(sample_pdf)]
+    places = destinations(sample_pdf)
+    call_links = {area.target: area.page for area in links(sample_pdf) if area.target.startswith("note-")}
+    assert len(notes(report)) == 25
+    for note in notes(report):
+        page = places[f"call-{note.number}"]
+        assert call_links[f"note-{note.number}"] == page, note.number  # the call is a link to the note
+        assert squash(f"{note.number}. {note_text(note)}") in texts[page - 1], note.number
+        assert places[f"note-{note.number}"] == page
+
+
+def test_contents_page_numbers_are_the_pages_of_the_headings(sample, sample_pdf):
+    report = sample[0]
+    texts = page_texts(sample_pdf)
+    contents = texts[1]
+    assert contents.startswith("Contents")
+    places = destinations(sample_pdf)
+    entries = toc(report)
+    assert [e.number for e in entries if e.level == 1] == ["1", "2", "3", "4", "5", "6"]
+    assert any(e.level == 2 for e in entries) and all(e.level <= report.meta.toc_depth for e in entries)
+    for entry in entries:
+        title = f"{entry.number}{plain_text(entry.title)}"
+        spaced = r"\s*".join(map(re.escape, squash(title)))  # a title may wrap
+        found = re.search(spaced + r"[.\s]*?(\d+)$", contents, re.MULTILINE)
+        assert found, title
+        page = int(found.group(1))
+        assert page == places[entry.id], title
+        assert squash(title) in squash(texts[page - 1]), title
+
+
+def test_contents_entries_link_to_the_headings(sample, sample_pdf):
+    on_contents = {area.target for area in links(sample_pdf) if area.page == 2}
+    assert {e.id for e in toc(sample[0])} <= on_contents
+
+
+def test_outline_has_chapters_and_sections(sample, sample_pdf):
+    report = sample[0]
+    headings = [s for s in iter_nodes(report.chapters) if isinstance(s, Section) and s.level <= 3]
+    places = destinations(sample_pdf)
+    expected = [(s.level, f"{s.number} {plain_text(s.title)}", places[s.id]) for s in headings]
+    assert [(b.level, b.title, b.page) for b in outline(sample_pdf)] == [(1, "Contents", 2)] + expected
+
+
+def test_metadata_language_and_tags(sample, sample_pdf):
+    meta = sample[0].meta
+    pdf_file = reader(sample_pdf)
+    info = pdf_file.metadata
+    assert info.title == meta.title
+    assert info.author == ", ".join(meta.authors)
+    assert meta.country in info.subject and "OPSC" in info.subject
+    assert "CSEC" in info["/Keywords"]
+    assert info["/CreationDate"] == "D:20130701000000Z"
+    catalog = pdf_file.trailer["/Root"]
+    assert catalog["/Lang"] == "en"
+    assert catalog["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in catalog  # tagged
+    assert b"pdfuaid:part" in catalog["/Metadata"].get_object().get_data()
+
+
+def test_every_font_is_embedded(sample_pdf):
+    used = fonts(sample_pdf)
+    assert used and all(used.values()), used
+    assert all("Carlito" in name for name in used)
+
+
+def test_links_are_clickable(sample_pdf):
+    areas = links(sample_pdf)
+    assert any(a.target.startswith("http://www.ohchr.org") for a in areas)
+    assert all(a.height > 2 for a in areas)
+
+
+def test_text_has_no_hyphenation_artefacts(sample_pdf):
+    text = "".join(page_texts(sample_pdf))
+    assert "\u00ad" not in text
+    assert not re.search(r"[a-z]-\n[a-z]", text)
+
+
+def test_two_renders_are_byte_identical(sample, sample_pdf):
+    assert pdf.render(*sample).data == sample_pdf
+
+
+def test_endnotes_variant_lists_the_notes_in_order(sample):
+    report, theme, options = sample
+    report = replace(report, meta=replace(report.meta, notes="endnotes"))
+    data = pdf.render(report, theme, options).data
+    places = destinations(data)
+    texts = page_texts(data)
+    start = places["notes"]
+    assert squash(texts[start - 1]).startswith("Notes1.")
+    section = squash("".join(texts[start - 1:]))
+    positions = [section.find(squash(f"{n.number}. {note_text(n)}")) for n in notes(report)]
+    assert -1 not in positions and positions == sorted(positions)
+    targets = {(a.page, a.target) for a in links(data)}
+    for n in notes(report):
+        assert (places[f"call-{n.number}"], f"endnote-{n.number}") in targets  # call → note
+        assert (places[f"endnote-{n.number}"], f"call-{n.number}") in targets  # note → call
+    assert outline(data)[-1].title == "Notes"
+
+
+def test_draft_shows_watermark_and_stamp(sample):
+    report, theme, options = sample
+    data = pdf.render(report, theme, replace(options, draft=True, stamp="2013-07-01 ab12")).data
+    for text in page_texts(data):
+        assert "DRAFT" in text and "Draft · 2013-07-01 ab12" in text
+
+
+# --- traps of WeasyPrint's footnotes --------------------------------------------------------
+
+
+def chapter_report(*blocks, **meta) -> Report:
+    section = Section(1, (Text("Chapter"),), "chapter", tuple(blocks))
+    return apply_transforms(Report(Metadata("Test report", toc_depth=0, **meta), (Chapter("ch.md", (section,)),)))
+
+
+def para(*content, line: int = 0) -> Paragraph:
+    return Paragraph(tuple(Text(x) if isinstance(x, str) else x for x in content), pos=Pos("ch.md", line))
+
+
+def source(text: str) -> tuple[Paragraph]:
+    return (para(text),)
+
+
+def test_a_note_in_a_heading_stays_out_of_the_bookmark():
+    heading = Section(2, (Text("Law"), Note("h", source("The heading's note."))), "law", (para("Text."),))
+    data = pdf.render(chapter_report(heading), load_theme("default"), Options()).data
+    assert [b.title for b in outline(data)] == ["Chapter", "Law"]
+    assert "1. The heading's note." in page_texts(data)[1]
+
+
+def test_long_urls_in_notes_wrap_inside_the_margins():
+    url = "https://example.org/" + "a-very-long-path-segment/" * 12 + "?query=" + "x" * 80
+    report = chapter_report(para("Cited.", Note("u", (para("See ", Link((Text(url),), url)),))))
+    document = pdf.layout(report, load_theme("default"), Options())
+    page = document.pages[1]._page_box
+    right = page.content_box_x() + page.width
+    text_boxes = [b for b in page.descendants() if type(b).__name__ == "TextBox"]
+    assert text_boxes and all(b.position_x + b.width <= right + 0.5 for b in text_boxes)
+    assert squash(url) in squash(page_texts(pdf.render(report, load_theme("default"), Options()).data)[1])
+
+
+def test_a_box_breaking_across_pages_keeps_all_its_content():
+    lines = [para(f"Recommendation {i}: the State should act on point {i}.", Note(f"b{i}", source(f"Box note {i}.")))
+             for i in range(60)]
+    box = Recommendation((Text("Many recommendations"),), tuple(lines))
+    report = chapter_report(para("Before."), box)
+    data = pdf.render(report, load_theme("default"), Options()).data
+    # Cover and three pages: nine when WeasyPrint's rounding error ends every page after 8 notes.
+    assert len(page_texts(data)) == 4
+    text = body_text(data, report)
+    paragraphs = body_paragraphs(report)
+    assert len(paragraphs) == 61 and [p for p in paragraphs if squash(shown(p)) not in text] == []
+
+
+def test_a_note_taller_than_the_page_is_an_error_not_a_broken_page():
+    tall = Note("tall", tuple(para(f"Paragraph {i} of an endless note. " * 8) for i in range(45)), pos=Pos("ch.md", 7))
+    report = chapter_report(para("Short.", tall, line=7), para("After."))
+    with pytest.raises(ReportError) as caught:
+        pdf.render(report, load_theme("default"), Options())
+    assert str(caught.value).startswith('ch.md:7: note 1 (id tall) is too long to stand at the foot of a page')
+
+
+def test_a_long_note_that_fits_is_laid_out():
+    long = Note("long", tuple(para(f"Paragraph {i} of a long note. " * 6) for i in range(8)))
+    data = pdf.render(chapter_report(para("Short.", long)), load_theme("default"), Options()).data
+    assert "Paragraph 7 of a long note." in page_texts(data)[1]
+
+
+def test_the_check_catches_a_note_weasyprint_did_not_lay_out(monkeypatch):
+    """Make WeasyPrint drop note 2, as version 70 sometimes does: the render must fail."""
+    original = LayoutContext.layout_footnote
+
+    def drop_note_2(self, footnote):
+        if footnote.element.get("data-note") == "2":
+            self.footnotes.remove(footnote)
+            return False
+        return original(self, footnote)
+
+    monkeypatch.setattr(LayoutContext, "layout_footnote", drop_note_2)
+    report = chapter_report(*(para(f"Text {i}.", Note(f"id{i}", source(f"Note {i}."), pos=Pos("ch.md", i)), line=i)
+                              for i in (1, 2, 3)))
+    with pytest.raises(ReportError) as caught:
+        pdf.render(report, load_theme("default"), Options())
+    assert str(caught.value) == (
+        "ch.md:2: note 2 (id id2) was not laid out in the PDF (a WeasyPrint pagination fault); "
+        "please report it with this report"
+    )
+
+
+def test_weasyprint_keeps_the_notes_of_a_line_that_overflows_at_its_orphans_line():
+    """WeasyPrint 70 alone loses note 2 here (with orphans: 2, the default); pdf.py fixes it."""
+    css = ("@page { size: 200px; margin: 10px; @footnote { margin-top: 0 } }"
+           "html { font: 10px/1 monospace } body, p { margin: 0 } .n { float: footnote }")
+
+    def lines(count: int, call_line: int, number: int) -> str:
+        return "<p>" + "".join(
+            f"line {i}" + (f'<span class="n" data-note="{number}">note {number}</span>' if i == call_line else "")
+            + "<br>" for i in range(count)) + "</p>"
+
+    document = HTML(string=f"<style>{css}</style>{lines(15, 0, 1)}{lines(6, 1, 2)}").render()
+    assert pdf.laid_out_notes(document) == {1, 2}
+
+
+def stress_report(sample: Report, chapters: int, paragraphs: int, density: float, seed: int) -> Report:
+    """Short paragraphs of the sample's sentences calling its notes (``density`` per sentence)."""
+    sentences = [s for p in body_paragraphs(sample) for s in re.split(r"(?<=\.)\s+", plain_text(p))
+                 if 40 < len(s) < 300]
+    sources = [n.blocks for n in notes(sample)]
+    rnd = random.Random(seed)
+    count = itertools.count(1)
+
+    def paragraph() -> Paragraph:
+        content: list = []
+        for _ in range(rnd.randint(1, 3)):
+            content.append(Text(rnd.choice(sentences) + " "))
+            if rnd.random() < density:
+                number = next(count)
+                content.append(Note(f"s{number}", rnd.choice(sources), pos=Pos("stress.md", number)))
+        return Paragraph(tuple(content))
+
+    def chapter(c: int) -> Chapter:
+        body = tuple(paragraph() for _ in range(paragraphs))
+        return Chapter(f"{c:02}.md", (Section(1, (Text(f"Chapter {c}"),), f"c{c}", body),))
+
+    return apply_transforms(replace(sample, chapters=tuple(chapter(c) for c in range(chapters))))
+
+
+def test_stress_report_loses_no_note(sample):
+    """Without pdf.py's fix, WeasyPrint 70 loses several notes of this one (115, 383, 517…)."""
+    report = stress_report(sample[0], chapters=100, paragraphs=16, density=0.3, seed=2)
+    assert len(notes(report)) >= 400
+    data = pdf.render(report, sample[1], Options()).data  # raises if a note was not laid out
+    texts = [squash(t) for t in page_texts(data)]
+    assert len(texts) >= 200
+    places = destinations(data)
+    for note in notes(report):
+        page = places[f"call-{note.number}"]
+        assert places[f"note-{note.number}"] == page, note.number
+        assert f"{note.number}." in texts[page - 1], note.number
+
+
+# --- offline and contained ------------------------------------------------------------------
+
+
+def image_report(root: Path, src: str, path: str) -> Report:
+    return replace(chapter_report(para("Text."), para(Image(src, "alt", path), line=9)), root=str(root))
+
+
+@pytest.mark.parametrize("case", ["outside", "http", "symlink"])
+def test_images_outside_the_report_fail_with_their_line(tmp_path, case):
+    root = tmp_path / "report"
+    root.mkdir()
+    outside = tmp_path / "elsewhere.png"
+    outside.write_bytes(b"\x89PNG")
+    if case == "symlink":
+        (root / "link.png").symlink_to(outside)
+    src, path = {"outside": ("../elsewhere.png", str(outside)), "http": ("https://example.org/a.png", ""),
+                 "symlink": ("link.png", str(root / "link.png"))}[case]
+    with pytest.raises(ReportError, match=r"^ch\.md:9: image "):
+        pdf.render(image_report(root, src, path), load_theme("default"), Options())
+
+
+def test_the_fetcher_refuses_what_the_writer_let_through(tmp_path, monkeypatch):
+    """Even past the up-front check, WeasyPrint cannot read outside the report."""
+    monkeypatch.setattr(html, "check_files", lambda report, theme: None)
+    root = tmp_path / "report"
+    root.mkdir()
+    outside = tmp_path / "elsewhere.png"
+    outside.write_bytes(b"\x89PNG")
+    with pytest.raises(ReportError, match=r"^ch\.md:9: outside the report and style folders: file://"):
+        pdf.render(image_report(root, "../elsewhere.png", str(outside)), load_theme("default"), Options())
+
+
+def test_fetcher_serves_only_the_given_folders_and_data(tmp_path):
+    inside = tmp_path / "in"
+    inside.mkdir()
+    (inside / "a.txt").write_text("ok")
+    (tmp_path / "secret.txt").write_text("no")
+    (inside / "link.txt").symlink_to(tmp_path / "secret.txt")
+    fetcher = pdf.ContainedFetcher([inside])
+    assert fetcher.fetch((inside / "a.txt").as_uri()).read() == b"ok"
+    assert fetcher.fetch("data:text/plain;base64,b2s=").read() == b"ok"
+    for url in ["http://example.org/", "https://example.org/a.png", "ftp://example.org/a",
+                (tmp_path / "secret.txt").as_uri(), (inside / "link.txt").as_uri(),
+                inside.as_uri() + "/../secret.txt", "file://otherhost/etc/passwd"]:
+        with pytest.raises(pdf.RefusedURL):
+            fetcher.fetch(url)
+
+
+def test_a_refused_image_in_a_report_leaves_no_pdf(report_factory):
+    from reportkit.build import build
+
+    folder = report_factory({"01-intro.md": "# Introduction\n\nText.\n\n![a map](../../map.png)\n"})
+    (folder.parent.parent / "map.png").write_bytes(b"\x89PNG")
+    with pytest.raises(ReportError, match=r"01-intro\.md:5: image "):
+        build(folder, formats=("pdf",))
+    assert not list(folder.glob("build/*.pdf"))
+
+
+# --- the style ------------------------------------------------------------------------------
+
+
+def test_letter_pages_from_the_settings(sample):
+    theme = load_theme("default")
+    settings = theme.settings | {"page": theme.settings["page"] | {"size": "Letter"}}
+    data = pdf.render(chapter_report(para("Text.")), Theme(theme.name, theme.dirs, settings), Options()).data
+    box = reader(data).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+
+
+def test_weasyprint_logs_nothing_about_the_style(caplog):
+    caplog.set_level(logging.WARNING, logger="weasyprint")
+    pdf.render(chapter_report(para("Text.", Note("a", source("A note.")))), load_theme("default"), Options())
+    assert [r.getMessage() for r in caplog.records] == []
