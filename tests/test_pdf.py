@@ -17,8 +17,8 @@ from pdfutil import destinations, fonts, links, outline, page_texts, reader, squ
 from reportkit.build import creation_date, load_report
 from reportkit.errors import Pos, ReportError
 from reportkit.model import (
-    Chapter, Code, Emphasis, Image, LineBreak, Link, Metadata, Note, Paragraph, Recommendation, Report,
-    Section, Strong, Text, iter_nodes, plain_text,
+    Chapter, Code, Emphasis, GoodPractice, Image, LineBreak, Link, List, Metadata, Note, Paragraph, Quote,
+    Recommendation, Report, Section, Strong, Table, Text, iter_nodes, plain_text,
 )
 from reportkit.themes import Theme, load_theme
 from reportkit.transforms import apply_transforms, notes, recommendations, toc
@@ -235,6 +235,26 @@ def test_long_urls_in_notes_wrap_inside_the_margins():
     text_boxes = [b for b in page.descendants() if type(b).__name__ == "TextBox"]
     assert text_boxes and all(b.position_x + b.width <= right + 0.5 for b in text_boxes)
     assert squash(url) in squash(page_texts(pdf.render(report, load_theme("default"), Options()).data)[1])
+
+
+def test_notes_in_cells_lists_quotes_box_titles_and_links_are_laid_out(tmp_path):
+    (tmp_path / "dot.png").write_bytes(bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"))
+    blocks = (
+        Table(((Text("Head"), Note("t1", source("In a header cell."))),),
+              (((Text("Cell"), Note("t2", source("In a cell."))),),)),
+        List(((para("Item", Note("l1", source("In a list item."))),),)),
+        Quote((para("Quoted", Note("q1", source("In a quote."))),)),
+        GoodPractice((Text("Title"), Note("g1", source("In a box title."))), (para("Body."),)),
+        para(Image("dot.png", "A dot", str(tmp_path / "dot.png"))),
+        para(Link((Text("linked"), Note("k1", source("In a link."))), "https://example.org")),
+    )
+    data = pdf.render(replace(chapter_report(*blocks), root=str(tmp_path)), load_theme("default"), Options()).data
+    text = page_texts(data)[1]
+    for number, where in enumerate(["a header cell", "a cell", "a list item", "a quote", "a box title", "a link"], 1):
+        assert f"{number}. In {where}." in text
+    assert "A dot" in text
 
 
 def test_a_box_breaking_across_pages_keeps_all_its_content():
