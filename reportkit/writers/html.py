@@ -249,13 +249,11 @@ def check_files(report: Report, theme: Theme) -> None:
     roots = allowed_roots(report, theme)
     problems = []
     for image, pos in located_images(report):
-        if re.match(r"^[a-zA-Z][a-zA-Z0-9.+-]*:", image.src) and not image.path:
+        if re.match(r"[a-zA-Z][a-zA-Z0-9.+-]*:", image.src):  # http:, file:, data:…
             problems.append(Problem(f'image "{image.src}" is not a file in the report folder', pos))
-        elif not image.path:
-            problems.append(Problem(f'image "{image.src}" was not found', pos))
-        elif not is_contained(Path(image.path), roots):
+        elif image.path and not is_contained(Path(image.path), roots):
             problems.append(Problem(f'image "{image.src}" lies outside the report folder', pos))
-        elif not Path(image.path).is_file():
+        elif not image.path or not Path(image.path).is_file():
             problems.append(Problem(f'image "{image.src}" was not found', pos))
     manifest = Pos(str(Path(report.root) / "report.toml")) if report.root else None
     logos = [*report.meta.logos, *(p.logo for p in report.meta.partners if p.logo)]
