@@ -1,0 +1,192 @@
+"""Benchmark reportkit against the floor of its engine, in one run.
+
+    python bench/run.py [--runs 3] [--write]
+
+Builds the sample report and a 16-times longer version of it (made here, in a temporary
+folder), timing whole processes (imports included), and prints the medians of:
+``reportkit build`` (both formats), ``--format pdf``, ``--format docx``, a no-change rebuild,
+``reportkit check``, and WeasyPrint alone (``python -m weasyprint``, same PDF/UA variant)
+rendering the very HTML reportkit hands it (the floor for this engine), with the ratios against that floor, the peak memory, and a rebuild in
+``reportkit watch`` after a one-word edit. ``--write`` also writes bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SAMPLE = ROOT / "reports" / "kyrgyzstan-2013"
+PY = sys.executable
+
+_NOTE = re.compile(r"\[\^([^\]\n]+)\]")
+
+
+def make_long(sample: Path, target: Path, times: int) -> Path:
+    """A report holding the sample's chapters ``times`` times (note labels made unique)."""
+    shutil.copytree(sample, target, ignore=shutil.ignore_patterns("build"))
+    meta = tomllib.loads((sample / "report.toml").read_text(encoding="utf-8"))
+    chapters = []
+    for k in range(times):
+        for name in meta["chapters"]:
+            text = (sample / name).read_text(encoding="utf-8")
+            copy = f"{k:02d}-{name}"
+            (target / copy).write_text(_NOTE.sub(lambda m: f"[^{m.group(1)}-{k}]", text), encoding="utf-8")
+            chapters.append(copy)
+    toml = (sample / "report.toml").read_text(encoding="utf-8")
+    toml = re.sub(r"(?ms)^chapters\s*=\s*\[.*?\]", "chapters = " + repr(chapters).replace("'", '"'), toml)
+    (target / "report.toml").write_text(toml, encoding="utf-8")
+    for name in meta["chapters"]:
+        (target / name).unlink()
+    return target
+
+
+def timed(args: list[str], env: dict | None = None) -> tuple[float, int]:
+    """Seconds and peak RSS (MB, largest process of the tree) of one whole command."""
+    probe = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+             "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
+             "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)")
+    out = subprocess.run([PY, "-c", probe, *args], capture_output=True, text=True, env=env, check=True)
+    seconds, rss, code = out.stdout.split()
+    if code != "0":
+        raise SystemExit(f"failed ({code}): {' '.join(args)}")
+    return float(seconds), int(rss) // 1024
+
+
+def median(args: list[str], runs: int, env: dict | None = None, before=None) -> tuple[float, int]:
+    results = []
+    for _ in range(runs):
+        if before:
+            before()
+        results.append(timed(args, env))
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+def watch_rebuild(report: Path, env: dict) -> float:
+    """Seconds from a one-word edit to the end of the rebuild in a running ``reportkit watch``."""
+    process = subprocess.Popen([PY, "-m", "reportkit", "watch", str(report)], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        _wait_for(process, "built")
+        chapter = report / tomllib.loads((report / "report.toml").read_text(encoding="utf-8"))["chapters"][0]
+        text = chapter.read_text(encoding="utf-8")
+        start = time.perf_counter()
+        chapter.write_text(text.replace("Committee", "Comittee", 1), encoding="utf-8")
+        _wait_for(process, "built")
+        seconds = time.perf_counter() - start
+        chapter.write_text(text, encoding="utf-8")
+        return seconds
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_for(process: subprocess.Popen, word: str, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    for line in process.stdout:
+        if word in line:
+            return
+        if time.monotonic() > deadline:
+            break
+    raise SystemExit(f"watch did not print {word!r}")
+
+
+def floor_html(report: Path, out: Path) -> Path:
+    """The very HTML reportkit hands WeasyPrint for this report (fonts and images as file URLs)."""
+    from reportkit.build import load_report
+    from reportkit.themes import load_theme
+    from reportkit.writers import Options
+    from reportkit.writers.html import document, file_url
+
+    loaded = load_report(report)
+    html = document(loaded, load_theme(loaded.meta.style, report), Options(), file_url)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "floor.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def bench(report: Path, runs: int, env: dict, out: Path) -> dict[str, float]:
+    rk = [PY, "-m", "reportkit"]
+    build = [*rk, "build", str(report), "--out", str(out), "--force"]
+    row: dict[str, float] = {}
+    html = floor_html(report, out)
+    floor = [PY, "-m", "weasyprint", "--pdf-variant", "pdf/ua-1", str(html), str(out / "floor.pdf")]
+    row["weasyprint"], _ = median(floor, runs, env)
+    row["both"], row["both_mb"] = median(build, runs, env)
+    row["pdf"], row["pdf_mb"] = median([*build, "--format", "pdf"], runs, env)
+    row["docx"], row["docx_mb"] = median([*build, "--format", "docx"], runs, env)
+    subprocess.run(build[:-1], check=True, stdout=subprocess.DEVNULL, env=env)
+    row["nochange"], _ = median(build[:-1], runs, env)
+    row["check"], _ = median([*rk, "check", str(report)], runs, env)
+    row["watch"] = statistics.median(watch_rebuild(report, env) for _ in range(max(1, runs // 2)))
+    return row
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import weasyprint
+
+    return (f"{cpu or platform.processor()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, WeasyPrint {weasyprint.__version__}")
+
+
+def table(rows: dict[str, dict[str, float]]) -> str:
+    lines = ["| measure | " + " | ".join(rows) + " |", "|---|" + "---:|" * len(rows)]
+
+    def add(label: str, fmt) -> None:
+        lines.append(f"| {label} | " + " | ".join(fmt(r) for r in rows.values()) + " |")
+
+    add("WeasyPrint alone on the same HTML (floor)", lambda r: f"{r['weasyprint']:.2f} s")
+    add("`reportkit build` (PDF + DOCX)", lambda r: f"{r['both']:.2f} s ({r['both'] / r['weasyprint']:.2f} × floor)")
+    add("`--format pdf`", lambda r: f"{r['pdf']:.2f} s ({r['pdf'] / r['weasyprint']:.2f} × floor)")
+    add("`--format docx`", lambda r: f"{r['docx']:.2f} s ({r['docx'] / r['weasyprint']:.2f} × floor)")
+    add("no-change rebuild", lambda r: f"{r['nochange']:.2f} s ({r['nochange'] / r['both']:.2f} × full build)")
+    add("`reportkit check`", lambda r: f"{r['check']:.2f} s")
+    add("rebuild in `watch` after a one-word edit", lambda r: f"{r['watch']:.2f} s ({r['watch'] / r['both']:.2f} × cold build)")
+    add("peak memory (largest process)", lambda r: f"{max(r['both_mb'], r['pdf_mb'], r['docx_mb'])} MB")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3, help="runs per measure (median); default 3")
+    parser.add_argument("--write", action="store_true", help="write bench/RESULTS.md")
+    args = parser.parse_args()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        sample = work / SAMPLE.name
+        shutil.copytree(SAMPLE, sample, ignore=shutil.ignore_patterns("build"))
+        long = make_long(SAMPLE, work / "sample-x16", 16)
+        rows = {"sample": bench(sample, args.runs, env, work / "out1"),
+                "16 × sample": bench(long, max(1, args.runs), env, work / "out16")}
+    ratio = rows["16 × sample"]["both"] / rows["sample"]["both"]
+    report = (f"{table(rows)}\n\n16 × sample / sample (both formats): {ratio:.1f} ×\n\n"
+              f"Machine: {machine()}\n")
+    print(report)
+    if args.write:
+        (ROOT / "bench" / "RESULTS.md").write_text(
+            "# Benchmark results\n\nProduced by `python bench/run.py --write` "
+            f"(medians of {args.runs} runs, whole processes, imports included), {time.strftime('%Y-%m-%d')}.\n\n"
+            + report, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
