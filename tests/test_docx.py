@@ -20,8 +20,8 @@ from lxml import etree
 from docxutil import W, docx_text, footnotes_text, paragraph_text, pdf_pages, to_pdf
 from reportkit.build import creation_date, load_report
 from reportkit.model import (
-    Box, List, Code, Emphasis, Image, LineBreak, Link, Note, Paragraph, Recommendation, Section, Strong, Text,
-    iter_nodes, plain_text,
+    Box, List, Code, Emphasis, Image, LineBreak, Link, Note, Paragraph, Section, Strong, Text,
+    plain_text,
 )
 from reportkit.themes import load_theme
 from reportkit.transforms import notes as report_notes
@@ -181,7 +181,7 @@ def inline_text(nodes) -> str:
                 out.append(str(n))
             case Note(number=n):
                 out.append(f"[^{n}]")
-            case Image(alt=alt):
+            case Image():
                 out.append("")
     return "".join(out)
 

@@ -44,3 +44,18 @@ class Rendered:
 def get_writer(fmt: str) -> Callable:
     """The ``render`` function of format ``fmt`` (imports the writer on first use)."""
     return importlib.import_module(WRITERS[fmt]).render
+
+
+def default_box_title(box, words: dict) -> str:
+    """The title a box shows when the author gives none, in both outputs: "Recommendation" or
+    "Recommendations" by how many it holds, the good-practice label, or nothing."""
+    from ..model import GoodPractice, Recommendation
+    from ..transforms import recommendation_items
+
+    match box:
+        case Recommendation():
+            return words["recommendations" if len(recommendation_items(box)) > 1 else "recommendation"]
+        case GoodPractice():
+            return words["good_practice"]
+        case _:
+            return ""

@@ -89,10 +89,6 @@ def destination_name(bookmark: str) -> str:
 
 def paginate(docx: bytes, names: list[str], timeout: float = TIMEOUT) -> Pagination | None:
     """Pages of the bookmarks ``names`` as LibreOffice lays out ``docx``; None if any is missing."""
-    try:
-        import pypdf  # noqa: F401  (reads the PDF's destinations)
-    except ImportError:
-        return None
     pdf = to_pdf(docx, timeout)
     if pdf is None:
         return None

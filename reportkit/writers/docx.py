@@ -30,12 +30,12 @@ from lxml.etree import _Element
 
 from ..labels import labels
 from ..model import (
-    Block, Box, Cell, Code, CodeBlock, Emphasis, GoodPractice, Image, Inline, LineBreak, Link, List,
-    Note, Paragraph, Quote, Recommendation, Report, Rule, Section, Strong, Table, Text,
+    Block, Box, Cell, Code, CodeBlock, Emphasis, Image, Inline, LineBreak, Link, List,
+    Note, Paragraph, Quote, Report, Rule, Section, Strong, Table, Text,
     iter_nodes, plain_text,
 )
 from ..themes import Theme
-from . import Options, Rendered
+from . import Options, Rendered, default_box_title
 from . import _lo_pages
 from . import _ooxml as ox
 from ._ooxml import el
@@ -334,7 +334,7 @@ class DocxWriter:
                 if title:
                     self.inlines(title, heading, story, Format())
                 else:
-                    heading.append(ox.run(self.default_title(node)))
+                    heading.append(ox.run(default_box_title(node, self.words)))
                 if len(heading) > 1:
                     story.add(heading)
                     if box_id:
@@ -374,16 +374,6 @@ class DocxWriter:
                     self.inlines(cells[c], p, story, Format())
         return tbl
 
-    def default_title(self, box: Box) -> str:
-        """The title a box gets when the author gives none (as in the PDF)."""
-        match box:
-            case Recommendation(blocks=blocks):
-                count = sum(len(b.items) if isinstance(b, List) else 1 for b in blocks)
-                return self.words["recommendations" if count > 1 else "recommendation"]
-            case GoodPractice():
-                return self.words["good_practice"]
-            case _:
-                return ""
 
     # --- inlines ---------------------------------------------------------------------------
 

@@ -30,7 +30,6 @@ from ..model import (
     Code,
     CodeBlock,
     Emphasis,
-    GoodPractice,
     Image,
     Inline,
     LineBreak,
@@ -40,7 +39,6 @@ from ..model import (
     Note,
     Paragraph,
     Quote,
-    Recommendation,
     Report,
     Rule,
     Section,
@@ -50,7 +48,7 @@ from ..model import (
     plain_text,
 )
 from ..themes import Theme
-from . import Options, Rendered
+from . import Options, Rendered, default_box_title
 
 UrlFor = Callable[[Path], str]
 """Turns an absolute file path (font, image, logo) into the URL written into the HTML."""
@@ -142,8 +140,10 @@ def table_of_contents(report: Report) -> list[TocLine]:
 
 
 def subject(report: Report) -> str:
-    """The PDF subject: the treaty and the country."""
-    return " – ".join(x for x in (report.meta.treaty, report.meta.country) if x)
+    """The files' subject: treaty, articles and country ("OPSC – Articles 34, 35 – Kyrgyzstan")."""
+    meta = report.meta
+    articles = labels(meta.language)["articles"].format(list=", ".join(meta.articles)) if meta.articles else ""
+    return " – ".join(x for x in (meta.treaty, articles, meta.country) if x)
 
 
 def keywords(report: Report) -> list[str]:
@@ -339,7 +339,7 @@ class HtmlWriter:
             case Rule():
                 return el("hr", "")
             case Box(title=title, blocks=blocks, id=box_id):
-                heading = self.inlines(title) if title else escape(self.default_title(node))
+                heading = self.inlines(title) if title else escape(default_box_title(node, self.words))
                 head = el("div", heading, **{"class": "box-title"}) if heading else ""
                 attrs = {"class": f"box {node.kind}"} | ({"id": box_id} if box_id else {})
                 return el("aside", head + self.blocks(blocks, phrasing), **attrs)
@@ -381,7 +381,7 @@ class HtmlWriter:
                     return text
                 deferred, self._deferred = "".join(self._deferred), []
                 return f'<a href="{escape(url)}">{text}</a>{deferred}'
-            case Image(src, alt, path):
+            case Image(alt=alt, path=path):
                 return f'<img src="{escape(self.url(Path(path)))}" alt="{escape(alt)}">'
             case Note(number=n, repeat=True):
                 target = f"note-{n}" if self.notes == "footnotes" else f"endnote-{n}"
@@ -409,16 +409,6 @@ class HtmlWriter:
         ident = f' id="{anchor}"' if anchor else ""
         return f'<a class="note-call" href="#{target}"{ident}>{number}</a>'
 
-    def default_title(self, box: Box) -> str:
-        """The title a box gets when the author gives none."""
-        match box:
-            case Recommendation(blocks=blocks):
-                count = sum(len(b.items) if isinstance(b, List) else 1 for b in blocks)
-                return self.words["recommendations" if count > 1 else "recommendation"]
-            case GoodPractice():
-                return self.words["good_practice"]
-            case _:
-                return ""
 
     def summary(self, report: Report) -> str:
         """The summary of recommendations: each by number, linked to the box it stands in."""
