@@ -19,6 +19,7 @@ from .manifest import key_pos, load_manifest
 from .model import Image, Report, iter_nodes
 from .parse import parse_report
 from .transforms import Figures, apply_transforms, figures
+from .writers import _lo_pages
 
 
 def load(report_dir: Path) -> tuple[Report, Problems]:
@@ -86,7 +87,7 @@ _NOT_READ_BY = {"docx": (".j2", ".css", ".ttf", ".otf", ".woff", ".woff2"), "pdf
 
 def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...] = ("pdf", "docx"),
           style: str | None = None, draft: bool = False, force: bool = False,
-          parallel: bool = True, together: bool = True,
+          parallel: bool = True, together: bool = True, docx_page_numbers: bool | None = None,
           progress: Callable[[str], None] = lambda _: None,
           warn: Callable[[Problem], None] = lambda _: None) -> list[Written]:
     """Build one report into each format; return the outputs.
@@ -96,7 +97,8 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     parse, each in its own process. Every output is rendered in memory and moved into place
     whole; with ``together`` (the default) nothing is replaced until every format has
     rendered, so a failed build leaves the previous PDF and DOCX as a matching pair.
-    ``watch`` passes ``together=False`` to get the quicker DOCX in place first.
+    ``watch`` passes ``together=False`` to get the quicker DOCX in place first, and
+    ``docx_page_numbers=False`` to skip the LibreOffice pass (default: REPORTKIT_DOCX_PAGES).
     """
     from .themes import load_theme
 
@@ -109,11 +111,14 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     out_dir = out_dir or report_dir / "build"
     name = report_dir.resolve().name
     _remove_stale_temporaries(out_dir, name)
+    if docx_page_numbers is None:
+        docx_page_numbers = _lo_pages.wanted()
+    options = _options(draft, creation_date(report, report_dir), docx_page_numbers and bool(_lo_pages.soffice()))
     cache = _read_cache(out_dir)
     todo: dict[str, str] = {}
     results: dict[str, Written] = {}
     for fmt in formats:
-        key = _inputs_hash(report, report_dir, theme, fmt, draft)
+        key = _inputs_hash(report, report_dir, theme, fmt, options)
         path = out_dir / f"{name}.{fmt}"
         entry = cache.get(fmt, {})
         if not force and entry.get("inputs") == key and _file_hash(path) == entry.get("output"):
@@ -121,8 +126,6 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
         else:
             todo[fmt] = key
     if todo:
-        created = creation_date(report, report_dir)
-        options = _options(draft, created)
         progress(" and ".join(_DOING[f] for f in todo))
         rendered = _render_all(report, theme, options, list(todo), parallel)
         if together:
@@ -140,10 +143,11 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     return [results[f] for f in formats]
 
 
-def _options(draft: bool, created: datetime):
+def _options(draft: bool, created: datetime, docx_page_numbers: bool):
     from .writers import Options
 
-    return Options(draft=draft, stamp=f"{created:%Y-%m-%d}" if draft else "", created=created)
+    return Options(draft=draft, stamp=f"{created:%Y-%m-%d}" if draft else "", created=created,
+                   docx_page_numbers=docx_page_numbers)
 
 
 def _render_one(fmt: str, report: Report, theme, options) -> tuple[bytes, int | None, float]:
@@ -197,12 +201,11 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's pool.terminate() just ends us
 
 
-def _inputs_hash(report: Report, report_dir: Path, theme, fmt: str, draft: bool) -> str:
-    """A hash of everything format ``fmt`` is made from."""
+def _inputs_hash(report: Report, report_dir: Path, theme, fmt: str, options) -> str:
+    """A hash of everything format ``fmt`` is made from (options include the creation date)."""
     from . import __version__
 
-    digest = hashlib.sha256(f"{__version__}\0{fmt}\0{draft}\0{theme.name}\0".encode())
-    digest.update(os.environ.get("SOURCE_DATE_EPOCH", "").encode())
+    digest = hashlib.sha256(f"{__version__}\0{fmt}\0{options!r}\0{theme.name}\0".encode())
     files = [report_dir / "report.toml", *(report_dir / c for c in report.meta.chapters)]
     files += [Path(n.path) for n in iter_nodes(report.chapters) if isinstance(n, Image)]
     files += [Path(p) for p in report.meta.logos] + [Path(p.logo) for p in report.meta.partners if p.logo]

@@ -38,7 +38,8 @@ def _round(report_dir: Path, formats: tuple[str, ...], out_dir: Path, style: str
         _, problems, _ = check(report_dir)
         for problem in problems.warnings:
             echo(str(problem))
-        written = build(report_dir, out_dir, formats, style=style, together=False)  # DOCX lands first
+        # The DOCX lands first; its contents get page numbers from `reportkit build`, not here.
+        written = build(report_dir, out_dir, formats, style=style, together=False, docx_page_numbers=False)
     except ReportError as err:
         for problem in err.problems:
             echo(str(problem))

@@ -195,3 +195,10 @@ def test_watch_rebuilds_and_survives_an_error(report_factory):
     assert "built report.docx" in lines[3] and "unchanged" not in lines[3]
     assert lines[3].index("report.docx") < lines[3].index("report.pdf")  # DOCX first, then the PDF
     assert not (folder / "build" / CACHE_NAME).read_text() == ""
+
+
+def test_docx_without_page_numbers_is_rebuilt_by_a_full_build(report_factory):
+    folder = report_factory()
+    build(folder, formats=("pdf", "docx"), docx_page_numbers=False)  # as watch does
+    again = build(folder, formats=("pdf", "docx"), docx_page_numbers=True)
+    assert [w.unchanged for w in again] == [True, False]

@@ -135,14 +135,12 @@ def png(width: int, height: int) -> bytes:
             + chunk(b"IEND", b""))
 
 
-def render(report_dir: Path, pages: bool, monkeypatch: pytest.MonkeyPatch | None = None) -> bytes:
+def render(report_dir: Path, pages: bool) -> bytes:
     """The DOCX bytes of a report; ``pages`` decides whether LibreOffice paginates the contents."""
     report = load_report(report_dir)
     theme = load_theme(report.meta.style, report_dir)
-    options = Options(created=creation_date(report, report_dir))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REPORTKIT_DOCX_PAGES", "1" if pages else "0")
-        return docx_writer.render(report, theme, options).data
+    options = Options(created=creation_date(report, report_dir), docx_page_numbers=pages)
+    return docx_writer.render(report, theme, options).data
 
 
 def part(data: bytes, name: str) -> etree._Element:
@@ -521,9 +519,7 @@ def test_features_styles_come_from_the_style_settings(features_dir: Path) -> Non
     report = load_report(features_dir)
     theme = load_theme("default", features_dir)
     settings = {**theme.settings, "colours": {**theme.settings["colours"], "recommendation_border": "#AA0000"}}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REPORTKIT_DOCX_PAGES", "0")
-        data = docx_writer.render(report, replace(theme, settings=settings), Options()).data
+    data = docx_writer.render(report, replace(theme, settings=settings), Options(docx_page_numbers=False)).data
     styles = part(data, "word/styles.xml")
     style = {s.get(f"{W}styleId"): s for s in styles.findall(f"{W}style")}
     defaults = styles.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr")
@@ -622,9 +618,7 @@ def test_features_open_in_libreoffice(features_dir: Path) -> None:
 def test_draft_builds_say_so(features_dir: Path) -> None:
     report = load_report(features_dir)
     theme = load_theme("default", features_dir)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REPORTKIT_DOCX_PAGES", "0")
-        data = docx_writer.render(report, theme, Options(draft=True, stamp="2026-11-01")).data
+    data = docx_writer.render(report, theme, Options(draft=True, stamp="2026-11-01", docx_page_numbers=False)).data
     assert "[Cover Date] Draft · 2026-11-01" in docx_text(data).splitlines()
     header = next(n for n in names(data) if n.startswith("word/header"))
     assert "".join(part(data, header).itertext()) == "Draft · 2026-11-01"

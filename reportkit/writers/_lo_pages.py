@@ -39,9 +39,9 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def enabled() -> bool:
-    """Whether to paginate with LibreOffice: installed, and not turned off by REPORTKIT_DOCX_PAGES=0."""
-    return os.environ.get("REPORTKIT_DOCX_PAGES", "1").strip().lower() not in ("0", "no", "off", "false") and bool(soffice())
+def wanted() -> bool:
+    """Whether the user wants LibreOffice page numbers (REPORTKIT_DOCX_PAGES=0 turns them off)."""
+    return os.environ.get("REPORTKIT_DOCX_PAGES", "1").strip().lower() not in ("0", "no", "off", "false")
 
 
 def to_pdf(docx: bytes, timeout: float = TIMEOUT, export: str = _EXPORT) -> bytes | None:

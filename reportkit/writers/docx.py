@@ -62,7 +62,7 @@ def render(report: Report, theme: Theme, options: Options) -> Rendered:
 
     check_files(report, theme)
     data = DocxWriter(report, theme, options).write()
-    if report.meta.toc_depth > 0 and _lo_pages.enabled():
+    if report.meta.toc_depth > 0 and options.docx_page_numbers and _lo_pages.soffice():
         writer = DocxWriter(report, theme, options)
         found = _lo_pages.paginate(data, writer.toc_bookmarks())
         if found is not None:
