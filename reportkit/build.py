@@ -205,7 +205,8 @@ def _inputs_hash(report: Report, report_dir: Path, theme, fmt: str, options) -> 
     """A hash of everything format ``fmt`` is made from (options include the creation date)."""
     from . import __version__
 
-    digest = hashlib.sha256(f"{__version__}\0{fmt}\0{options!r}\0{theme.name}\0".encode())
+    relevant = {k: v for k, v in vars(options).items() if fmt == "docx" or not k.startswith("docx_")}
+    digest = hashlib.sha256(f"{__version__}\0{fmt}\0{relevant!r}\0{theme.name}\0".encode())
     files = [report_dir / "report.toml", *(report_dir / c for c in report.meta.chapters)]
     files += [Path(n.path) for n in iter_nodes(report.chapters) if isinstance(n, Image)]
     files += [Path(p) for p in report.meta.logos] + [Path(p.logo) for p in report.meta.partners if p.logo]
