@@ -122,3 +122,25 @@ def test_symlinked_chapter_leading_out(report_factory, monkeypatch, tmp_path):
     result = run("check", "report")
     assert result.stderr.splitlines() == ['report/report.toml:2: chapter "link.md" is outside the report folder']
     assert result.exit_code == 1
+
+
+# Cases only a build meets: (case id, files, extra arguments, expected stderr lines).
+BUILD_CASES = [
+    ("output-folder-not-writable", {"blocked": "a file where the output folder should go"},
+     ["--out", "report/blocked/build"], ["cannot write to report/blocked/build: Not a directory"]),
+    ("image-outside-at-build", {"01-intro.md": INTRO + "\n![x](../../etc/a.png)\n"}, [],
+     ['report/01-intro.md:7: image "../../etc/a.png" is outside the report folder']),
+]
+
+
+@pytest.mark.parametrize("files, args, expected", [c[1:] for c in BUILD_CASES], ids=[c[0] for c in BUILD_CASES])
+def test_build_case(report_factory, monkeypatch, files, args, expected):
+    monkeypatch.setenv("REPORTKIT_DOCX_PAGES", "0")
+    folder = report_factory({"report.toml": TOML, "02-findings.md": None})
+    _write(folder, files)
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    monkeypatch.chdir(folder.parent)
+    result = run("build", "report", *args)
+    assert result.stderr.splitlines() == expected
+    assert result.exit_code == 1
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before  # no output, no temp
