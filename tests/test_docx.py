@@ -7,6 +7,7 @@ the tests; the feature reports render without LibreOffice unless a test is about
 from __future__ import annotations
 
 import io
+import shutil
 import re
 import struct
 import zipfile
@@ -658,3 +659,30 @@ def test_numbered_paragraphs_and_recommendations_summary(features_dir: Path, tmp
                                                    namespaces={"w": W[1:-1]})
     assert numbered, "numbered paragraphs take their numbers from the style"
     assert audit(data, tmp_path, "upr") == []
+
+
+def test_libreoffice_profile_is_cached_and_a_bad_copy_is_replaced(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(_lo_pages, "soffice", lambda: "soffice")
+    calls = []
+
+    def convert(binary, source, folder, profile, timeout, export):
+        calls.append(sorted(p.name for p in profile.iterdir()) if profile.exists() else None)
+        if calls[-1] == ["broken"]:
+            return None  # LibreOffice fails on the bad cached profile
+        profile.mkdir(exist_ok=True)
+        (profile / "user").mkdir(exist_ok=True)
+        return b"%PDF"
+
+    monkeypatch.setattr(_lo_pages, "_convert", convert)
+    assert _lo_pages.to_pdf(b"docx") == b"%PDF"  # fresh profile, then cached
+    assert calls == [None] and (tmp_path / "cache/reportkit/libreoffice-profile/user").is_dir()
+    assert _lo_pages.to_pdf(b"docx") == b"%PDF"  # starts from the cached copy
+    assert calls[-1] == ["user"]
+    cached = tmp_path / "cache/reportkit/libreoffice-profile"
+    shutil.rmtree(cached)
+    cached.mkdir()
+    (cached / "broken").write_text("x")
+    assert _lo_pages.to_pdf(b"docx") == b"%PDF"  # the bad copy fails, a fresh profile works
+    assert calls[-2:] == [["broken"], None]
+    assert sorted(p.name for p in cached.iterdir()) == ["user"]  # and replaces the bad cache

@@ -45,7 +45,12 @@ def wanted() -> bool:
 
 
 def to_pdf(docx: bytes, timeout: float = TIMEOUT, export: str = _EXPORT) -> bytes | None:
-    """Convert DOCX bytes to PDF bytes with a headless LibreOffice; None if it fails."""
+    """Convert DOCX bytes to PDF bytes with a headless LibreOffice; None if it fails.
+
+    Each run starts from a copy of a profile kept in the user's cache (LibreOffice makes a
+    new profile in about 0.15 s otherwise); a run whose copied profile fails is retried once
+    with a fresh one, which then replaces the cached copy.
+    """
     binary = soffice()
     if binary is None:
         return None
@@ -53,18 +58,63 @@ def to_pdf(docx: bytes, timeout: float = TIMEOUT, export: str = _EXPORT) -> byte
         folder = Path(tmp)
         source = folder / "document.docx"
         source.write_bytes(docx)
-        command = [
-            binary, f"-env:UserInstallation={(folder / 'profile').as_uri()}",
-            "--headless", "--norestore", "--nolockcheck",
-            "--convert-to", export, "--outdir", str(folder / "out"), str(source),
-        ]
-        try:
-            subprocess.run(command, capture_output=True, timeout=timeout, check=False,
-                           env={**os.environ, "HOME": tmp})
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        result = folder / "out" / "document.pdf"
-        return result.read_bytes() if result.is_file() else None
+        copied = _copy_cached_profile(folder / "profile")
+        pdf = _convert(binary, source, folder, folder / "profile", timeout, export)
+        if pdf is None and copied:
+            shutil.rmtree(folder / "profile", ignore_errors=True)
+            pdf = _convert(binary, source, folder, folder / "profile", timeout, export)
+            copied = False
+        if pdf is not None and not copied:
+            _cache_profile(folder / "profile")
+        return pdf
+
+
+def _convert(binary: str, source: Path, folder: Path, profile: Path, timeout: float,
+             export: str) -> bytes | None:
+    out = folder / "out"
+    command = [
+        binary, f"-env:UserInstallation={profile.as_uri()}",
+        "--headless", "--norestore", "--nolockcheck",
+        "--convert-to", export, "--outdir", str(out), str(source),
+    ]
+    try:
+        subprocess.run(command, capture_output=True, timeout=timeout, check=False,
+                       env={**os.environ, "HOME": str(folder)})
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    result = out / f"{source.stem}.pdf"
+    return result.read_bytes() if result.is_file() else None
+
+
+def _profile_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "reportkit" / "libreoffice-profile"
+
+
+def _copy_cached_profile(target: Path) -> bool:
+    cached = _profile_cache()
+    if not cached.is_dir():
+        return False
+    try:
+        shutil.copytree(cached, target, symlinks=True)
+        return True
+    except OSError:
+        shutil.rmtree(target, ignore_errors=True)
+        return False
+
+
+def _cache_profile(profile: Path) -> None:
+    """Keep a working profile for the next runs (written aside, then renamed into place)."""
+    cached = _profile_cache()
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".profile-", dir=cached.parent))
+        shutil.copytree(profile, staging / "p", symlinks=True)
+        shutil.rmtree(cached, ignore_errors=True)
+        os.replace(staging / "p", cached)
+        shutil.rmtree(staging, ignore_errors=True)
+    except OSError:
+        pass  # only a cache: the next run makes a fresh profile again
 
 
 def bookmark_pages(pdf: bytes, names: list[str]) -> Pagination:
