@@ -64,15 +64,6 @@ def timed(args: list[str], env: dict | None = None) -> tuple[float, int]:
     return float(seconds), int(rss) // 1024
 
 
-def median(args: list[str], runs: int, env: dict | None = None, before=None) -> tuple[float, int]:
-    results = []
-    for _ in range(runs):
-        if before:
-            before()
-        results.append(timed(args, env))
-    return statistics.median(r[0] for r in results), max(r[1] for r in results)
-
-
 def watch_rebuild(report: Path, env: dict) -> float:
     """Seconds from a one-word edit to the end of the rebuild in a running ``reportkit watch``."""
     process = subprocess.Popen([PY, "-m", "reportkit", "watch", str(report)], stdout=subprocess.PIPE,
@@ -118,18 +109,28 @@ def floor_html(report: Path, out: Path) -> Path:
 
 
 def bench(report: Path, runs: int, env: dict, out: Path) -> dict[str, float]:
+    """Medians of every measure; the commands take turns in each round, so a slow spell of a
+    shared machine falls on all of them alike rather than on one measure."""
     rk = [PY, "-m", "reportkit"]
     build = [*rk, "build", str(report), "--out", str(out), "--force"]
-    row: dict[str, float] = {}
     html = floor_html(report, out)
-    floor = [PY, "-m", "weasyprint", "--pdf-variant", "pdf/ua-1", str(html), str(out / "floor.pdf")]
-    row["weasyprint"], _ = median(floor, runs, env)
-    row["both"], row["both_mb"] = median(build, runs, env)
-    row["pdf"], row["pdf_mb"] = median([*build, "--format", "pdf"], runs, env)
-    row["docx"], row["docx_mb"] = median([*build, "--format", "docx"], runs, env)
-    subprocess.run(build[:-1], check=True, stdout=subprocess.DEVNULL, env=env)
-    row["nochange"], _ = median(build[:-1], runs, env)
-    row["check"], _ = median([*rk, "check", str(report)], runs, env)
+    commands = {
+        "weasyprint": [PY, "-m", "weasyprint", "--pdf-variant", "pdf/ua-1", str(html), str(out / "floor.pdf")],
+        "both": build,
+        "pdf": [*build, "--format", "pdf"],
+        "docx": [*build, "--format", "docx"],
+        "nochange": build[:-1],  # the three builds before it left both outputs up to date
+        "check": [*rk, "check", str(report)],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    memory: dict[str, int] = {}
+    for _ in range(runs):
+        for name, command in commands.items():
+            seconds, mb = timed(command, env)
+            times[name].append(seconds)
+            memory[name] = max(memory.get(name, 0), mb)
+    row = {name: statistics.median(values) for name, values in times.items()}
+    row.update({f"{name}_mb": mb for name, mb in memory.items() if name in ("both", "pdf", "docx")})
     row["watch"] = statistics.median(watch_rebuild(report, env) for _ in range(max(1, runs // 2)))
     return row
 
