@@ -296,7 +296,7 @@ def recommendations_command(report_dir: Path, fmt: str) -> None:
         _fail(err)
     rows = [{
         "number": item.number,
-        "section_number": item.section.number if item.section else "",
+        "section_number": item.section_number,
         "section": plain_text(item.section.title) if item.section else "",
         "text": item.text,
     } for item in recommendations(report)]

@@ -211,6 +211,9 @@ class Section:
     """The content, subsections included."""
     number: str = ""
     """"2.2.1" when the report numbers its headings; set by ``transforms.number_headings``."""
+    numbered: bool = True
+    """False for a heading marked ``{-}``: it gets no number (nor do its subsections), and
+    the count goes on without it."""
     pos: Pos | None = located()
 
 
@@ -397,7 +400,8 @@ def dump(node: Node, indent: int = 0) -> str:
             dataclasses.is_dataclass(value[0]) or isinstance(value[0], tuple)
         ):
             nested.append((f.name, value))
-        elif value not in ("", 0, (), False, None) or f.name in ("text",):
+        elif f.name == "text" or (value != f.default if f.default is not dataclasses.MISSING
+                                  else value not in ("", (), None)):
             simple.append(f"{f.name}={value!r}")
     lines = [f"{pad}{name}({', '.join(simple)})"]
     for fname, value in nested:

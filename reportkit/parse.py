@@ -34,7 +34,8 @@ REFUSED_SCHEMES = ("javascript", "data", "vbscript", "file")
 
 _NOTE_LABEL = re.compile(r"\[\^[^\]\n]* [^\]\n]*\]")
 _COMMENT = re.compile(r"<!--.*?-->(\s*<!--.*?-->)*", re.S)
-_EXPLICIT_ID = re.compile(r"\s*\{#([\w\-.:]+)\}\s*$")
+_HEADING_ATTRS = re.compile(r"\s*\{((?:\s*(?:#[\w\-.:]+|-|\.unnumbered))+)\s*\}\s*$")
+"""Pandoc's heading attributes that reportkit knows: ``{#id}``, and ``{-}`` or ``{.unnumbered}``."""
 
 
 def make_parser(language: str = "en") -> MarkdownIt:
@@ -145,13 +146,14 @@ class _Converter:
     def sections(self, nodes: list[SyntaxTreeNode]) -> tuple[Block, ...]:
         """Nest the file's top-level blocks under its headings."""
         top: list[Block] = []
-        stack: list[tuple[SyntaxTreeNode, tuple[Inline, ...], str, list[Block]]] = []
+        stack: list[tuple[SyntaxTreeNode, tuple[Inline, ...], str, bool, list[Block]]] = []
 
         def close_to(level: int) -> None:
             while stack and int(stack[-1][0].tag[1]) >= level:
-                heading, title, ident, blocks = stack.pop()
-                section = Section(int(heading.tag[1]), title, ident, tuple(blocks), pos=self.pos(heading))
-                (stack[-1][3] if stack else top).append(section)
+                heading, title, ident, numbered, blocks = stack.pop()
+                section = Section(int(heading.tag[1]), title, ident, tuple(blocks), numbered=numbered,
+                                  pos=self.pos(heading))
+                (stack[-1][4] if stack else top).append(section)
 
         for node in nodes:
             if node.type == "heading":
@@ -162,22 +164,25 @@ class _Converter:
                         self.pos(node))
                 self.state.last_level = level
                 close_to(level)
-                title, ident = self.heading(node)
-                stack.append((node, title, ident, []))
+                title, ident, numbered = self.heading(node)
+                stack.append((node, title, ident, numbered, []))
             else:
-                (stack[-1][3] if stack else top).extend(self.block(node))
+                (stack[-1][4] if stack else top).extend(self.block(node))
         close_to(1)
         return tuple(top)
 
-    def heading(self, node: SyntaxTreeNode) -> tuple[tuple[Inline, ...], str]:
+    def heading(self, node: SyntaxTreeNode) -> tuple[tuple[Inline, ...], str, bool]:
+        """The title, a unique id, and whether the heading is numbered."""
         inline = node.children[0]
-        explicit = _EXPLICIT_ID.search(inline.content)
         title = self.inlines(inline, node)
-        if explicit and title and isinstance(title[-1], Text):
-            rest = _EXPLICIT_ID.sub("", title[-1].text)
+        attrs = _HEADING_ATTRS.search(title[-1].text) if title and isinstance(title[-1], Text) else None
+        if attrs:
+            rest = title[-1].text[: attrs.start()]
             title = title[:-1] + ((Text(rest),) if rest else ())
-        wanted = explicit.group(1) if explicit else _slug(plain_text(title))
-        return title, self.unique_id(wanted)
+        words = attrs.group(1).split() if attrs else []
+        ids = [w[1:] for w in words if w.startswith("#")]
+        wanted = ids[0] if ids else _slug(plain_text(title))
+        return title, self.unique_id(wanted), not ({"-", ".unnumbered"} & set(words))
 
     def unique_id(self, wanted: str) -> str:
         count = self.state.ids.get(wanted, 0)

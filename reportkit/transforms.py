@@ -38,7 +38,7 @@ def number_headings(report: Report) -> Report:
     def visit(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
         out = []
         for block in blocks:
-            if isinstance(block, Section):
+            if isinstance(block, Section) and block.numbered:
                 counters[block.level - 1] += 1
                 counters[block.level:] = [0] * (7 - block.level)
                 number = ".".join(str(c) for c in counters[: block.level])
@@ -135,6 +135,8 @@ class RecommendationItem:
     """Anchor of the box it stands in."""
     section: Section | None
     """The innermost section it stands in."""
+    section_number: str = ""
+    """The number of that section, or of its nearest numbered parent when it has none."""
 
     @property
     def text(self) -> str:
@@ -146,18 +148,18 @@ def recommendations(report: Report) -> list[RecommendationItem]:
     """Every recommendation in order, with the section it belongs to."""
     out: list[RecommendationItem] = []
 
-    def visit(blocks: tuple[Block, ...], section: Section | None) -> None:
+    def visit(blocks: tuple[Block, ...], section: Section | None, number: str) -> None:
         for block in blocks:
             if isinstance(block, Section):
-                visit(block.blocks, block)
+                visit(block.blocks, block, block.number or number)
             elif isinstance(block, Recommendation):
                 for i, item in enumerate(recommendation_items(block)):
-                    out.append(RecommendationItem(block.number + i, item, block.id, section))
+                    out.append(RecommendationItem(block.number + i, item, block.id, section, number))
             elif isinstance(block, Box):
-                visit(block.blocks, section)
+                visit(block.blocks, section, number)
 
     for chapter in report.chapters:
-        visit(chapter.blocks, None)
+        visit(chapter.blocks, None, "")
     return out
 
 

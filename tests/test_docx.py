@@ -253,7 +253,7 @@ def test_sample_paragraphs_in_order_with_style_names(sample: bytes, sample_repor
         for block in blocks:
             match block:
                 case Section(level=level, title=title, number=number, blocks=inner):
-                    expected.append(f"[Heading {level}] {number} {inline_text(title)}")
+                    expected.append(f"[Heading {level}] " + " ".join(x for x in (number, inline_text(title)) if x))
                     visit(inner)
                 case Box(title=title, blocks=inner):
                     name = box_styles[block.kind]

@@ -44,7 +44,7 @@ def test_fixture(tmp_path, title, source, expected):
 
 
 def test_every_fixture_was_read():
-    assert len(CASES) == 6 and all(expected for _, _, expected in CASES)
+    assert len(CASES) == 7 and all(expected for _, _, expected in CASES)
 
 
 def test_crlf_and_bom_parse_like_lf(tmp_path):
