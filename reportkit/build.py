@@ -235,12 +235,17 @@ def _read_cache(out_dir: Path) -> dict:
 
 
 def _remove_stale_temporaries(out_dir: Path, name: str) -> None:
-    """Temporary files a killed build (SIGKILL, power cut) could not remove itself."""
-    if out_dir.is_dir():
-        for stale in out_dir.glob(f".{name}.*.tmp"):
-            stale.unlink(missing_ok=True)
-        for stale in out_dir.glob(f".{CACHE_NAME}.*.tmp"):
-            stale.unlink(missing_ok=True)
+    """Temporary files a killed build (SIGKILL, power cut) could not remove itself. Only old
+    ones: a build of the same report running at this moment may be writing a fresh one."""
+    if not out_dir.is_dir():
+        return
+    old = time.time() - 600
+    for stale in [*out_dir.glob(f".{name}.*.tmp"), *out_dir.glob(f".{CACHE_NAME}.*.tmp")]:
+        try:
+            if stale.stat().st_mtime < old:
+                stale.unlink()
+        except OSError:
+            pass
 
 
 def write_atomic(path: Path, data: bytes) -> None:
