@@ -13,13 +13,14 @@ from pathlib import Path
 
 import click
 
+from . import __version__
 from .errors import Problem, ReportError
 
 _REPORT_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="reportkit")
+@click.version_option(__version__, prog_name="reportkit")
 def main() -> None:
     """Write alternative reports as Markdown; build them into DOCX and PDF."""
     # A kill (SIGTERM) unwinds like Ctrl-C, so temporary files are removed on the way out.
