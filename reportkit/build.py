@@ -103,7 +103,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     from .themes import load_theme
 
     progress("reading the sources")
-    report, problems = load(report_dir)
+    report, problems, _ = check(report_dir)  # the same warnings as `check`, word limit included
     for problem in problems.warnings:
         warn(problem)
     theme = load_theme(style or report.meta.style, report_dir,

@@ -201,14 +201,15 @@ def figures(report: Report) -> Figures:
     """Count chapters, sections, words, notes and boxes."""
     nodes = list(iter_nodes(report.chapters))
     body = sum(count_words(plain_text(b)) for b in _body_texts(report))
-    note_words = sum(count_words(plain_text(n.blocks)) for n in notes(report))
+    every_note = notes(report)
+    note_words = sum(count_words(plain_text(n.blocks)) for n in every_note)
     recs = [n for n in nodes if isinstance(n, Recommendation)]
     return Figures(
         chapters=len(report.chapters),
         sections=sum(isinstance(n, Section) for n in nodes),
         words_body=body,
         words_notes=note_words,
-        notes=len(notes(report)),
+        notes=len(every_note),
         recommendation_boxes=len(recs),
         recommendations=sum(len(recommendation_items(r)) for r in recs),
         good_practice_boxes=sum(isinstance(n, GoodPractice) for n in nodes),

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from .build import CACHE_NAME, build, check
+from .build import CACHE_NAME, build
 from .errors import ReportError
 
 
@@ -16,8 +16,8 @@ def watch(report_dir: Path, formats: tuple[str, ...], out_dir: Path | None = Non
     """Build now, then again after every change under ``report_dir`` until interrupted.
 
     Each round checks first (problems print at once), then renders the formats in parallel
-    from forked copies of this warm process; the DOCX lands before the PDF, which takes longest. A round with errors prints them and leaves the last good outputs
-    in place. ``changes`` replaces the file watcher (tests pass a finite iterable).
+    from forked copies of this warm process; the DOCX lands before the PDF, which takes
+    longest. A round with errors prints them and leaves the last good outputs in place. ``changes`` replaces the file watcher (tests pass a finite iterable).
     """
     from .writers import get_writer
 
@@ -35,11 +35,10 @@ def _round(report_dir: Path, formats: tuple[str, ...], out_dir: Path, style: str
            echo: Callable[[str], None]) -> bool:
     start = time.perf_counter()
     try:
-        _, problems, _ = check(report_dir)
-        for problem in problems.warnings:
-            echo(str(problem))
-        # The DOCX lands first; its contents get page numbers from `reportkit build`, not here.
-        written = build(report_dir, out_dir, formats, style=style, together=False, docx_page_numbers=False)
+        # Warnings print before rendering starts. The DOCX lands first; its contents get page
+        # numbers from `reportkit build`, not here.
+        written = build(report_dir, out_dir, formats, style=style, together=False, docx_page_numbers=False,
+                        warn=lambda problem: echo(str(problem)))
     except ReportError as err:
         for problem in err.problems:
             echo(str(problem))

@@ -205,3 +205,12 @@ def test_docx_without_page_numbers_is_rebuilt_by_a_full_build(report_factory):
     build(folder, formats=("pdf", "docx"), docx_page_numbers=False)  # as watch does
     again = build(folder, formats=("pdf", "docx"), docx_page_numbers=True)
     assert [w.unchanged for w in again] == [True, False]
+
+
+def test_watch_prints_check_warnings_before_building(report_factory):
+    folder = report_factory({"report.toml": (Path(__file__).parent / "reports/minimal/report.toml")
+                            .read_text(encoding="utf-8") + "word_limit = 10\n"})
+    lines: list[str] = []
+    watch(folder, ("docx",), echo=lines.append, changes=[])
+    assert lines[0].endswith("warning: 28 words over the word limit of 10")
+    assert "built report.docx" in lines[1]
