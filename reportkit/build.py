@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import contextlib
 import multiprocessing
 import os
+import queue
 import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -88,7 +91,7 @@ _NOT_READ_BY = {"docx": (".j2", ".css", ".ttf", ".otf", ".woff", ".woff2"), "pdf
 def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...] = ("pdf", "docx"),
           style: str | None = None, draft: bool = False, force: bool = False,
           parallel: bool = True, together: bool = True, docx_page_numbers: bool | None = None,
-          progress: Callable[[str], None] = lambda _: None,
+          relayout=None, progress: Callable[[str], None] = lambda _: None,
           warn: Callable[[Problem], None] = lambda _: None) -> list[Written]:
     """Build one report into each format; return the outputs.
 
@@ -98,7 +101,9 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     whole; with ``together`` (the default) nothing is replaced until every format has
     rendered, so a failed build leaves the previous PDF and DOCX as a matching pair.
     ``watch`` passes ``together=False`` to get the quicker DOCX in place first, and
-    ``docx_page_numbers=False`` to skip the LibreOffice pass (default: REPORTKIT_DOCX_PAGES).
+    ``docx_page_numbers=False`` to skip the LibreOffice pass (default: REPORTKIT_DOCX_PAGES),
+    and a ``pdf.Relayout`` kept between its builds: the PDF is then laid out in this process,
+    where the pages of the chapters that did not change are kept.
     """
     from .themes import load_theme
 
@@ -127,7 +132,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
             todo[fmt] = key
     if todo:
         progress(" and ".join(_DOING[f] for f in todo))
-        rendered = _render_all(report, theme, options, list(todo), parallel)
+        rendered = _render_all(report, theme, options, list(todo), parallel, relayout)
         if together:
             rendered = list(rendered)  # every format first: a failure replaces nothing
         try:
@@ -166,13 +171,17 @@ def _render_forked(fmt: str) -> tuple[str, tuple[bytes, int | None, float]]:
     return fmt, _render_one(fmt, *_JOB)
 
 
-def _render_all(report: Report, theme, options, formats: list[str],
-                parallel: bool) -> Iterator[tuple[str, tuple[bytes, int | None, float]]]:
+def _render_all(report: Report, theme, options, formats: list[str], parallel: bool,
+                relayout=None) -> Iterator[tuple[str, tuple[bytes, int | None, float]]]:
     """Yield each format's rendering as soon as it is ready (in order when not parallel).
 
-    In parallel each format renders in a forked process that shares the one parse.
+    In parallel each format renders in a forked process that shares the one parse; with a
+    ``relayout``, the PDF renders in this process instead (see ``_render_beside``).
     """
     global _JOB
+    if relayout is not None and "pdf" in formats:
+        yield from _render_beside(report, theme, options, [f for f in formats if f != "pdf"], parallel, relayout)
+        return
     if not parallel or len(formats) < 2 or not can_fork():
         for fmt in formats:
             yield fmt, _render_one(fmt, report, theme, options)
@@ -181,6 +190,48 @@ def _render_all(report: Report, theme, options, formats: list[str],
     try:
         with fork_pool(len(formats)) as pool:
             yield from pool.imap_unordered(_render_forked, formats)
+    finally:
+        _JOB = ()
+
+
+def _render_beside(report: Report, theme, options, others: list[str], parallel: bool,
+                   relayout) -> Iterator[tuple[str, tuple[bytes, int | None, float]]]:
+    """The PDF laid out by ``relayout`` in a thread of this process (which keeps its pages for
+    the next build), the other formats beside it in forked workers; each yielded when ready."""
+    global _JOB
+    results: queue.SimpleQueue = queue.SimpleQueue()
+
+    def lay_out_pdf() -> None:
+        start = time.perf_counter()
+        try:
+            rendered = relayout.render(report, theme, options)
+            results.put(("pdf", (rendered.data, rendered.pages, time.perf_counter() - start)))
+        except BaseException as err:  # handed to the main thread, which raises it
+            results.put(("pdf", err))
+
+    _JOB = (report, theme, options)
+    forked = parallel and bool(others) and can_fork()
+    thread = threading.Thread(target=lay_out_pdf, daemon=True)
+    try:
+        with fork_pool(len(others)) if forked else contextlib.nullcontext() as pool:  # fork before the thread starts
+            thread.start()
+            for fmt in others:
+                if pool is not None:
+                    pool.apply_async(_render_forked, (fmt,), callback=results.put,
+                                     error_callback=lambda err, fmt=fmt: results.put((fmt, err)))
+                else:
+                    results.put((fmt, _render_one(fmt, report, theme, options)))
+            for _ in range(len(others) + 1):
+                fmt, result = results.get()
+                if isinstance(result, BaseException):
+                    raise result
+                yield fmt, result
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        if thread.is_alive():
+            thread.join()  # the next build must not find this one still using the pages
+        raise
     finally:
         _JOB = ()
 

@@ -15,30 +15,35 @@ def watch(report_dir: Path, formats: tuple[str, ...], out_dir: Path | None = Non
           changes: Iterable[object] | None = None) -> None:
     """Build now, then again after every change under ``report_dir`` until interrupted.
 
-    Each round checks first (problems print at once), then renders the formats in parallel
-    from forked copies of this warm process; the DOCX lands before the PDF, which takes
-    longest. A round with errors prints them and leaves the last good outputs in place. ``changes`` replaces the file watcher (tests pass a finite iterable).
+    Each round checks first (problems print at once), then renders the formats in parallel:
+    the DOCX in a forked copy of this warm process, landing first; the PDF in this process,
+    which keeps its pages and lays out again only the chapters that changed. A round with
+    errors prints them and leaves the last good outputs in place. ``changes`` replaces the
+    file watcher (tests pass a finite iterable).
     """
     from .writers import get_writer
 
     for fmt in formats:
         get_writer(fmt)  # import the writers once: later rounds start warm
+    from .writers.pdf import Relayout
+
+    relayout = Relayout() if "pdf" in formats else None  # keeps the PDF's pages between rounds
     out_dir = out_dir or report_dir / "build"
     order = tuple(sorted(formats, key=lambda f: f == "pdf"))  # DOCX (and HTML) before the PDF
     saves = iter(changes if changes is not None else _file_changes(report_dir, out_dir))
-    _round(report_dir, order, out_dir, style, echo)
+    _round(report_dir, order, out_dir, style, echo, relayout)
     for _ in saves:
-        _round(report_dir, order, out_dir, style, echo)
+        _round(report_dir, order, out_dir, style, echo, relayout)
 
 
 def _round(report_dir: Path, formats: tuple[str, ...], out_dir: Path, style: str | None,
-           echo: Callable[[str], None]) -> bool:
+           echo: Callable[[str], None], relayout=None) -> bool:
     start = time.perf_counter()
     try:
         # Warnings print before rendering starts. The DOCX lands first; its contents get page
         # numbers from `reportkit build`, not here.
         written = build(report_dir, out_dir, formats, style=style, together=False, docx_page_numbers=False,
-                        warn=lambda problem: echo(str(problem)))
+                        relayout=relayout, warn=lambda problem: echo(str(problem)))
     except ReportError as err:
         for problem in err.problems:
             echo(str(problem))

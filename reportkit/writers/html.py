@@ -84,40 +84,118 @@ def document(report: Report, theme: Theme, options: Options, url: UrlFor = file_
     ``data_url`` for a self-contained file). Files outside the report and its style folders
     are refused with the source position first (``check_files``).
     """
-    check_files(report, theme)
-    meta = report.meta
-    words = labels(meta.language)
-    writer = HtmlWriter(words=words, notes=meta.notes, url=url, number_paragraphs=meta.number_paragraphs)
-    body = "".join(writer.blocks(chapter.blocks, body=True) for chapter in report.chapters)
-    env = _environment(theme)
-    css = env.get_template("report.css.j2").render(
-        settings=theme.settings,
-        faces=font_faces(theme, url),
-        words=words,
-        footer=css_content(words["page_of"], n="counter(page)", total="counter(pages)"),
-        draft=options.draft,
-        stamp=options.stamp,
+    return Shell(report, theme, options, url).html()
+
+
+def own_shell(theme: Theme) -> bool:
+    """Whether the style uses reportkit's own page shell and CSS (those of the default style),
+    whose page breaks and counters ``Shell.html(part)`` knows how to carry into a part."""
+    from ..themes import find_style
+
+    default = find_style("default", None)
+    if default is None:
+        return False
+    return all(
+        (found := theme.find(name)) is not None and found.resolve() == (default / name).resolve()
+        for name in ("report.html.j2", "report.css.j2")
     )
-    logo = theme.get("cover.logo", "")
-    style_logo = _style_file(theme, logo) if logo else None
-    endnotes = meta.notes == "endnotes" and bool(transforms.notes(report))
-    html_env = _environment(theme, autoescape=True)
-    return html_env.get_template("report.html.j2").render(
-        meta=meta,
-        words=words,
-        css=Markup(css),
-        body=Markup(body),
-        summary=Markup(writer.summary(report)) if meta.recommendations_summary else "",
-        endnotes=Markup(writer.endnotes(report)) if endnotes else "",
-        toc=table_of_contents(report),
-        partners=[(p, url(Path(p.logo)) if p.logo else "") for p in meta.partners],
-        logos=[url(Path(p)) for p in meta.logos] + ([url(style_logo)] if style_logo else []),
-        subject=subject(report),
-        keywords=keywords(report),
-        created=w3c_date(options.created),
-        draft=options.draft,
-        stamp=options.stamp,
-    )
+
+
+@dataclass(frozen=True)
+class Part:
+    """A run of the document that begins on a page of its own: the front (cover, contents and
+    any text before the first chapter), each chapter, the summary of recommendations, the
+    endnotes. ``pdf.py`` lays parts out one by one in ``watch``, to reuse unchanged ones."""
+
+    anchor: str
+    """The id of the heading that opens it ("" for the front)."""
+    body: str = ""
+    """Its chapters' markup."""
+    summary: bool = False
+    """It is the summary of recommendations."""
+    endnotes: bool = False
+    """It is the Notes section."""
+
+
+class Shell:
+    """One report in one style: the markup of its nodes, and the style's page shell around it,
+    for the whole document (``html()``) or for one part laid out alone (``html(part)``)."""
+
+    def __init__(self, report: Report, theme: Theme, options: Options, url: UrlFor = file_url):
+        check_files(report, theme)
+        self.report, self.theme, self.options, self.url = report, theme, options, url
+        meta = report.meta
+        self.words = labels(meta.language)
+        writer = HtmlWriter(words=self.words, notes=meta.notes, url=url,
+                            number_paragraphs=meta.number_paragraphs)
+        runs: list[list] = [["", []]]  # [anchor, markup of top-level blocks]
+        for chapter in report.chapters:
+            for node in chapter.blocks:
+                if isinstance(node, Section) and node.level == 1:
+                    runs.append([node.id, []])
+                runs[-1][1].append(writer.block(node, body=True))
+        self.parts = [Part(anchor, "".join(markup)) for anchor, markup in runs]
+        self.summary = writer.summary(report) if meta.recommendations_summary else ""
+        if self.summary:
+            self.parts.append(Part("summary", summary=True))
+        has_endnotes = meta.notes == "endnotes" and bool(transforms.notes(report))
+        self.endnotes = writer.endnotes(report) if has_endnotes else ""
+        if self.endnotes:
+            self.parts.append(Part("notes", endnotes=True))
+        self.toc = table_of_contents(report)
+        if self.toc:
+            self.toc += [TocLine(1, "", self.words["summary_of_recommendations"], "#summary")] * bool(self.summary)
+            self.toc += [TocLine(1, "", self.words["notes"], "#notes")] * bool(self.endnotes)
+        logo = theme.get("cover.logo", "")
+        style_logo = _style_file(theme, logo) if logo else None
+        self.logos = [url(Path(p)) for p in meta.logos] + ([url(style_logo)] if style_logo else [])
+        self.faces = font_faces(theme, url)
+        self.css_template = _environment(theme).get_template("report.css.j2")
+        self.html_template = _environment(theme, autoescape=True).get_template("report.html.j2")
+
+    def html(self, part: int | None = None, first_page: int = 1, total: int = 0,
+             toc_pages: dict[str, int] | None = None) -> str:
+        """The whole document, or only ``self.parts[part]`` as it stands in the whole: from
+        page ``first_page`` (on the same side) of ``total`` pages, its paragraphs numbered on
+        from the parts before it, and the contents showing ``toc_pages`` (id → page)."""
+        meta, words, url, options = self.report.meta, self.words, self.url, self.options
+        parts = self.parts if part is None else [self.parts[part]]
+        front = part is None or part == 0
+        placed = None
+        if part is not None:
+            before = "".join(p.body for p in self.parts[:part])
+            placed = {"first_page": first_page, "left": first_page % 2 == 0,
+                      "paragraphs": before.count('class="numbered"')}
+        toc = self.toc if front else []
+        if part is not None and toc:
+            toc = [dataclasses.replace(line, page=str((toc_pages or {}).get(line.href[1:], ""))) for line in toc]
+        css = self.css_template.render(
+            settings=self.theme.settings,
+            faces=self.faces,
+            words=words,
+            footer=css_content(words["page_of"], n="counter(page)",
+                               total="counter(pages)" if part is None else css_string(str(total))),
+            draft=options.draft,
+            stamp=options.stamp,
+            part=placed,
+        )
+        return self.html_template.render(
+            meta=meta,
+            words=words,
+            css=Markup(css),
+            cover=front,
+            body=Markup("".join(p.body for p in parts)),
+            summary=Markup(self.summary) if any(p.summary for p in parts) else "",
+            endnotes=Markup(self.endnotes) if any(p.endnotes for p in parts) else "",
+            toc=toc,
+            partners=[(p, url(Path(p.logo)) if p.logo else "") for p in meta.partners],
+            logos=self.logos,
+            subject=subject(self.report),
+            keywords=keywords(self.report),
+            created=w3c_date(options.created),
+            draft=options.draft,
+            stamp=options.stamp,
+        )
 
 
 @dataclass(frozen=True)
@@ -132,6 +210,9 @@ class TocLine:
     """The heading text without its notes."""
     href: str
     """The link to the heading ("#id")."""
+    page: str = ""
+    """Its page number when the contents are laid out apart from the headings (else the
+    style asks the layout engine for it)."""
 
 
 def table_of_contents(report: Report) -> list[TocLine]:
