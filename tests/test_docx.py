@@ -686,3 +686,54 @@ def test_libreoffice_profile_is_cached_and_a_bad_copy_is_replaced(tmp_path: Path
     assert _lo_pages.to_pdf(b"docx") == b"%PDF"  # the bad copy fails, a fresh profile works
     assert calls[-2:] == [["broken"], None]
     assert sorted(p.name for p in cached.iterdir()) == ["user"]  # and replaces the bad cache
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (an unreaped zombie counts as ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    return "\nState:\tZ" in status or "\nState:\tX" in status
+
+
+def _wait_gone(pid: int, seconds: float = 10) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not _gone(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@needs_soffice
+def test_an_office_started_ahead_converts_the_document_and_ends(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Started ahead")
+    out = io.BytesIO()
+    document.save(out)
+    with _lo_pages.Office() as office:
+        assert office.process is not None
+        pid, folder = office.process.pid, office.folder
+        pdf = office.to_pdf(out.getvalue())
+    assert pdf is not None and "Started ahead" in pdf_pages(pdf)[0]
+    assert _wait_gone(pid) and not folder.exists()
+
+
+@needs_soffice
+def test_an_office_started_ahead_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = ("import os; from reportkit.writers import _lo_pages; office = _lo_pages.Office(); "
+              "print(office.process.pid, office.folder, flush=True); os._exit(0)")  # killed: no cleanup
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    pid, folder = out.stdout.split(maxsplit=1)
+    try:
+        assert _wait_gone(int(pid)), "LibreOffice outlived the build that started it"
+    finally:
+        shutil.rmtree(folder.strip(), ignore_errors=True)

@@ -3,13 +3,20 @@
 Used by the DOCX writer to print page numbers in its contents, so the contents page is right
 in LibreOffice (and close in Word) before anyone updates fields. Each run gets its own
 LibreOffice profile: two conversions sharing one profile fail silently.
+
+Starting LibreOffice takes about a second, the conversion itself a tenth of that. So the DOCX
+writer starts an ``Office`` before it writes the document; when the document is ready, the
+``soffice --convert-to`` command finds that office running on the same profile and hands it the
+file, instead of starting a second one.
 """
 
 from __future__ import annotations
 
+import ctypes
 import io
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -45,28 +52,95 @@ def wanted() -> bool:
 
 
 def to_pdf(docx: bytes, timeout: float = TIMEOUT, export: str = _EXPORT) -> bytes | None:
-    """Convert DOCX bytes to PDF bytes with a headless LibreOffice; None if it fails.
+    """Convert DOCX bytes to PDF bytes with a headless LibreOffice; None if it fails."""
+    with Office(ahead=False) as office:
+        return office.to_pdf(docx, timeout, export)
 
-    Each run starts from a copy of a profile kept in the user's cache (LibreOffice makes a
-    new profile in about 0.15 s otherwise); a run whose copied profile fails is retried once
-    with a fresh one, which then replaces the cached copy.
+
+class Office:
+    """A folder with its own LibreOffice profile, and (``ahead``) a headless LibreOffice started
+    on it at once, so that it is up by the time the document is written.
+
+    The profile is a copy of one kept in the user's cache (LibreOffice makes a new profile in
+    about 0.15 s otherwise); a conversion whose copied profile fails is retried once with a fresh
+    one, which then replaces the cached copy. The office started ahead ends with the conversion,
+    at ``close``, or with the process that started it (so a killed build leaves none behind).
     """
-    binary = soffice()
-    if binary is None:
-        return None
-    with tempfile.TemporaryDirectory(prefix="reportkit-lo-") as tmp:
-        folder = Path(tmp)
-        source = folder / "document.docx"
+
+    def __init__(self, ahead: bool = True):
+        self.binary = soffice()
+        self.folder = Path(tempfile.mkdtemp(prefix="reportkit-lo-"))
+        self.profile = self.folder / "profile"
+        self.copied = _copy_cached_profile(self.profile)
+        self.process: subprocess.Popen | None = None
+        program = _office_program(self.binary) if ahead and self.binary else None
+        if program:
+            try:
+                self.process = subprocess.Popen(
+                    [program, f"-env:UserInstallation={self.profile.as_uri()}", "--headless",
+                     "--norestore", "--nolockcheck"],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    env=self._env(), preexec_fn=_end_with_parent)
+            except OSError:
+                self.process = None
+
+    def to_pdf(self, docx: bytes, timeout: float = TIMEOUT, export: str = _EXPORT) -> bytes | None:
+        """The PDF LibreOffice makes of ``docx``, or None if it fails."""
+        if self.binary is None:
+            return None
+        source = self.folder / "document.docx"
         source.write_bytes(docx)
-        copied = _copy_cached_profile(folder / "profile")
-        pdf = _convert(binary, source, folder, folder / "profile", timeout, export)
-        if pdf is None and copied:
-            shutil.rmtree(folder / "profile", ignore_errors=True)
-            pdf = _convert(binary, source, folder, folder / "profile", timeout, export)
-            copied = False
-        if pdf is not None and not copied:
-            _cache_profile(folder / "profile")
+        pdf = _convert(self.binary, source, self.folder, self.profile, timeout, export)
+        if pdf is None and self.copied:
+            self._stop()
+            shutil.rmtree(self.profile, ignore_errors=True)
+            self.copied = False
+            pdf = _convert(self.binary, source, self.folder, self.profile, timeout, export)
+        self._stop()
+        if pdf is not None and not self.copied:
+            _cache_profile(self.profile)
         return pdf
+
+    def close(self) -> None:
+        """End the office started ahead, if it still runs, and remove the folder."""
+        self._stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> Office:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _env(self) -> dict[str, str]:
+        return {**os.environ, "HOME": str(self.folder)}
+
+    def _stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+def _office_program(binary: str) -> str | None:
+    """LibreOffice's own program beside the ``soffice`` launcher script, started directly so that
+    it, not a launcher, is the child that ends with its parent; None when not found."""
+    program = Path(binary).resolve().parent / "soffice.bin"
+    return str(program) if program.is_file() and os.access(program, os.X_OK) else None
+
+
+def _end_with_parent() -> None:
+    """In the child, before LibreOffice starts: be killed when the parent dies (Linux)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _convert(binary: str, source: Path, folder: Path, profile: Path, timeout: float,
@@ -79,7 +153,7 @@ def _convert(binary: str, source: Path, folder: Path, profile: Path, timeout: fl
     ]
     try:
         subprocess.run(command, capture_output=True, timeout=timeout, check=False,
-                       env={**os.environ, "HOME": str(folder)})
+                       env={**os.environ, "HOME": str(folder)})  # the office started ahead gets the file
     except (OSError, subprocess.TimeoutExpired):
         return None
     result = out / f"{source.stem}.pdf"
@@ -137,9 +211,11 @@ def destination_name(bookmark: str) -> str:
     return "".join(c if c.isascii() and (c.isalnum() or c == "-") else f"{ord(c):02X}" for c in bookmark)
 
 
-def paginate(docx: bytes, names: list[str], timeout: float = TIMEOUT) -> Pagination | None:
-    """Pages of the bookmarks ``names`` as LibreOffice lays out ``docx``; None if any is missing."""
-    pdf = to_pdf(docx, timeout)
+def paginate(docx: bytes, names: list[str], timeout: float = TIMEOUT,
+             office: Office | None = None) -> Pagination | None:
+    """Pages of the bookmarks ``names`` as LibreOffice lays out ``docx`` (in ``office`` when
+    given); None if any is missing."""
+    pdf = office.to_pdf(docx, timeout) if office else to_pdf(docx, timeout)
     if pdf is None:
         return None
     result = bookmark_pages(pdf, names)

@@ -61,14 +61,15 @@ def render(report: Report, theme: Theme, options: Options) -> Rendered:
     from .html import check_files  # the same file checks as the PDF, before anything is written
 
     check_files(report, theme)
-    data = DocxWriter(report, theme, options).write()
-    if report.meta.toc_depth > 0 and options.docx_page_numbers and _lo_pages.soffice():
+    if not (report.meta.toc_depth > 0 and options.docx_page_numbers and _lo_pages.soffice()):
+        return Rendered(DocxWriter(report, theme, options).write(), None)
+    with _lo_pages.Office() as office:  # starts now, to be up when the document is written
         writer = DocxWriter(report, theme, options)
-        found = _lo_pages.paginate(data, writer.toc_bookmarks())
-        if found is not None:
-            writer.pages = found.pages
-            return Rendered(writer.write(), found.count)
-    return Rendered(data, None)
+        data = writer.write()
+        found = _lo_pages.paginate(data, writer.toc_bookmarks(), office=office)
+    if found is None:
+        return Rendered(data, None)
+    return Rendered(writer.with_page_numbers(found.pages), found.count)
 
 
 def length(value: str | float | int) -> Length:
@@ -151,6 +152,8 @@ class DocxWriter:
     _shapes: int = field(init=False, default=0)
     _lists: dict[tuple[bool, bool], int] = field(init=False, default_factory=dict)
     _numbering: _Element | None = field(init=False, default=None)
+    _toc_links: list[tuple[_Element, str]] = field(init=False, default_factory=list)
+    _toc_begin: _Element | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.words = labels(self.report.meta.language)
@@ -187,6 +190,15 @@ class DocxWriter:
             ox.bookmark(p, self.anchors["#notes"], self._next_bookmark())
         self._footer()
         self._properties()
+        return self._saved()
+
+    def with_page_numbers(self, pages: dict[str, int]) -> bytes:
+        """After ``write``: the document again, its contents showing ``pages`` (bookmark → page)."""
+        self.pages = pages
+        self._number_contents()
+        return self._saved()
+
+    def _saved(self) -> bytes:
         out = io.BytesIO()
         self.doc.save(out)
         return ox.fixed_zip(out.getvalue(), self.options.created)
@@ -231,13 +243,11 @@ class DocxWriter:
         for i, (level, text, bookmark) in enumerate(entries):
             p = self._p(f"toc {min(level, 9)}")
             if i == 0:
-                p.extend(ox.field_begin(instruction, dirty=self.pages is None))
+                p.extend(ox.field_begin(instruction, dirty=True))
+                self._toc_begin = p[-3][0]  # the begin w:fldChar
             link = ox.hyperlink(anchor=bookmark)
             link.append(ox.run(text))
-            page = (self.pages or {}).get(bookmark)
-            if page is not None:
-                link.append(el("w:r", (el("w:tab"),)))
-                link.extend(ox.field_runs(f"PAGEREF {bookmark} \\h", [ox.run(str(page))]))
+            self._toc_links.append((link, bookmark))
             p.append(link)
             paragraphs.append(p)
         end = self._p("toc 1") if not entries else paragraphs[-1]
@@ -246,6 +256,19 @@ class DocxWriter:
             paragraphs.append(end)
         end.append(ox.field_end())
         story.add(ox.toc_block(paragraphs))
+        self._number_contents()
+
+    def _number_contents(self) -> None:
+        """Give each contents entry its page (a PAGEREF field after a tab), once ``pages`` is
+        known; the TOC field is then no longer marked for updating."""
+        if self.pages is None or self._toc_begin is None:
+            return
+        for link, bookmark in self._toc_links:
+            page = self.pages.get(bookmark)
+            if page is not None:
+                link.append(el("w:r", (el("w:tab"),)))
+                link.extend(ox.field_runs(f"PAGEREF {bookmark} \\h", [ox.run(str(page))]))
+        self._toc_begin.attrib.pop(qn("w:dirty"), None)
 
     def toc_entries(self) -> list[tuple[int, str, str]]:
         """(level, text, bookmark) of each contents line: headings to ``toc_depth``, then Notes."""
