@@ -93,7 +93,7 @@ class Office:
         pdf = _convert(self.binary, source, self.folder, self.profile, timeout, export)
         if pdf is None and self.copied:
             self._stop()
-            shutil.rmtree(self.profile, ignore_errors=True)
+            self.profile = self.folder / "fresh-profile"  # not the one the office ahead ran on
             self.copied = False
             pdf = _convert(self.binary, source, self.folder, self.profile, timeout, export)
         self._stop()
@@ -113,7 +113,7 @@ class Office:
         self.close()
 
     def _env(self) -> dict[str, str]:
-        return {**os.environ, "HOME": str(self.folder)}
+        return office_env(self.folder)
 
     def _stop(self) -> None:
         if self.process is None:
@@ -126,6 +126,16 @@ class Office:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+def office_env(home: Path) -> dict[str, str]:
+    """The environment LibreOffice runs in: its own home folder, and glibc told to keep freed
+    memory for reuse. LibreOffice frees and allocates large blocks while it starts; with glibc's
+    adaptive thresholds each comes back as fresh pages from the kernel (about 300,000 page
+    faults for one conversion). Fixed thresholds halve the time a conversion takes (1.05 s to
+    0.6 s on the sample); other C libraries ignore these variables."""
+    return {**os.environ, "HOME": str(home), "MALLOC_MMAP_THRESHOLD_": str(256 << 20),
+            "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
 
 
 def _office_program(binary: str) -> str | None:
@@ -152,8 +162,8 @@ def _convert(binary: str, source: Path, folder: Path, profile: Path, timeout: fl
         "--convert-to", export, "--outdir", str(out), str(source),
     ]
     try:
-        subprocess.run(command, capture_output=True, timeout=timeout, check=False,
-                       env={**os.environ, "HOME": str(folder)})  # the office started ahead gets the file
+        # An office started ahead on the same profile gets the file from this command.
+        subprocess.run(command, capture_output=True, timeout=timeout, check=False, env=office_env(folder))
     except (OSError, subprocess.TimeoutExpired):
         return None
     result = out / f"{source.stem}.pdf"
