@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .ahead import CACHE_NAME
 from .errors import Problem, Problems, ReportError
 from .manifest import key_pos, load_manifest
 from .model import Image, Report, iter_nodes
@@ -79,9 +80,6 @@ class Written:
     """True when sources, style and options had not changed: the file was left as it was."""
 
 
-CACHE_NAME = ".reportkit-cache.json"
-"""Kept in the output folder: per format, the inputs' hash and the output's hash."""
-
 _DOING = {"pdf": "laying out the PDF's pages", "docx": "writing the DOCX", "html": "writing the HTML"}
 
 # Style files each format reads; theme.toml and anything else count for every format.
@@ -91,7 +89,7 @@ _NOT_READ_BY = {"docx": (".j2", ".css", ".ttf", ".otf", ".woff", ".woff2"), "pdf
 def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...] = ("pdf", "docx"),
           style: str | None = None, draft: bool = False, force: bool = False,
           parallel: bool = True, together: bool = True, docx_page_numbers: bool | None = None,
-          relayout=None, progress: Callable[[str], None] = lambda _: None,
+          relayout=None, ahead=None, progress: Callable[[str], None] = lambda _: None,
           warn: Callable[[Problem], None] = lambda _: None) -> list[Written]:
     """Build one report into each format; return the outputs.
 
@@ -103,7 +101,8 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     ``watch`` passes ``together=False`` to get the quicker DOCX in place first, and
     ``docx_page_numbers=False`` to skip the LibreOffice pass (default: REPORTKIT_DOCX_PAGES),
     and a ``pdf.Relayout`` kept between its builds: the PDF is then laid out in this process,
-    where the pages of the chapters that did not change are kept.
+    where the pages of the chapters that did not change are kept. ``reportkit build`` passes
+    the PDF writer it started ``ahead`` (``ahead.start_pdf``); the caller closes it.
     """
     from .themes import load_theme
 
@@ -132,7 +131,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
             todo[fmt] = key
     if todo:
         progress(" and ".join(_DOING[f] for f in todo))
-        rendered = _render_all(report, theme, options, list(todo), parallel, relayout)
+        rendered = _render_all(report, theme, options, list(todo), parallel, relayout, ahead)
         if together:
             rendered = list(rendered)  # every format first: a failure replaces nothing
         try:
@@ -172,13 +171,21 @@ def _render_forked(fmt: str) -> tuple[str, tuple[bytes, int | None, float]]:
 
 
 def _render_all(report: Report, theme, options, formats: list[str], parallel: bool,
-                relayout=None) -> Iterator[tuple[str, tuple[bytes, int | None, float]]]:
+                relayout=None, ahead=None) -> Iterator[tuple[str, tuple[bytes, int | None, float]]]:
     """Yield each format's rendering as soon as it is ready (in order when not parallel).
 
     In parallel each format renders in a forked process that shares the one parse; with a
-    ``relayout``, the PDF renders in this process instead (see ``_render_beside``).
+    ``relayout``, the PDF renders in this process instead (see ``_render_beside``); with a
+    writer started ``ahead``, its format renders there, and the others here meanwhile.
     """
     global _JOB
+    if ahead is not None and ahead.fmt in formats and relayout is None:
+        ahead.send(report, theme, options)
+        for fmt in formats:
+            if fmt != ahead.fmt:
+                yield fmt, _render_one(fmt, report, theme, options)
+        yield ahead.fmt, ahead.result()
+        return
     if relayout is not None and "pdf" in formats:
         yield from _render_beside(report, theme, options, [f for f in formats if f != "pdf"], parallel, relayout)
         return

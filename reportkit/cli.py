@@ -107,22 +107,28 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
 
     Several folders build one after another on each core, with one summary line each.
     """
-    from .build import build
+    from .ahead import start_pdf
 
+    start = time.perf_counter()
     chosen = _formats(formats)
     dirs = report_dirs or (Path("."),)
     if len(dirs) > 1:
         if out:
             raise click.BadParameter("--out needs a single REPORT_DIR", param_hint="--out")
         sys.exit(_build_many(dirs, chosen, style, draft, force, quiet))
-    start = time.perf_counter()
+    ahead = start_pdf(dirs[0], out, chosen, force)  # WeasyPrint loads while we read the report
     progress = Progress(enabled=not quiet and (verbose or sys.stderr.isatty()), verbose=verbose)
     try:
+        from .build import build
+
         with progress:
-            written = build(dirs[0], out, chosen, style=style, draft=draft, force=force,
+            written = build(dirs[0], out, chosen, style=style, draft=draft, force=force, ahead=ahead,
                             progress=progress.stage, warn=lambda p: click.echo(str(p), err=True))
     except ReportError as err:
         _fail(err)
+    finally:
+        if ahead is not None:
+            ahead.close()
     if quiet:
         return
     for item in written:
