@@ -164,6 +164,34 @@ def table(rows: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
+TARGETS = "the author's-loop issue"
+
+
+def targets(rows: dict[str, dict[str, float]]) -> str:
+    """The issue's targets against this run's figures: met or missed, with the figure."""
+    small, large = rows["sample"], rows["16 × sample"]
+    lines = ["| target | sample | 16 × sample |", "|---|---|---|"]
+
+    def verdict(value: float, limit: float, text: str) -> str:
+        return f"{'met' if value <= limit else '**missed**'}: {text}"
+
+    def add(label: str, *cells: str) -> None:
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    add("both formats ≤ 1.15 × WeasyPrint alone",
+        *(verdict(r["both"] / r["weasyprint"], 1.15, f"{r['both'] / r['weasyprint']:.2f} ×") for r in (small, large)))
+    ratio = large["both"] / small["both"]
+    memory = max(large["both_mb"], large["pdf_mb"], large["docx_mb"])
+    add("16 × sample ≤ 16 × sample's cost, peak memory < 400 MB",
+        "", f"{'met' if ratio <= 16 and memory < 400 else '**missed**'}: {ratio:.1f} ×, {memory} MB")
+    add("no-change rebuild ≤ 0.1 × full build",
+        *(verdict(r["nochange"] / r["both"], 0.1, f"{r['nochange'] / r['both']:.2f} ×") for r in (small, large)))
+    add("`reportkit check` on the sample ≤ 0.3 s", verdict(small["check"], 0.3, f"{small['check']:.2f} s"), "")
+    add("`watch` rebuild after a one-word edit ≤ 0.8 × cold build",
+        *(verdict(r["watch"] / r["both"], 0.8, f"{r['watch'] / r['both']:.2f} ×") for r in (small, large)))
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="runs per measure (median); default 3")
@@ -179,7 +207,7 @@ def main() -> None:
                 "16 × sample": bench(long, max(1, args.runs), env, work / "out16")}
     ratio = rows["16 × sample"]["both"] / rows["sample"]["both"]
     report = (f"{table(rows)}\n\n16 × sample / sample (both formats): {ratio:.1f} ×\n\n"
-              f"Machine: {machine()}\n")
+              f"Machine: {machine()}\n\n## Against the targets of {TARGETS}\n\n{targets(rows)}\n")
     print(report)
     if args.write:
         (ROOT / "bench" / "RESULTS.md").write_text(
