@@ -4,7 +4,7 @@ Importing WeasyPrint takes about 0.4 s, longer than reportkit takes to import it
 read a report. So the command forks a worker first, which imports the PDF writer meanwhile;
 the parsed report then reaches it through a pipe, and the PDF's bytes come back the same
 way, while this process writes the other formats. A worker not needed after all (the PDF was
-up to date, or the report has errors) is told to quit; none is started when the outputs look
+up to date, or the report has errors) is ended; none is started when the outputs look
 up to date. This module imports nothing heavy: it runs before the rest is loaded.
 """
 
@@ -30,12 +30,10 @@ class Ahead:
         self.process = context.Process(target=_serve, args=(fmt, child), daemon=True)
         self.process.start()
         child.close()
-        self.sent = False
 
     def send(self, report, theme, options) -> None:
         """Hand the job over (pickled: the worker was forked before the report was read)."""
         self.conn.send((report, theme, options))
-        self.sent = True
 
     def result(self) -> tuple[bytes, int | None, float]:
         """After the job was sent: wait for (data, pages, seconds); raises what the writer raised."""
@@ -48,15 +46,9 @@ class Ahead:
         return result
 
     def close(self) -> None:
-        """Tell an unused worker to quit; end a busy one (Ctrl-C, an error elsewhere) at once."""
+        """End the worker: done, unused (perhaps still importing) or busy (Ctrl-C, an error)."""
         if self.process.is_alive():
-            if self.sent:
-                self.process.terminate()
-            else:
-                try:
-                    self.conn.send(None)
-                except OSError:
-                    self.process.terminate()
+            self.process.terminate()
         self.process.join(timeout=5)
         if self.process.is_alive():
             self.process.kill()
@@ -75,8 +67,6 @@ def _serve(fmt: str, conn) -> None:
     try:
         job = conn.recv()
     except EOFError:  # the parent is gone
-        return
-    if job is None:
         return
     start = time.perf_counter()
     try:

@@ -49,8 +49,8 @@ def test_nothing_is_started_ahead_when_the_outputs_look_up_to_date(report_factor
     assert not looks_current(folder, folder / "build", formats)
     ahead = start_pdf(folder, None, formats, force=False)
     assert ahead is not None
-    ahead.close()  # told to quit, unused
-    assert not ahead.process.is_alive() and ahead.process.exitcode == 0
+    ahead.close()  # ended at once, unused
+    assert not ahead.process.is_alive()
 
 
 def test_a_report_with_errors_stops_the_writer_started_ahead(report_factory):
