@@ -1,15 +1,22 @@
-"""A PDF writer started ahead: ``reportkit build`` forks it before reading anything.
+"""What ``reportkit build`` does before it reads the report: the no-change shortcut, and a
+PDF writer started ahead. This module imports nothing heavy: it runs before the rest loads.
 
-Importing WeasyPrint takes about 0.4 s, longer than reportkit takes to import its parser and
-read a report. So the command forks a worker first, which imports the PDF writer meanwhile;
-the parsed report then reaches it through a pipe, and the PDF's bytes come back the same
-way, while this process writes the other formats. A worker not needed after all (the PDF was
-up to date, or the report has errors) is ended; none is started when the outputs look
-up to date. This module imports nothing heavy: it runs before the rest is loaded.
+The shortcut: each build records the size and modification time of every file it read (the
+way ``make`` and git judge files), and the outputs'. When none has changed since, and the
+options are the same, the next build reports the outputs as unchanged, with the last build's
+warnings, without parsing or hashing anything. Any difference (or a file touched during the
+last build) falls back to the full check by content hashes.
+
+The PDF writer: importing WeasyPrint takes about 0.4 s, longer than reportkit takes to import
+its parser and read a report. So the command forks a worker first, which imports the PDF
+writer meanwhile; the parsed report then reaches it through a pipe, and the PDF's bytes come
+back the same way, while this process writes the other formats. A worker not needed after
+all (the PDF was up to date, or the report has errors) is ended.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from pathlib import Path
@@ -79,29 +86,56 @@ def _serve(fmt: str, conn) -> None:
             conn.send((False, RuntimeError(f"{type(err).__name__}: {err}")))
 
 
-def looks_current(report_dir: Path, out_dir: Path, formats: tuple[str, ...]) -> bool:
-    """Whether every output and the build cache exist and no file of the report is newer than
-    the cache: the build is then probably a no-change one, and nothing is started ahead."""
-    name = report_dir.resolve().name
+def stamp_key(formats, style: str | None, draft: bool, docx_page_numbers: bool) -> str:
+    """Everything besides files that decides the outputs: version, formats and options."""
+    from . import __version__
+
+    return json.dumps([__version__, sorted(formats), style or "", draft,
+                       docx_page_numbers and "docx" in formats, os.environ.get("SOURCE_DATE_EPOCH", "")])
+
+
+def stamp(key: str, started_ns: int, files: list[Path], warnings: list[str]) -> dict:
+    """The record of one build: its key, when it started, every file and folder it read (and
+    those it looked for in vain: they must still be missing)."""
+    return {"key": key, "started": started_ns, "files": {os.path.abspath(p): file_stat(p) for p in files},
+            "warnings": warnings}
+
+
+def file_stat(path: Path) -> list[int] | None:
+    """Size and modification time (ns) of a file or folder; None if it is gone."""
     try:
-        recorded = (out_dir / CACHE_NAME).stat().st_mtime
-        if not all((out_dir / f"{name}.{fmt}").is_file() for fmt in formats):
-            return False
-        outputs = out_dir.resolve()
-        for folder, dirs, files in os.walk(report_dir):
-            dirs[:] = [d for d in dirs if (Path(folder) / d).resolve() != outputs]
-            if any((Path(folder) / f).stat().st_mtime >= recorded for f in files):
-                return False
+        info = path.stat()
     except OSError:
-        return False
-    return True
-
-
-def start_pdf(report_dir: Path, out_dir: Path | None, formats: tuple[str, ...], force: bool) -> Ahead | None:
-    """A PDF writer started now, when the build will probably make the PDF; else None."""
-    if "pdf" not in formats or "fork" not in _start_methods():
         return None
-    if not force and looks_current(report_dir, out_dir or report_dir / "build", formats):
+    return [0 if path.is_dir() else info.st_size, info.st_mtime_ns]
+
+
+def unchanged(report_dir: Path, out_dir: Path, formats: tuple[str, ...],
+              key: str) -> tuple[list[str], list[Path]] | None:
+    """The last build's warnings and the outputs, when nothing that build read or wrote has
+    changed since and ``key`` is the same; else None (then only content hashes can tell)."""
+    try:
+        cache = json.loads((out_dir / CACHE_NAME).read_text(encoding="utf-8"))
+        record = cache["stamp"]
+        if record["key"] != key:
+            return None
+        for path, was in record["files"].items():
+            now = file_stat(Path(path))
+            if now != was or (now is not None and now[1] >= record["started"]):  # or touched meanwhile
+                return None
+        name = report_dir.resolve().name
+        outputs = [out_dir / f"{name}.{fmt}" for fmt in formats]
+        for fmt, path in zip(formats, outputs):
+            if file_stat(path) != cache[fmt]["stat"]:
+                return None
+        return [str(w) for w in record["warnings"]], outputs
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def start_pdf(formats: tuple[str, ...]) -> Ahead | None:
+    """A PDF writer started now, when the build makes a PDF; else None."""
+    if "pdf" not in formats or "fork" not in _start_methods():
         return None
     try:
         return Ahead("pdf")

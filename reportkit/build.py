@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .ahead import CACHE_NAME
+from .ahead import CACHE_NAME, file_stat, stamp, stamp_key
 from .errors import Problem, Problems, ReportError
 from .manifest import key_pos, load_manifest
 from .model import Image, Report, iter_nodes
@@ -106,6 +106,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     """
     from .themes import load_theme
 
+    started = time.time_ns()
     progress("reading the sources")
     report, problems, _ = check(report_dir)  # the same warnings as `check`, word limit included
     for problem in problems.warnings:
@@ -119,6 +120,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
         docx_page_numbers = _lo_pages.wanted()
     options = _options(draft, creation_date(report, report_dir), docx_page_numbers and bool(_lo_pages.soffice()))
     cache = _read_cache(out_dir)
+    before = json.dumps(cache, sort_keys=True)
     todo: dict[str, str] = {}
     results: dict[str, Written] = {}
     for fmt in formats:
@@ -140,10 +142,30 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
                 progress(f"writing {path.name}")
                 write_atomic(path, data)
                 results[fmt] = Written(path, pages, seconds)
-                cache[fmt] = {"inputs": todo[fmt], "output": hashlib.sha256(data).hexdigest(), "pages": pages}
+                cache[fmt] = {"inputs": todo[fmt], "output": hashlib.sha256(data).hexdigest(), "pages": pages,
+                              "stat": file_stat(path)}
         finally:  # record what was written, even when another format failed
             if any(fmt in results for fmt in todo):
                 write_atomic(out_dir / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True).encode())
+    # Every format is in place: record what this build read, for the no-change shortcut. The
+    # report's styles/ folder counts even when missing (a style added there would be used).
+    read = sorted({f for fmt in formats for f in _input_files(report, report_dir, theme, fmt)})
+    read += [report_dir / "styles"]
+    read += [d for folder in theme.dirs for d in (folder, *sorted(folder.rglob("*"))) if d.is_dir()]
+    if any(stat is not None and stat[1] >= started for stat in map(file_stat, read)):
+        for fmt in todo:  # saved while this build read it: the outputs may hold either text
+            cache[fmt]["inputs"] = ""
+        cache.pop("stamp", None)
+    else:
+        for fmt in formats:
+            cache[fmt]["stat"] = file_stat(results[fmt].path)
+        key = stamp_key(formats, style, draft, options.docx_page_numbers)
+        new = stamp(key, started, read, [str(p) for p in problems.warnings])
+        old = cache.get("stamp")
+        if todo or not isinstance(old, dict) or {**old, "started": started} != new:
+            cache["stamp"] = new  # (an unchanged record keeps its time: a no-change build writes nothing)
+    if json.dumps(cache, sort_keys=True) != before:
+        write_atomic(out_dir / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True).encode())
     return [results[f] for f in formats]
 
 
@@ -265,16 +287,21 @@ def _inputs_hash(report: Report, report_dir: Path, theme, fmt: str, options) -> 
 
     relevant = {k: v for k, v in vars(options).items() if fmt == "docx" or not k.startswith("docx_")}
     digest = hashlib.sha256(f"{__version__}\0{fmt}\0{relevant!r}\0{theme.name}\0".encode())
+    for path in _input_files(report, report_dir, theme, fmt):
+        digest.update(f"{path}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _input_files(report: Report, report_dir: Path, theme, fmt: str) -> list[Path]:
+    """The files format ``fmt`` is made from: sources, images, logos, the style's files."""
     files = [report_dir / "report.toml", *(report_dir / c for c in report.meta.chapters)]
     files += [Path(n.path) for n in iter_nodes(report.chapters) if isinstance(n, Image)]
     files += [Path(p) for p in report.meta.logos] + [Path(p.logo) for p in report.meta.partners if p.logo]
     for folder in theme.dirs:
         files += [p for p in sorted(folder.rglob("*"))
                   if p.is_file() and not p.name.endswith(_NOT_READ_BY.get(fmt, ()))]
-    for path in files:
-        digest.update(f"{path}\0".encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return files
 
 
 def _file_hash(path: Path) -> str | None:

@@ -107,7 +107,8 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
 
     Several folders build one after another on each core, with one summary line each.
     """
-    from .ahead import start_pdf
+    from .ahead import stamp_key, start_pdf, unchanged
+    from .writers import _lo_pages
 
     start = time.perf_counter()
     chosen = _formats(formats)
@@ -116,7 +117,16 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
         if out:
             raise click.BadParameter("--out needs a single REPORT_DIR", param_hint="--out")
         sys.exit(_build_many(dirs, chosen, style, draft, force, quiet))
-    ahead = start_pdf(dirs[0], out, chosen, force)  # WeasyPrint loads while we read the report
+    key = stamp_key(chosen, style, draft, _lo_pages.wanted() and bool(_lo_pages.soffice()))
+    kept = None if force else unchanged(dirs[0], out or dirs[0] / "build", chosen, key)
+    if kept is not None:  # nothing read by the last build has changed: no need to parse
+        warnings, outputs = kept
+        for warning in warnings:
+            click.echo(warning, err=True)
+        if not quiet:
+            _echo_outputs([(path, "unchanged", True) for path in outputs], start)
+        return
+    ahead = start_pdf(chosen)  # WeasyPrint loads while we read the report
     progress = Progress(enabled=not quiet and (verbose or sys.stderr.isatty()), verbose=verbose)
     try:
         from .build import build
@@ -131,11 +141,16 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
             ahead.close()
     if quiet:
         return
-    for item in written:
-        pages = f"{item.pages} pages, " if item.pages else ""
-        state = "unchanged" if item.unchanged else f"{pages}{item.seconds:.1f} s"
-        click.echo(f"{'kept' if item.unchanged else 'wrote'} {item.path} ({state})")
-    if all(item.unchanged for item in written):
+    _echo_outputs([(item.path, "unchanged" if item.unchanged else
+                    f"{f'{item.pages} pages, ' if item.pages else ''}{item.seconds:.1f} s", item.unchanged)
+                   for item in written], start)
+
+
+def _echo_outputs(outputs: list[tuple[Path, str, bool]], start: float) -> None:
+    """One line per output (path, what happened, whether it was kept as it was), then the time."""
+    for path, state, kept in outputs:
+        click.echo(f"{'kept' if kept else 'wrote'} {path} ({state})")
+    if all(kept for _, _, kept in outputs):
         click.echo("nothing changed since the last build (use --force to rebuild)")
     click.echo(f"done in {time.perf_counter() - start:.1f} s")
 
