@@ -86,17 +86,17 @@ def _serve(fmt: str, conn) -> None:
             conn.send((False, RuntimeError(f"{type(err).__name__}: {err}")))
 
 
-def stamp_key(formats, style: str | None, draft: bool, docx_page_numbers: bool) -> str:
-    """Everything besides files that decides the outputs: version, formats and options."""
+def stamp_key(fmt: str, style: str | None, draft: bool, docx_page_numbers: bool) -> str:
+    """Everything besides files that decides an output: version, format and options."""
     from . import __version__
 
-    return json.dumps([__version__, sorted(formats), style or "", draft,
-                       docx_page_numbers and "docx" in formats, os.environ.get("SOURCE_DATE_EPOCH", "")])
+    return json.dumps([__version__, fmt, style or "", draft, docx_page_numbers and fmt == "docx",
+                       os.environ.get("SOURCE_DATE_EPOCH", "")])
 
 
 def stamp(key: str, started_ns: int, files: list[Path], warnings: list[str]) -> dict:
-    """The record of one build: its key, when it started, every file and folder it read (and
-    those it looked for in vain: they must still be missing)."""
+    """The record of one output's build: its key, when the build started, every file and folder
+    it read (and those it looked for in vain: they must still be missing), its warnings."""
     return {"key": key, "started": started_ns, "files": {os.path.abspath(p): file_stat(p) for p in files},
             "warnings": warnings}
 
@@ -110,25 +110,27 @@ def file_stat(path: Path) -> list[int] | None:
     return [0 if path.is_dir() else info.st_size, info.st_mtime_ns]
 
 
-def unchanged(report_dir: Path, out_dir: Path, formats: tuple[str, ...],
-              key: str) -> tuple[list[str], list[Path]] | None:
-    """The last build's warnings and the outputs, when nothing that build read or wrote has
-    changed since and ``key`` is the same; else None (then only content hashes can tell)."""
+def unchanged(report_dir: Path, out_dir: Path, formats: tuple[str, ...], style: str | None, draft: bool,
+              docx_page_numbers: bool) -> tuple[list[str], list[Path]] | None:
+    """The last build's warnings and the outputs, when nothing read or written by the builds of
+    those outputs has changed since and the options are the same; else None (then only content
+    hashes can tell)."""
     try:
         cache = json.loads((out_dir / CACHE_NAME).read_text(encoding="utf-8"))
-        record = cache["stamp"]
-        if record["key"] != key:
-            return None
-        for path, was in record["files"].items():
-            now = file_stat(Path(path))
-            if now != was or (now is not None and now[1] >= record["started"]):  # or touched meanwhile
-                return None
         name = report_dir.resolve().name
         outputs = [out_dir / f"{name}.{fmt}" for fmt in formats]
+        warnings: list[str] = []
         for fmt, path in zip(formats, outputs):
-            if file_stat(path) != cache[fmt]["stat"]:
+            entry = cache[fmt]
+            record = entry["stamp"]
+            if record["key"] != stamp_key(fmt, style, draft, docx_page_numbers) or file_stat(path) != entry["stat"]:
                 return None
-        return [str(w) for w in record["warnings"]], outputs
+            for name, was in record["files"].items():
+                now = file_stat(Path(name))
+                if now != was or (now is not None and now[1] >= record["started"]):  # or touched meanwhile
+                    return None
+            warnings = warnings or [str(w) for w in record["warnings"]]
+        return warnings, outputs
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

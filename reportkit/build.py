@@ -147,23 +147,26 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
         finally:  # record what was written, even when another format failed
             if any(fmt in results for fmt in todo):
                 write_atomic(out_dir / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True).encode())
-    # Every format is in place: record what this build read, for the no-change shortcut. The
+    # Every format is in place: record what it was made from, for the no-change shortcut. The
     # report's styles/ folder counts even when missing (a style added there would be used).
-    read = sorted({f for fmt in formats for f in _input_files(report, report_dir, theme, fmt)})
-    read += [report_dir / "styles"]
-    read += [d for folder in theme.dirs for d in (folder, *sorted(folder.rglob("*"))) if d.is_dir()]
-    if any(stat is not None and stat[1] >= started for stat in map(file_stat, read)):
-        for fmt in todo:  # saved while this build read it: the outputs may hold either text
-            cache[fmt]["inputs"] = ""
-        cache.pop("stamp", None)
+    folders = [report_dir / "styles"]
+    folders += [d for folder in theme.dirs for d in (folder, *sorted(folder.rglob("*"))) if d.is_dir()]
+    read = {fmt: _input_files(report, report_dir, theme, fmt) + folders for fmt in formats}
+    if any(stat is not None and stat[1] >= started for files in read.values() for stat in map(file_stat, files)):
+        for fmt in formats:  # saved while this build read it: the outputs may hold either text
+            cache[fmt].pop("stamp", None)
+            if fmt in todo:
+                cache[fmt]["inputs"] = ""
     else:
+        warned = [str(p) for p in problems.warnings]
         for fmt in formats:
+            key = stamp_key(fmt, style, draft, options.docx_page_numbers)
+            new = stamp(key, started, read[fmt], warned)
+            old = cache[fmt].get("stamp")
+            # An unchanged record keeps its time: a no-change build writes nothing.
+            if fmt in todo or not isinstance(old, dict) or {**old, "started": started} != new:
+                cache[fmt]["stamp"] = new
             cache[fmt]["stat"] = file_stat(results[fmt].path)
-        key = stamp_key(formats, style, draft, options.docx_page_numbers)
-        new = stamp(key, started, read, [str(p) for p in problems.warnings])
-        old = cache.get("stamp")
-        if todo or not isinstance(old, dict) or {**old, "started": started} != new:
-            cache["stamp"] = new  # (an unchanged record keeps its time: a no-change build writes nothing)
     if json.dumps(cache, sort_keys=True) != before:
         write_atomic(out_dir / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True).encode())
     return [results[f] for f in formats]

@@ -153,3 +153,15 @@ def test_an_error_in_the_writer_started_ahead_fails_the_build_and_keeps_the_outp
     assert "note 1 (id first) was not laid out in the PDF" in result.stderr
     assert _outputs(folder / "build") == before
     assert not multiprocessing.active_children()
+
+
+def test_the_shortcut_serves_after_builds_of_one_format_each(report_factory, monkeypatch):
+    monkeypatch.setenv("REPORTKIT_DOCX_PAGES", "0")
+    folder = report_factory()
+    assert run("build", folder, "--format", "pdf", "-q").exit_code == 0
+    assert run("build", folder, "--format", "docx", "-q").exit_code == 0
+    _no_parse(monkeypatch)
+    result = run("build", folder)
+    assert result.exit_code == 0 and "nothing changed" in result.stdout
+    monkeypatch.setenv("REPORTKIT_DOCX_PAGES", "1")  # other options for the DOCX: the full check
+    assert run("build", folder, "--format", "pdf").exit_code == 0  # the PDF alone still qualifies
