@@ -38,9 +38,10 @@ class Ahead:
         self.process.start()
         child.close()
 
-    def send(self, report, theme, options) -> None:
-        """Hand the job over (pickled: the worker was forked before the report was read)."""
-        self.conn.send((report, theme, options))
+    def send(self, *job) -> None:
+        """Hand the writer's arguments over (pickled: the worker was forked before the report
+        was read)."""
+        self.conn.send(job)
 
     def result(self) -> tuple[bytes, int | None, float]:
         """After the job was sent: wait for (data, pages, seconds); raises what the writer raised."""

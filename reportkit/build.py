@@ -205,7 +205,10 @@ def _render_all(report: Report, theme, options, formats: list[str], parallel: bo
     """
     global _JOB
     if ahead is not None and ahead.fmt in formats and relayout is None:
-        ahead.send(report, theme, options)
+        from .writers.html import Shell, file_url
+
+        # The HTML is made here, while the worker is still importing WeasyPrint.
+        ahead.send(report, theme, options, Shell(report, theme, options, file_url).html())
         for fmt in formats:
             if fmt != ahead.fmt:
                 yield fmt, _render_one(fmt, report, theme, options)

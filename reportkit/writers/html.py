@@ -18,7 +18,6 @@ from html import escape
 from pathlib import Path
 from typing import Callable, Iterator
 
-import jinja2
 from markupsafe import Markup
 
 from .. import transforms
@@ -287,7 +286,9 @@ def font_faces(theme: Theme, url: UrlFor) -> list[FontFace]:
     return faces
 
 
-def _environment(theme: Theme, autoescape: bool = False) -> jinja2.Environment:
+def _environment(theme: Theme, autoescape: bool = False) -> "jinja2.Environment":
+    import jinja2  # here, not at the top: the PDF writer started ahead gets its HTML made
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in theme.dirs]),
         autoescape=autoescape,

@@ -74,19 +74,19 @@ class ContainedFetcher(URLFetcher):
                 raise RefusedURL(url, "not a file of the report (reportkit never uses the network)")
 
 
-def render(report: Report, theme: Theme, options: Options) -> Rendered:
+def render(report: Report, theme: Theme, options: Options, html: str | None = None) -> Rendered:
     """The PDF's bytes and page count (see ``layout`` for the checks)."""
-    return _written(layout(report, theme, options), options)
+    return _written(layout(report, theme, options, html), options)
 
 
-def layout(report: Report, theme: Theme, options: Options) -> Document:
+def layout(report: Report, theme: Theme, options: Options, html: str | None = None) -> Document:
     """Lay the report out with WeasyPrint, offline, and check that no note was lost.
 
-    Raises ``ReportError`` at the source position for a file outside the report and style
-    folders (before WeasyPrint runs, and again if WeasyPrint asks for one), and for every
-    note that was not laid out whole.
+    ``html`` is the report's HTML when already made (``html.Shell(…).html()``). Raises ``ReportError`` at
+    the source position for a file outside the report and style folders (before WeasyPrint
+    runs, and again if WeasyPrint asks for one), and for every note not laid out whole.
     """
-    laid_out = _weasyprint(Shell(report, theme, options, file_url).html(), report, theme)
+    laid_out = _weasyprint(html or Shell(report, theme, options, file_url).html(), report, theme)
     check_notes(report, laid_out)
     return laid_out
 
