@@ -26,6 +26,8 @@ from docx.oxml.ns import qn
 from docx.oxml.shape import CT_Inline
 from docx.oxml.table import CT_Tbl
 from docx.shared import Emu, Length, Mm, Pt
+from docx.styles import BabelFish
+from docx.styles.style import StyleFactory
 from lxml.etree import _Element
 
 from ..labels import labels
@@ -693,10 +695,13 @@ def make_styles(document: docx.document.Document, theme: Theme, lang: str, text_
 
     def style(name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PARAGRAPH, based_on: str | None = "Normal",
               style_id: str | None = None, ppr: tuple = (), rpr: tuple = (), next_: str | None = None) -> None:
-        try:
-            found = document.styles[name]
-        except KeyError:
-            found = document.styles.add_style(name, kind, builtin=name[0].islower() or name in BUILTIN)
+        # Looked up and added through the XML: python-docx's add_style first compares the name
+        # with every style in Python, which made this function most of the writer's time.
+        internal = BabelFish.ui2internal(name)
+        element = styles_el.get_by_name(internal)
+        if element is None:
+            element = styles_el.add_style_of_type(internal, kind, name[0].islower() or name in BUILTIN)
+        found = StyleFactory(element)
         if style_id:
             found.style_id = style_id
         element = found.element
