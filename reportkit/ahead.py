@@ -26,7 +26,8 @@ CACHE_NAME = ".reportkit-cache.json"
 
 
 class Ahead:
-    """One forked process that imports the writer of ``fmt``, then renders one job or quits."""
+    """One forked process that imports the writer of ``fmt``, then renders one job (or is ended
+    unused)."""
 
     def __init__(self, fmt: str):
         import multiprocessing
@@ -126,8 +127,8 @@ def unchanged(report_dir: Path, out_dir: Path, formats: tuple[str, ...], style: 
             record = entry["stamp"]
             if record["key"] != stamp_key(fmt, style, draft, docx_page_numbers) or file_stat(path) != entry["stat"]:
                 return None
-            for name, was in record["files"].items():
-                now = file_stat(Path(name))
+            for file, was in record["files"].items():
+                now = file_stat(Path(file))
                 if now != was or (now is not None and now[1] >= record["started"]):  # or touched meanwhile
                     return None
             warnings = warnings or [str(w) for w in record["warnings"]]

@@ -25,9 +25,11 @@ def watch(report_dir: Path, formats: tuple[str, ...], out_dir: Path | None = Non
 
     for fmt in formats:
         get_writer(fmt)  # import the writers once: later rounds start warm
-    from .writers.pdf import Relayout
+    relayout = None
+    if "pdf" in formats:
+        from .writers.pdf import Relayout
 
-    relayout = Relayout() if "pdf" in formats else None  # keeps the PDF's pages between rounds
+        relayout = Relayout()  # keeps the PDF's pages between rounds
     out_dir = out_dir or report_dir / "build"
     order = tuple(sorted(formats, key=lambda f: f == "pdf"))  # DOCX (and HTML) before the PDF
     saves = iter(changes if changes is not None else _file_changes(report_dir, out_dir))
