@@ -88,6 +88,15 @@ def _serve(fmt: str, conn) -> None:
             conn.send((False, RuntimeError(f"{type(err).__name__}: {err}")))
 
 
+def read_cache(out_dir: Path) -> dict:
+    """The build cache of an output folder; empty when missing or unreadable."""
+    try:
+        data = json.loads((out_dir / CACHE_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def stamp_key(fmt: str, style: str | None, draft: bool, docx_page_numbers: bool) -> str:
     """Everything besides files that decides an output: version, format and options."""
     from . import __version__
@@ -118,7 +127,7 @@ def unchanged(report_dir: Path, out_dir: Path, formats: tuple[str, ...], style: 
     those outputs has changed since and the options are the same; else None (then only content
     hashes can tell)."""
     try:
-        cache = json.loads((out_dir / CACHE_NAME).read_text(encoding="utf-8"))
+        cache = read_cache(out_dir)
         name = report_dir.resolve().name
         outputs = [out_dir / f"{name}.{fmt}" for fmt in formats]
         warnings: list[str] = []

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .ahead import CACHE_NAME, file_stat, stamp, stamp_key
+from .ahead import CACHE_NAME, file_stat, read_cache, stamp, stamp_key
 from .errors import Problem, Problems, ReportError
 from .manifest import key_pos, load_manifest
 from .model import Image, Report, iter_nodes
@@ -116,15 +116,14 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     out_dir = out_dir or report_dir / "build"
     name = report_dir.resolve().name
     _remove_stale_temporaries(out_dir, name)
-    if docx_page_numbers is None:
-        docx_page_numbers = _lo_pages.wanted()
-    options = _options(draft, creation_date(report, report_dir), docx_page_numbers and bool(_lo_pages.soffice()))
-    cache = _read_cache(out_dir)
+    options = _options(draft, creation_date(report, report_dir), _lo_pages.paginates(docx_page_numbers))
+    cache = read_cache(out_dir)
     before = json.dumps(cache, sort_keys=True)
+    inputs = {fmt: _input_files(report, report_dir, theme, fmt) for fmt in formats}
     todo: dict[str, str] = {}
     results: dict[str, Written] = {}
     for fmt in formats:
-        key = _inputs_hash(report, report_dir, theme, fmt, options)
+        key = _inputs_hash(inputs[fmt], theme, fmt, options)
         path = out_dir / f"{name}.{fmt}"
         entry = cache.get(fmt, {})
         if not force and entry.get("inputs") == key and _file_hash(path) == entry.get("output"):
@@ -142,34 +141,37 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
                 progress(f"writing {path.name}")
                 write_atomic(path, data)
                 results[fmt] = Written(path, pages, seconds)
-                cache[fmt] = {"inputs": todo[fmt], "output": hashlib.sha256(data).hexdigest(), "pages": pages,
-                              "stat": file_stat(path)}
-        finally:  # record what was written, even when another format failed
+                cache[fmt] = {"inputs": todo[fmt], "output": hashlib.sha256(data).hexdigest(), "pages": pages}
+        except BaseException:  # record what was written, even when another format failed
             if any(fmt in results for fmt in todo):
-                write_atomic(out_dir / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True).encode())
+                _write_cache(out_dir, cache)
+            raise
     # Every format is in place: record what it was made from, for the no-change shortcut. The
     # report's styles/ folder counts even when missing (a style added there would be used).
     folders = [report_dir / "styles"]
     folders += [d for folder in theme.dirs for d in (folder, *sorted(folder.rglob("*"))) if d.is_dir()]
-    read = {fmt: _input_files(report, report_dir, theme, fmt) + folders for fmt in formats}
-    if any(stat is not None and stat[1] >= started for files in read.values() for stat in map(file_stat, files)):
+    warned = [str(p) for p in problems.warnings]
+    stamps = {fmt: stamp(stamp_key(fmt, style, draft, options.docx_page_numbers), started,
+                         inputs[fmt] + folders, warned) for fmt in formats}
+    if any(was is not None and was[1] >= started for new in stamps.values() for was in new["files"].values()):
         for fmt in formats:  # saved while this build read it: the outputs may hold either text
             cache[fmt].pop("stamp", None)
             if fmt in todo:
                 cache[fmt]["inputs"] = ""
     else:
-        warned = [str(p) for p in problems.warnings]
-        for fmt in formats:
-            key = stamp_key(fmt, style, draft, options.docx_page_numbers)
-            new = stamp(key, started, read[fmt], warned)
+        for fmt, new in stamps.items():
             old = cache[fmt].get("stamp")
             # An unchanged record keeps its time: a no-change build writes nothing.
             if fmt in todo or not isinstance(old, dict) or {**old, "started": started} != new:
                 cache[fmt]["stamp"] = new
             cache[fmt]["stat"] = file_stat(results[fmt].path)
     if json.dumps(cache, sort_keys=True) != before:
-        write_atomic(out_dir / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True).encode())
+        _write_cache(out_dir, cache)
     return [results[f] for f in formats]
+
+
+def _write_cache(out_dir: Path, cache: dict) -> None:
+    write_atomic(out_dir / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True).encode())
 
 
 def _options(draft: bool, created: datetime, docx_page_numbers: bool):
@@ -288,13 +290,14 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's pool.terminate() just ends us
 
 
-def _inputs_hash(report: Report, report_dir: Path, theme, fmt: str, options) -> str:
-    """A hash of everything format ``fmt`` is made from (options include the creation date)."""
+def _inputs_hash(files: list[Path], theme, fmt: str, options) -> str:
+    """A hash of everything format ``fmt`` is made from: its ``files`` (``_input_files``) and
+    options (which include the creation date)."""
     from . import __version__
 
     relevant = {k: v for k, v in vars(options).items() if fmt == "docx" or not k.startswith("docx_")}
     digest = hashlib.sha256(f"{__version__}\0{fmt}\0{relevant!r}\0{theme.name}\0".encode())
-    for path in _input_files(report, report_dir, theme, fmt):
+    for path in files:
         digest.update(f"{path}\0".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -316,14 +319,6 @@ def _file_hash(path: Path) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
-
-
-def _read_cache(out_dir: Path) -> dict:
-    try:
-        data = json.loads((out_dir / CACHE_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _remove_stale_temporaries(out_dir: Path, name: str) -> None:

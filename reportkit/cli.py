@@ -117,8 +117,8 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
         if out:
             raise click.BadParameter("--out needs a single REPORT_DIR", param_hint="--out")
         sys.exit(_build_many(dirs, chosen, style, draft, force, quiet))
-    docx_pages = _lo_pages.wanted() and bool(_lo_pages.soffice())
-    kept = None if force else unchanged(dirs[0], out or dirs[0] / "build", chosen, style, draft, docx_pages)
+    kept = None if force else unchanged(dirs[0], out or dirs[0] / "build", chosen, style, draft,
+                                        _lo_pages.paginates())
     if kept is not None:  # nothing read by the last build has changed: no need to parse
         warnings, outputs = kept
         for warning in warnings:

@@ -51,6 +51,12 @@ def wanted() -> bool:
     return os.environ.get("REPORTKIT_DOCX_PAGES", "1").strip().lower() not in ("0", "no", "off", "false")
 
 
+def paginates(requested: bool | None = None) -> bool:
+    """Whether a build fills the DOCX contents' page numbers: asked for (by default, as
+    ``wanted`` says) and LibreOffice installed. The build and its no-change check both ask."""
+    return (wanted() if requested is None else requested) and soffice() is not None
+
+
 def to_pdf(docx: bytes, timeout: float = TIMEOUT, export: str = _EXPORT) -> bytes | None:
     """Convert DOCX bytes to PDF bytes with a headless LibreOffice; None if it fails."""
     with Office(ahead=False) as office:
