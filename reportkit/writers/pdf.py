@@ -193,7 +193,7 @@ class Relayout:
 def _split(shell: Shell, laid_out: Document) -> list[_Laid]:
     """The whole report's pages cut into its parts (none if a part does not begin a page)."""
     pages = laid_out.pages
-    page_of = {anchor: i for i in reversed(range(len(pages))) for anchor in pages[i].anchors}
+    page_of = _anchors(pages, 0)  # id → index of its first page
     starts = [0]
     for part in shell.parts[1:]:
         start = page_of.get(part.anchor)
@@ -212,6 +212,7 @@ def _split(shell: Shell, laid_out: Document) -> list[_Laid]:
 
 
 def _anchors(pages: list[Page], first: int) -> dict[str, int]:
+    """Element id → number of the first of ``pages`` it stands on, counting from ``first``."""
     return {anchor: first + i for i in reversed(range(len(pages))) for anchor in pages[i].anchors}
 
 
