@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
 import json
@@ -29,6 +30,31 @@ def main() -> None:
 
 def _terminated(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def run() -> None:
+    """The ``reportkit`` command: ``main``, then exit at once.
+
+    Once a command is done, the exit handlers run and the output is flushed, and the process
+    ends without tearing its modules down one by one (about 60 ms after a build, for memory
+    the system takes back anyway). A crash still ends with its traceback, as usual.
+    """
+    try:
+        main()
+    except SystemExit as done:
+        code = done.code
+    else:  # pragma: no cover - click's main always exits
+        code = 0
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (``reportkit … | head``)
+            code = code or 1
+    os._exit(code or 0)
 
 
 def _print_problems(problems: list[Problem]) -> None:
