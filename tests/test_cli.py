@@ -126,3 +126,23 @@ def test_python_dash_m_and_help():
     for command in ("build", "check", "new", "recommendations", "watch"):
         assert command in out.stdout
     assert Path(ROOT / "reportkit" / "__main__.py").exists()
+
+
+def test_the_command_exits_with_its_code_and_all_its_output(report_factory):
+    """``run`` ends the process without the interpreter's teardown: exit codes and buffered
+    output must survive that, through pipes as much as on a terminal."""
+    broken = report_factory({"01-intro.md": "# Intro\n\nText.[^missing]\n"})
+    failed = subprocess.run([sys.executable, "-m", "reportkit", "build", str(broken)],
+                            capture_output=True, text=True, env=ENV)
+    assert failed.returncode == 1
+    assert failed.stderr.splitlines() == [f'{broken}/01-intro.md:3: note "[^missing]" is not defined']
+    chapters = "".join(f"# Chapter {i}\n\n::: recommendation\n- Do thing {i}.\n:::\n\n" for i in range(400))
+    folder = report_factory({"01-intro.md": chapters}, name="long")
+    listed = subprocess.run([sys.executable, "-m", "reportkit", "recommendations", str(folder), "--format", "md"],
+                            capture_output=True, text=True, env=ENV)
+    assert listed.returncode == 0, listed.stderr
+    assert "400. Do thing 399." in listed.stdout
+    assert listed.stdout == run("recommendations", folder, "--format", "md").stdout
+    usage = subprocess.run([sys.executable, "-m", "reportkit", "build", "--format", "tiff", str(folder)],
+                           capture_output=True, text=True, env=ENV)
+    assert usage.returncode == 2 and "tiff" in usage.stderr
