@@ -431,3 +431,49 @@ def test_weasyprint_logs_nothing_about_the_style(caplog):
     caplog.set_level(logging.WARNING, logger="weasyprint")
     pdf.render(chapter_report(para("Text.", Note("a", source("A note.")))), load_theme("default"), Options())
     assert [r.getMessage() for r in caplog.records] == []
+
+
+_LOADED_LIBRARIES = """
+import ctypes.util, sys
+calls = []
+lookup = ctypes.util.find_library
+ctypes.util.find_library = lambda name: calls.append(name) or lookup(name)
+{before}
+import {module}
+print(len(calls))
+print(sorted({{line.split()[-1] for line in open("/proc/self/maps") if ".so" in line and "python3" not in line}}))
+"""
+
+
+def _libraries(module: str, before: str = "") -> tuple[int, str, str]:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _LOADED_LIBRARIES.format(module=module, before=before)],
+                         capture_output=True, text=True, check=True)
+    calls, libraries = out.stdout.splitlines()[-2:]
+    return int(calls), libraries, out.stdout
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads a Linux process's mapped files")
+def test_the_pdf_writer_loads_weasyprints_libraries_without_looking_them_up():
+    plain_calls, plain, _ = _libraries("weasyprint")
+    quick_calls, quick, _ = _libraries("reportkit.writers.pdf")
+    assert plain_calls > 0  # WeasyPrint's own import asks ctypes for its libraries…
+    assert quick_calls == 0  # …the writer's loads them by file name
+    assert quick == plain and "libpango" in quick
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads a Linux process's mapped files")
+def test_the_pdf_writer_imports_weasyprint_the_usual_way_when_file_names_fail():
+    # Library file names that fail to load: only the looked-up names work.
+    refuse = ("import cffi\n"
+              "dlopen = cffi.FFI.dlopen\n"
+              "def by_name_only(self, name, flags=0):\n"
+              "    if '.so' in str(name): raise OSError('no such file: ' + name)\n"
+              "    return dlopen(self, name, flags)\n"
+              "cffi.FFI.dlopen = by_name_only\n")
+    plain_calls, plain, _ = _libraries("weasyprint")
+    calls, libraries, printed = _libraries("reportkit.writers.pdf", refuse)
+    assert calls > 0 and libraries == plain
+    assert "could not import" not in printed  # WeasyPrint's banner from the first try is not shown

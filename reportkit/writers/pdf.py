@@ -17,13 +17,45 @@ import hashlib
 import inspect
 import mimetypes
 import re
+import sys
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from weasyprint import HTML
+
+def _import_weasyprint() -> None:
+    """Import WeasyPrint, its C libraries (Pango, HarfBuzz, fontconfig…) loaded by file name.
+
+    WeasyPrint tries several names for each library, and cffi looks up every name without a
+    dot with ``ctypes.util.find_library``, which on Linux runs ``ldconfig`` and then the C
+    compiler (WeasyPrint issue #1125): 0.15 s of the 0.4 s the import takes. Each list also
+    holds the library's file name (``libpango-1.0.so.0``), which the system's loader finds
+    itself. So during the import the lookup answers "not found" at once and the file names
+    load the same libraries; should that fail, the import is done again the usual way.
+    """
+    if sys.platform.startswith("linux") and "weasyprint" not in sys.modules:
+        import contextlib
+        import ctypes.util
+        import io
+
+        lookup = ctypes.util.find_library
+        ctypes.util.find_library = lambda name: None
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # WeasyPrint's banner when it fails
+                import weasyprint  # noqa: F401
+        except OSError:
+            for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
+                del sys.modules[name]
+        finally:
+            ctypes.util.find_library = lookup
+    import weasyprint  # noqa: F401
+
+
+_import_weasyprint()
+
+from weasyprint import HTML  # noqa: E402
 from weasyprint.document import Document, Page
 from weasyprint.formatting_structure.boxes import FootnoteAreaBox
 from weasyprint.layout import block as weasyprint_block
