@@ -367,7 +367,7 @@ class _Converter:
             return f'image "{src}" not found'
         with open(target, "rb") as f:
             head = f.read(512)
-        if _is_svg(head):
+        if is_svg(head):
             return _svg_problem(src, target)
         return _raster_problem(src, target)
 
@@ -409,7 +409,8 @@ def _raster_problem(src: str, target: Path) -> str:
     return ""
 
 
-def _is_svg(head: bytes) -> bool:
+def is_svg(head: bytes) -> bool:
+    """Whether a file starting with ``head`` (its first 512 bytes) is an SVG image."""
     text = head.lstrip(b"\xef\xbb\xbf").lstrip().lower()
     return text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text)
 

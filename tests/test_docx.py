@@ -737,3 +737,117 @@ def test_an_office_started_ahead_dies_with_the_process_that_started_it(tmp_path:
         assert _wait_gone(int(pid)), "LibreOffice outlived the build that started it"
     finally:
         shutil.rmtree(folder.strip(), ignore_errors=True)
+
+
+# --- pictures ----------------------------------------------------------------------------------
+
+
+def _picture(kind: str, size: tuple[int, int], colour: tuple[int, int, int], dpi: int | None = None) -> bytes:
+    from PIL import Image as PILImage
+
+    out = io.BytesIO()
+    PILImage.new("RGB", size, colour).save(out, kind, **({"dpi": (dpi, dpi)} if dpi else {}))
+    return out.getvalue()
+
+
+PICTURES = {
+    "01-intro.md": "# Pictures\n\n![A chart](chart.svg)\n\n![A band](band.svg)\n\n![A photo](photo.webp)\n\n"
+                   "![A print](print.png)\n\n![A wide one](wide.png)\n",
+    "chart.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="200">'
+                 '<rect width="400" height="200" fill="#eeeeff"/><rect x="40" y="60" width="60" height="120" fill="#cc3333"/>'
+                 '<text x="40" y="40" font-size="20">Cases</text></svg>',
+    # No size of its own: as wide as the text, as tall as its viewBox's proportions say.
+    "band.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 800 100">'
+                '<rect width="800" height="100" fill="#33aa33"/></svg>',
+    "photo.webp": _picture("WEBP", (300, 150), (200, 50, 50)),
+    "print.png": _picture("PNG", (240, 120), (20, 80, 200), dpi=300),  # its stated 300 dpi do not shrink it
+    "wide.png": _picture("PNG", (2000, 250), (20, 180, 20)),
+}
+
+
+@pytest.fixture(scope="module")
+def pictures_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_report(tmp_path_factory.mktemp("pictures"), files=PICTURES, name="pictures")
+
+
+def _shapes(data: bytes) -> list[tuple[str, float, float, bytes]]:
+    """Each picture of the document: its description, shown width and height (mm), image bytes."""
+    document = part(data, "word/document.xml")
+    rels = {r.get("Id"): r.get("Target") for r in part(data, "word/_rels/document.xml.rels")}
+    A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+    WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
+    shapes = []
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for inline in document.iter(f"{WP}inline"):
+            extent = inline.find(f"{WP}extent")
+            blob = z.read("word/" + rels[inline.find(f".//{A}blip").get(f"{R}embed")])
+            shapes.append((inline.find(f"{WP}docPr").get("descr"), int(extent.get("cx")) / 36000,
+                           int(extent.get("cy")) / 36000, blob))
+    return shapes
+
+
+def test_svg_and_webp_pictures_are_in_the_docx_at_the_pdfs_size(pictures_dir: Path, tmp_path: Path) -> None:
+    from PIL import Image as PILImage
+
+    data = render(pictures_dir, pages=False)
+    shapes = {alt: (round(w, 1), round(h, 1), blob) for alt, w, h, blob in _shapes(data)}
+    assert list(shapes) == ["A chart", "A band", "A photo", "A print", "A wide one"]
+    assert "[A chart]" not in docx_text(data) and "[A photo]" not in docx_text(data)
+    # 96 pixels an inch, as in the PDF; shrunk to the text width (166 mm), never enlarged.
+    assert shapes["A chart"][:2] == (105.8, 52.9)
+    assert shapes["A band"][:2] == (166.0, 20.8)
+    assert shapes["A photo"][:2] == (79.4, 39.7)
+    assert shapes["A print"][:2] == (63.5, 31.8)
+    assert shapes["A wide one"][:2] == (166.0, 20.8)
+    for alt in ("A chart", "A band", "A photo"):
+        with PILImage.open(io.BytesIO(shapes[alt][2])) as image:
+            assert image.format == "PNG"
+            if alt != "A photo":  # a drawing is drawn sharp enough to print: 300 pixels an inch
+                assert image.width >= shapes[alt][0] / 25.4 * 300 - 1
+    assert audit(data, tmp_path, "pictures") == []
+    assert render(pictures_dir, pages=False) == data  # drawn and converted the same each time
+
+
+def test_an_svg_cairosvg_cannot_draw_keeps_its_words(tmp_path: Path) -> None:
+    folder = make_report(tmp_path, files={"01-intro.md": "# Pictures\n\n![A broken drawing](broken.svg)\n",
+                                          "broken.svg": '<svg xmlns="http://www.w3.org/2000/svg"><rect'})
+    assert "[A broken drawing]" in docx_text(render(folder, pages=False))
+
+
+@needs_soffice
+@pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("pdfimages") is None,
+                    reason="poppler-utils are not installed")
+def test_libreoffice_shows_pictures_in_the_text_column_at_the_pdfs_size(pictures_dir: Path, tmp_path: Path) -> None:
+    import subprocess
+
+    from PIL import Image as PILImage
+
+    from reportkit.build import build
+
+    out = tmp_path / "out"
+    build(pictures_dir, out, ("pdf", "docx"), docx_page_numbers=False)
+    office = tmp_path / "office.pdf"
+    office.write_bytes(to_pdf((out / "pictures.docx").read_bytes()))
+
+    def raster_ppi(pdf: Path) -> list[tuple[str, str]]:
+        listed = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True)
+        rows = [line.split() for line in listed.stdout.splitlines()[2:]]
+        return [(row[3], row[12]) for row in rows if row[2] == "image" and row[3] in ("300", "240")]
+
+    # The photos: as many pixels per inch in LibreOffice's pages as in the PDF's (LibreOffice
+    # resamples the wide one, which it shows at over 300 pixels an inch).
+    assert raster_ppi(office) == raster_ppi(out / "pictures.pdf") == [("300", "96"), ("240", "96")]
+    # The full-width picture stands between the margins (22 mm: 87 pixels at 100 dpi).
+    subprocess.run(["pdftoppm", "-png", "-r", "100", str(office), str(tmp_path / "page")], check=True)
+    green = []
+    for page in sorted(tmp_path.glob("page-*.png")):
+        with PILImage.open(page) as image:
+            rgb = image.convert("RGB")
+            for y in range(0, rgb.height, 4):
+                row = [x for x in range(rgb.width)  # the green, give or take LibreOffice's JPEG
+                       if max(abs(a - b) for a, b in zip(rgb.getpixel((x, y)), (20, 180, 20))) < 12]
+                if len(row) > 500:
+                    green.append((row[0], row[-1], rgb.width))
+    assert green, "the wide picture is not on any page"
+    left, right, width = green[0]
+    assert abs(left - 87) <= 2 and abs((width - 1 - right) - 87) <= 2

@@ -36,6 +36,7 @@ from ..model import (
     Note, Paragraph, Quote, Report, Rule, Section, Strong, Table, Text,
     iter_nodes, plain_text,
 )
+from ..parse import is_svg
 from ..themes import Theme
 from . import Options, Rendered, default_box_title
 from . import _lo_pages
@@ -470,15 +471,23 @@ class DocxWriter:
 
     def picture_run(self, story: Story, path: str, max_w: Length, max_h: Length, alt: str = "") -> _Element:
         """A run holding an image scaled to fit ``max_w`` × ``max_h`` (never enlarged)."""
+        package = self.doc.part.package
         try:
-            image_part = self.doc.part.package.get_or_add_image_part(path)
-        except UnrecognizedImageError:  # SVG, WebP: python-docx cannot embed them; keep the words
-            return ox.run(f"[{alt or Path(path).name}]", el("w:i"))
+            image_part = package.get_or_add_image_part(path)
+            # As in the PDF: 96 pixels an inch (9525 EMU each), whatever resolution the file states.
+            w, h = image_part.image.px_width * 9525, image_part.image.px_height * 9525
+        except UnrecognizedImageError:  # SVG and WebP: Word's sure formats are PNG, JPEG and GIF
+            converted = as_png(Path(path), max_w, max_h)
+            if converted is None:  # an SVG cairosvg cannot draw: keep the words
+                return ox.run(f"[{alt or Path(path).name}]", el("w:i"))
+            png, w, h = converted
+            image_part = package.get_or_add_image_part(io.BytesIO(png))
         rel_id = story.part.relate_to(image_part, RT.IMAGE)
-        w, h = image_part.image.width, image_part.image.height
         scale = min(1.0, max_w / w, max_h / h)
         self._shapes += 1
         inline = CT_Inline.new_pic_inline(self._shapes, rel_id, Path(path).name, Emu(int(w * scale)), Emu(int(h * scale)))
+        for side in ("distT", "distB", "distL", "distR"):  # LibreOffice reads a missing one as 3 mm
+            inline.set(side, "0")
         if alt:
             inline.docPr.set("descr", alt)
         r = el("w:r")
@@ -808,3 +817,45 @@ def make_styles(document: docx.document.Document, theme: Theme, lang: str, text_
 BUILTIN = {"Normal", "Title", "Subtitle", "Quote", "List Bullet", "List Number", "List Continue",
            "Hyperlink", "Header", "Footer", "TOC Heading", "Caption"}
 """Word's built-in style names the writer uses (marked built-in, not custom)."""
+
+
+PRINT_DPI = 300
+"""Resolution of the PNG an SVG is drawn into, at the size it shows in the document."""
+
+
+def as_png(path: Path, max_w: Length, max_h: Length) -> tuple[bytes, int, int] | None:
+    """A PNG of an image python-docx cannot embed, and the image's own size (EMU, 96 pixels an
+    inch as in the PDF). A WebP is converted as it is. An SVG is drawn at ``PRINT_DPI`` at the
+    size it shows (its own, shrunk to fit ``max_w`` × ``max_h``); None when cairosvg cannot
+    draw it."""
+    from PIL import Image as PILImage
+
+    data = path.read_bytes()
+    if not is_svg(data[:512]):
+        with PILImage.open(io.BytesIO(data)) as image:
+            out = io.BytesIO()
+            dpi = image.info.get("dpi")
+            image.save(out, "PNG", **({"dpi": dpi} if dpi else {}))
+            return out.getvalue(), image.width * 9525, image.height * 9525
+    try:
+        from cairosvg.parser import Tree  # only for SVGs: cairosvg takes 0.15 s to import
+        from cairosvg.surface import PNGSurface, SVGSurface
+    except (ImportError, OSError):  # cairosvg, or the cairo library, is not installed
+        return None
+
+    box = {"dpi": 96}  # sizes in CSS px: 96 an inch, 9525 EMU each; no size: its viewBox
+    try:
+        # Its own size, from a drawing in memory (unsafe=False: no entities, files or URLs).
+        measured = SVGSurface(Tree(bytestring=data, unsafe=False), None, **box)
+        width, height = measured.width, measured.height
+        measured.finish()
+        shown = min(1.0, max_w / 9525 / width, max_h / 9525 / height)
+        scale = shown * PRINT_DPI / 96
+        png = PNGSurface.convert(bytestring=data, scale=scale, unsafe=False, **box)
+    except Exception:  # cairosvg raises many types for drawings it cannot handle
+        return None
+    with PILImage.open(io.BytesIO(png)) as image:  # its resolution, for whoever copies it out
+        out = io.BytesIO()
+        image.save(out, "PNG", dpi=(PRINT_DPI, PRINT_DPI))
+    return out.getvalue(), round(width * 9525), round(height * 9525)
+
