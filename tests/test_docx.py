@@ -752,7 +752,7 @@ def _picture(kind: str, size: tuple[int, int], colour: tuple[int, int, int], dpi
 
 PICTURES = {
     "01-intro.md": "# Pictures\n\n![A chart](chart.svg)\n\n![A band](band.svg)\n\n![A photo](photo.webp)\n\n"
-                   "![A print](print.png)\n\n![A wide one](wide.png)\n",
+                   "![A print](print.png)\n\n![A wide one](wide.png)\n\n![A tall one](tall.png)\n\nAfter the tall one.\n",
     "chart.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="200">'
                  '<rect width="400" height="200" fill="#eeeeff"/><rect x="40" y="60" width="60" height="120" fill="#cc3333"/>'
                  '<text x="40" y="40" font-size="20">Cases</text></svg>',
@@ -762,6 +762,7 @@ PICTURES = {
     "photo.webp": _picture("WEBP", (300, 150), (200, 50, 50)),
     "print.png": _picture("PNG", (240, 120), (20, 80, 200), dpi=300),  # its stated 300 dpi do not shrink it
     "wide.png": _picture("PNG", (2000, 250), (20, 180, 20)),
+    "tall.png": _picture("PNG", (600, 1300), (120, 20, 160)),  # taller than an A4 page
 }
 
 
@@ -791,7 +792,7 @@ def test_svg_and_webp_pictures_are_in_the_docx_at_the_pdfs_size(pictures_dir: Pa
 
     data = render(pictures_dir, pages=False)
     shapes = {alt: (round(w, 1), round(h, 1), blob) for alt, w, h, blob in _shapes(data)}
-    assert list(shapes) == ["A chart", "A band", "A photo", "A print", "A wide one"]
+    assert list(shapes) == ["A chart", "A band", "A photo", "A print", "A wide one", "A tall one"]
     assert "[A chart]" not in docx_text(data) and "[A photo]" not in docx_text(data)
     # 96 pixels an inch, as in the PDF; shrunk to the text width (166 mm), never enlarged.
     assert shapes["A chart"][:2] == (105.8, 52.9)
@@ -799,6 +800,7 @@ def test_svg_and_webp_pictures_are_in_the_docx_at_the_pdfs_size(pictures_dir: Pa
     assert shapes["A photo"][:2] == (79.4, 39.7)
     assert shapes["A print"][:2] == (63.5, 31.8)
     assert shapes["A wide one"][:2] == (166.0, 20.8)
+    assert shapes["A tall one"][:2] == (102.9, 223.0)  # A4 less 22 mm margins and 30 mm for the caption
     for alt in ("A chart", "A band", "A photo"):
         with PILImage.open(io.BytesIO(shapes[alt][2])) as image:
             assert image.format == "PNG"
@@ -832,11 +834,12 @@ def test_libreoffice_shows_pictures_in_the_text_column_at_the_pdfs_size(pictures
     def raster_ppi(pdf: Path) -> list[tuple[str, str]]:
         listed = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True)
         rows = [line.split() for line in listed.stdout.splitlines()[2:]]
-        return [(row[3], row[12]) for row in rows if row[2] == "image" and row[3] in ("300", "240")]
+        return [(row[3], row[12]) for row in rows if row[2] == "image" and row[3] in ("300", "240", "600")]
 
     # The photos: as many pixels per inch in LibreOffice's pages as in the PDF's (LibreOffice
-    # resamples the wide one, which it shows at over 300 pixels an inch).
-    assert raster_ppi(office) == raster_ppi(out / "pictures.pdf") == [("300", "96"), ("240", "96")]
+    # resamples the wide one, which it shows at over 300 pixels an inch). The tall one is
+    # shrunk to fit its page in both.
+    assert raster_ppi(office) == raster_ppi(out / "pictures.pdf") == [("300", "96"), ("240", "96"), ("600", "148")]
     # The full-width picture stands between the margins (22 mm: 87 pixels at 100 dpi).
     subprocess.run(["pdftoppm", "-png", "-r", "100", str(office), str(tmp_path / "page")], check=True)
     green = []

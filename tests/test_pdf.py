@@ -477,3 +477,23 @@ def test_the_pdf_writer_imports_weasyprint_the_usual_way_when_file_names_fail():
     calls, libraries, printed = _libraries("reportkit.writers.pdf", refuse)
     assert calls > 0 and libraries == plain
     assert "could not import" not in printed  # WeasyPrint's banner from the first try is not shown
+
+
+def test_a_picture_taller_than_the_page_is_shrunk_onto_it_with_its_caption(tmp_path):
+    from PIL import Image as PILImage
+
+    PILImage.new("RGB", (600, 1300), (120, 20, 160)).save(tmp_path / "tall.png")  # 344 mm at 96 an inch
+    blocks = (para(Image("tall.png", "A tall poster", str(tmp_path / "tall.png"))), para("After the poster."))
+    data = pdf.render(replace(chapter_report(*blocks), root=str(tmp_path)), load_theme("default"), Options()).data
+    pages = reader(data).pages
+
+    def draws_poster(page) -> bool:  # pages share their resources: look at what each one draws
+        names = set(re.findall(rb"/([^\s/]+)\s+Do\b", page.get_contents().get_data()))
+        xobjects = page["/Resources"]["/XObject"]
+        return any(xobjects[key].get_object().get("/Height") == 1300 for key in xobjects if key[1:].encode() in names)
+
+    with_image = [i for i, page in enumerate(pages) if draws_poster(page)]
+    assert len(with_image) == 1
+    text = page_texts(data)[with_image[0]]
+    assert "A tall poster" in text and "After the poster." in text
+    assert f"Page {with_image[0] + 1} of {len(pages)}" in text

@@ -320,7 +320,7 @@ class DocxWriter:
         """One block."""
         match node:
             case Paragraph(content=(Image(alt=alt, path=path),)):
-                self.picture_paragraph(story, "Figure", path, self._text_width(), Mm(120), alt)
+                self.picture_paragraph(story, "Figure", path, self._text_width(), self._picture_height(), alt)
                 if alt:
                     self.paragraph(story, "Caption", alt)
             case Paragraph(content):
@@ -438,7 +438,7 @@ class DocxWriter:
                 target.append(link)
                 self.inlines(children, link, story, replace(fmt, link=True))
             case Image(alt=alt, path=path):
-                target.append(self.picture_run(story, path, self._text_width(), Mm(120), alt))
+                target.append(self.picture_run(story, path, self._text_width(), self._picture_height(), alt))
             case Note(number=number, repeat=True):
                 # A second call of the same note shows its number; Word has no second reference.
                 r = ox.run(str(number), style_id=self.ids[self._note_style("Reference")])
@@ -550,6 +550,13 @@ class DocxWriter:
     def _text_width(self) -> Length:
         width, _ = PAGE_SIZES.get(str(self.theme.get("page.size", "A4")).lower(), PAGE_SIZES["a4"])
         return Emu(width - length(self.theme.get("page.margin_inside", "22mm")) - length(self.theme.get("page.margin_outside", "22mm")))
+
+    def _picture_height(self) -> Length:
+        """The tallest a picture shows: its page's text height less room for a caption (30 mm),
+        as in the PDF's style sheet."""
+        _, height = PAGE_SIZES.get(str(self.theme.get("page.size", "A4")).lower(), PAGE_SIZES["a4"])
+        return Emu(height - length(self.theme.get("page.margin_top", "22mm"))
+                   - length(self.theme.get("page.margin_bottom", "22mm")) - Mm(30))
 
     def _page_setup(self) -> None:
         section = self.doc.sections[0]
