@@ -39,7 +39,8 @@ def paragraph_text(p: etree._Element) -> str:
 
 
 def docx_text(source: Path | bytes) -> str:
-    """Every body paragraph in order as ``[Style] text``; tables as ``[table] a / b / c``.
+    """Every body paragraph in order as ``[Style] text``; tables as ``[table] a / b / c``, and the
+    paragraphs of a box framed by a one-cell table (one without a table style) as paragraphs.
 
     The contents (a w:sdt block) is read too, so its pre-filled entries show.
     """
@@ -51,6 +52,8 @@ def docx_text(source: Path | bytes) -> str:
             if child.tag == qn("w:p"):
                 para = Paragraph(child, document._body)
                 lines.append(f"[{para.style.name}] {paragraph_text(child)}")
+            elif child.tag == qn("w:tbl") and child.find(f"{qn('w:tblPr')}/{qn('w:tblStyle')}") is None:
+                visit(child.find(f"{qn('w:tr')}/{qn('w:tc')}"))  # a box framed by a one-cell table
             elif child.tag == qn("w:tbl"):
                 table = Table(child, document._body)
                 cells = [paragraph_text(c._tc) for row in table.rows for c in row.cells]

@@ -436,6 +436,7 @@ def test_features_paragraphs(features: bytes) -> None:
         "[Figure] ",
         "[Caption] A small chart",
         "[table] Year / Victims / 2011 / 38 / 2012 / 11",
+        "[Normal] ",
         "[Heading 1] 2 Findings",
         "[Heading 2] 2.1 Law",
         "[Normal] A paragraph with emphasis, strong, code and a link.[^2] The first note again.1",
@@ -446,6 +447,7 @@ def test_features_paragraphs(features: bytes) -> None:
         "[Recommendation List] First listed recommendation.",
         "[Recommendation List] Second listed recommendation.",
         "[table] A / B / 1 / 2",
+        "[Normal] ",
         "[Recommendation] After the table.",
         "[Normal] ",
         "[Recommendation Title] Recommendation",
@@ -854,3 +856,91 @@ def test_libreoffice_shows_pictures_in_the_text_column_at_the_pdfs_size(pictures
     assert green, "the wide picture is not on any page"
     left, right, width = green[0]
     assert abs(left - 87) <= 2 and abs((width - 1 - right) - 87) <= 2
+
+
+# --- a box holding a table ---------------------------------------------------------------------
+
+BOXED_TABLE = {"01-intro.md": """# Intro
+
+Before the box.
+
+::: recommendation Data the State should publish
+The State should publish, each year:
+
+| Year | Cases |
+|------|------:|
+| 2011 | 38    |
+
+- broken down by age and sex.
+:::
+
+After the box.
+"""}
+
+
+def test_a_box_holding_a_table_is_one_frame_round_all_its_content(tmp_path: Path) -> None:
+    data = render(make_report(tmp_path, files=BOXED_TABLE), pages=False)
+    body = part(data, "word/document.xml").find(f"{W}body")
+    frames = [t for t in body.findall(f"{W}tbl") if t.find(f"{W}tblPr/{W}tblStyle") is None]
+    assert len(frames) == 1
+    cell = frames[0].find(f"{W}tr/{W}tc")
+    assert [paragraph_text(p) for p in cell.findall(f"{W}p") if paragraph_text(p)] == [
+        "Data the State should publish", "The State should publish, each year:", "broken down by age and sex."]
+    assert cell.find(f"{W}tbl") is not None  # the data table inside the frame
+    borders = frames[0].find(f"{W}tblPr/{W}tblBorders")
+    assert {b.get(f"{W}color") for b in borders} == {"1F4E79"} and borders.find(f"{W}left").get(f"{W}sz") == "32"
+    assert cell.find(f"{W}tcPr/{W}shd").get(f"{W}fill") == "E8F0F8"
+    # The box's paragraphs inside draw no frame of their own.
+    for p in cell.findall(f"{W}p"):
+        sides = p.findall(f"{W}pPr/{W}pBdr/*")
+        assert not sides or {s.get(f"{W}val") for s in sides} == {"nil"}
+    lines = docx_text(data).splitlines()
+    start = lines.index("[Recommendation Title] Data the State should publish")
+    assert lines[start:start + 7] == [
+        "[Recommendation Title] Data the State should publish",
+        "[Recommendation] The State should publish, each year:",
+        "[table] Year / Cases / 2011 / 38",
+        "[Normal] ",
+        "[Recommendation List] broken down by age and sex.",
+        "[Normal] ",
+        "[Normal] After the box.",
+    ]
+    assert audit(data, tmp_path, "boxed-table") == []
+
+
+@needs_soffice
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils are not installed")
+def test_libreoffice_draws_one_unbroken_rule_beside_a_box_holding_a_table(tmp_path: Path) -> None:
+    import subprocess
+
+    from PIL import Image as PILImage
+
+    office = tmp_path / "office.pdf"
+    office.write_bytes(to_pdf(render(make_report(tmp_path, files=BOXED_TABLE), pages=False)))
+    subprocess.run(["pdftoppm", "-png", "-r", "100", "-f", "3", "-l", "3", str(office), str(tmp_path / "page")],
+                   check=True)
+    image = PILImage.open(next(tmp_path.glob("page-*.png"))).convert("RGB")
+
+    def near(x: int, y: int, colour: tuple[int, int, int]) -> bool:  # the fill is near white: tight
+        return max(abs(a - b) for a, b in zip(image.getpixel((x, y)), colour)) < 6
+
+    def runs(x: int, colour: tuple[int, int, int]) -> list[tuple[int, int]]:
+        found, start = [], None
+        for y in range(image.height + 1):
+            if y < image.height and near(x, y, colour):
+                start = y if start is None else start
+            elif start is not None:
+                found.append((start, y))
+                start = None
+        return found
+
+    rule, fill = (0x1F, 0x4E, 0x79), (0xE8, 0xF0, 0xF8)
+    # The box's thick left rule: the longest run of its colour down one column.
+    column = max(range(image.width // 3), key=lambda x: max((b - a for a, b in runs(x, rule)), default=0))
+    top, bottom = max(runs(column, rule), key=lambda r: r[1] - r[0])
+    while near(column + 1, (top + bottom) // 2, rule):
+        column += 1
+    # Just right of the rule, the box's fill runs unbroken from its top to its bottom: with
+    # paragraph borders alone the table would stand outside the box, white.
+    filled = runs(column + 2, fill)
+    assert len(filled) == 1 and filled[0][0] <= top + 3 and filled[0][1] >= bottom - 3

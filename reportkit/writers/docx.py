@@ -2,6 +2,8 @@
 
 The document is python-docx's default package with its styles rewritten from ``theme.toml``
 (fonts, sizes, colours), so a co-author restyles every box of a kind by editing one style.
+A box draws its frame with its paragraphs' borders, except a box holding a table (paragraph
+borders stop at a table): a one-cell table with the same borders and fill frames it.
 Raw WordprocessingML python-docx lacks (notes, fields, bookmarks, links, borders) comes from
 ``_ooxml``; page numbers of the contents come from LibreOffice through ``_lo_pages``.
 
@@ -309,12 +311,17 @@ class DocxWriter:
         """Blocks in order. Two boxes in a row get a thin gap, or Word would merge their frames."""
         previous: Block | None = None
         for node in nodes:
-            if isinstance(node, Box) and isinstance(previous, Box) and node.kind == previous.kind:
-                spacer = self._p("Normal")
-                ox.set_ppr(spacer, el("w:spacing", before="0", after="0", line="120", lineRule="exact"))
-                story.add(spacer)
+            if (isinstance(node, Box) and isinstance(previous, Box) and node.kind == previous.kind
+                    and not _framed(previous)):
+                story.add(self._spacer())
             self.block(node, story, ctx)
             previous = node
+
+    def _spacer(self) -> _Element:
+        """An empty paragraph 6 pt high: the gap after a table, or between two boxes."""
+        spacer = self._p("Normal")
+        ox.set_ppr(spacer, el("w:spacing", before="0", after="0", line="120", lineRule="exact"))
+        return spacer
 
     def block(self, node: Block, story: Story, ctx: Context) -> None:
         """One block."""
@@ -346,6 +353,7 @@ class DocxWriter:
                         first = False
             case Table(head, rows, aligns):
                 story.add(self.table(head, rows, aligns, story, ctx))
+                story.add(self._spacer())  # the PDF's space after a table
             case Quote(blocks):
                 self.blocks(blocks, story, ctx if ctx.box or ctx.style != "Normal" else replace(ctx, style="Quote"))
             case CodeBlock(text):
@@ -356,6 +364,10 @@ class DocxWriter:
             case Box(title=title, blocks=blocks, id=box_id):
                 style = BOX_STYLES.get(node.kind, "Box")
                 inner = Context(style=style, box=style)
+                outer = story
+                if _framed(node):
+                    # Paragraph borders stop at a table: the box is framed by a table of its own.
+                    story = Story(story.part, self.frame(story, node.kind))
                 heading = self._p(f"{style} Title")
                 if title:
                     self.inlines(title, heading, story, Format())
@@ -366,6 +378,9 @@ class DocxWriter:
                     if box_id:
                         ox.bookmark(heading, self.anchors[box_id], self._next_bookmark())
                 self.blocks(blocks, story, inner)
+                if story is not outer:
+                    _unframe(story.container, {self.ids[n] for n in (style, f"{style} Title", f"{style} List")})
+                    outer.add(self._spacer())  # the frame is a table
             case Section(level, title, section_id, blocks, number):
                 p = story.add(self._p(f"Heading {min(level, 6)}"))
                 if number:
@@ -380,13 +395,11 @@ class DocxWriter:
               story: Story, ctx: Context) -> _Element:
         """A table on the "Report Table" style, its header row repeated on each page."""
         columns = max(len(head), *(len(r) for r in rows)) if rows else len(head)
-        width = self._text_width() - (Emu(BOX_INDENT * 635 * 2) if ctx.box else 0)
+        width = self._text_width() - (Emu(BOX_INDENT * 635 * 2) if ctx.box else 0)  # in a box: its frame's cell
         all_rows = ([head] if head else []) + list(rows)
         tbl = CT_Tbl.new_tbl(len(all_rows), columns, Emu(width))
         tblPr = tbl.tblPr
         ox.put(tblPr, el("w:tblStyle", val=self.ids["Report Table"]), ox.TBLPR_ORDER)
-        if ctx.box:
-            ox.put(tblPr, el("w:tblInd", w=str(BOX_INDENT), type="dxa"), ox.TBLPR_ORDER)
         for r, (tr, cells) in enumerate(zip(tbl.tr_lst, all_rows)):
             if head and r == 0:
                 tr.insert(0, el("w:trPr", (el("w:tblHeader"),)))
@@ -400,6 +413,28 @@ class DocxWriter:
                     self.inlines(cells[c], p, story, Format())
         return tbl
 
+
+    def frame(self, story: Story, kind: str) -> _Element:
+        """A one-cell table framing a box that holds a table, as the box's paragraph style would
+        (same borders, fill, and text edge); returns its cell, emptied, for the box's blocks."""
+        colours = self.theme.settings.get("colours", {})
+        key = kind.replace("-", "_")
+        borders = ox.borders(colours.get(f"{key}_border", "#7F7F7F"), 8, 0)
+        borders.find(qn("w:left")).set(qn("w:sz"), str(32 if kind != "box" else 8))
+        borders.tag = qn("w:tblBorders")
+        edge = BOX_INDENT // 2  # the frame's border halfway into the box's indent, its text at the indent
+        tbl = CT_Tbl.new_tbl(1, 1, Emu(self._text_width() - Emu(edge * 635 * 2)))
+        # Word 2010 documents (and LibreOffice reading them) measure the indent to the cell's text.
+        ox.put(tbl.tblPr, el("w:tblInd", w=str(BOX_INDENT), type="dxa"), ox.TBLPR_ORDER)
+        ox.put(tbl.tblPr, borders, ox.TBLPR_ORDER)
+        ox.put(tbl.tblPr, el("w:tblCellMar", tuple(el(f"w:{side}", w=str(w), type="dxa") for side, w in
+                                                   (("top", 80), ("left", edge), ("bottom", 40), ("right", edge)))),
+               ox.TBLPR_ORDER)
+        cell = tbl.tr_lst[0].tc_lst[0]
+        cell.get_or_add_tcPr().append(ox.shading(colours.get(f"{key}_fill", "#F2F2F2")))
+        cell.remove(cell.p_lst[0])
+        story.add(tbl)
+        return cell
 
     # --- inlines ---------------------------------------------------------------------------
 
@@ -824,6 +859,25 @@ def make_styles(document: docx.document.Document, theme: Theme, lang: str, text_
 BUILTIN = {"Normal", "Title", "Subtitle", "Quote", "List Bullet", "List Number", "List Continue",
            "Hyperlink", "Header", "Footer", "TOC Heading", "Caption"}
 """Word's built-in style names the writer uses (marked built-in, not custom)."""
+
+
+def _framed(box: Block) -> bool:
+    """Whether a box holds a table: paragraph borders stop at a table, so the writer frames such
+    a box with a one-cell table instead (``DocxWriter.frame``)."""
+    return isinstance(box, Box) and any(isinstance(n, Table) for n in iter_nodes(box.blocks))
+
+
+def _unframe(cell: _Element, style_ids: set[str]) -> None:
+    """The box's paragraphs (styles ``style_ids``) in a ``frame`` cell: without the borders,
+    fill and indent of their style, which the cell draws."""
+    for p in cell.iter(qn("w:p")):
+        named = p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+        if named is None or named.get(qn("w:val")) not in style_ids:
+            continue  # the table's cells, spacers
+        ox.set_ppr(p, el("w:pBdr", tuple(el(f"w:{side}", val="nil") for side in ("top", "left", "bottom", "right"))),
+                   el("w:shd", val="clear", color="auto", fill="auto"))
+        if p.find(f"{qn('w:pPr')}/{qn('w:numPr')}") is None:  # list items keep their numbering's indent
+            ox.set_ppr(p, el("w:ind", left="0", right="0"))
 
 
 PRINT_DPI = 300
