@@ -366,7 +366,7 @@ class _Converter:
         if not target.is_file():
             return f'image "{src}" not found'
         with open(target, "rb") as f:
-            head = f.read(512)
+            head = f.read(SVG_HEAD)
         if is_svg(head):
             return _svg_problem(src, target)
         return _raster_problem(src, target)
@@ -384,11 +384,21 @@ _SVG_EXTERNAL = re.compile(rb"""(?:href|src)\s*=\s*["'](?!\s*(?:#|data:))([^"']*
 
 
 def _svg_problem(src: str, target: Path) -> str:
-    """SVGs may not pull in other files or URLs (they would escape the report folder)."""
-    match = _SVG_EXTERNAL.search(target.read_bytes())
+    """SVGs may not pull in other files or URLs (they would escape the report folder), and must
+    be well-formed XML: both writers would leave a broken one out without a word."""
+    data = target.read_bytes()
+    match = _SVG_EXTERNAL.search(data)
     if match:
         what = (match.group(1) or match.group(0)).decode("utf-8", "replace")[:60]
         return f'image "{src}": SVG images may not reference other files or addresses ({what})'
+    from xml.etree import ElementTree  # entities were refused above
+
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as err:
+        return f'image "{src}" is not a well-formed SVG file ({err})'
+    if not root.tag.endswith("svg"):
+        return f'image "{src}" is not an SVG image (its root element is <{root.tag.split("}")[-1]}>)'
     return ""
 
 
@@ -409,10 +419,16 @@ def _raster_problem(src: str, target: Path) -> str:
     return ""
 
 
+SVG_HEAD = 1024
+"""Bytes of a file ``is_svg`` reads: room for an XML declaration, a generator's comment and a
+doctype before the <svg> element."""
+
+
 def is_svg(head: bytes) -> bool:
-    """Whether a file starting with ``head`` (its first 512 bytes) is an SVG image."""
+    """Whether a file starting with ``head`` (its first ``SVG_HEAD`` bytes) is an SVG image: markup
+    (not a raster format's binary signature) with an <svg> element."""
     text = head.lstrip(b"\xef\xbb\xbf").lstrip().lower()
-    return text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text)
+    return text.startswith(b"<") and b"<svg" in text
 
 
 def _align(cell: SyntaxTreeNode) -> str:

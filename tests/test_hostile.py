@@ -74,6 +74,12 @@ CASES = [
      ['report/01-intro.md:7: image "01-intro.md" is not a PNG, JPEG, GIF, WebP or SVG image'], 1),
     ("image-huge", {"01-intro.md": INTRO + "\n![x](big.png)\n", "big.png": png(20000, 20000)},
      ['report/01-intro.md:7: image "big.png" is too large (20000×20000 pixels); scale it down to under 7000×7000'], 1),
+    ("svg-after-a-comment-works", {"01-intro.md": INTRO + "\n![x](a.svg)\n",
+                                   "a.svg": '<!-- Generator: a drawing program -->\n<!DOCTYPE svg PUBLIC '
+                                            '"-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n'
+                                            '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'}, [], 0),
+    ("svg-broken", {"01-intro.md": INTRO + "\n![x](a.svg)\n", "a.svg": '<svg xmlns="http://www.w3.org/2000/svg">\n<rect'},
+     ['report/01-intro.md:7: image "a.svg" is not a well-formed SVG file (unclosed token: line 2, column 0)'], 1),
     ("svg-external-file", {"01-intro.md": INTRO + "\n![x](a.svg)\n",
                            "a.svg": '<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd"/></svg>'},
      ['report/01-intro.md:7: image "a.svg": SVG images may not reference other files or addresses (file:///etc/passwd)'], 1),

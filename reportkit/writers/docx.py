@@ -38,7 +38,7 @@ from ..model import (
     Note, Paragraph, Quote, Report, Rule, Section, Strong, Table, Text,
     iter_nodes, plain_text,
 )
-from ..parse import is_svg
+from ..parse import SVG_HEAD, is_svg
 from ..themes import Theme
 from . import Options, Rendered, default_box_title
 from . import _lo_pages
@@ -892,7 +892,7 @@ def as_png(path: Path, max_w: Length, max_h: Length) -> tuple[bytes, int, int] |
     from PIL import Image as PILImage
 
     data = path.read_bytes()
-    if not is_svg(data[:512]):
+    if not is_svg(data[:SVG_HEAD]):
         with PILImage.open(io.BytesIO(data)) as image:
             out = io.BytesIO()
             dpi = image.info.get("dpi")
