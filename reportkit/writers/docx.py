@@ -413,14 +413,11 @@ class DocxWriter:
                     self.inlines(cells[c], p, story, Format())
         return tbl
 
-
     def frame(self, story: Story, kind: str) -> _Element:
         """A one-cell table framing a box that holds a table, as the box's paragraph style would
         (same borders, fill, and text edge); returns its cell, emptied, for the box's blocks."""
         colours = self.theme.settings.get("colours", {})
-        key = kind.replace("-", "_")
-        borders = ox.borders(colours.get(f"{key}_border", "#7F7F7F"), 8, 0)
-        borders.find(qn("w:left")).set(qn("w:sz"), str(32 if kind != "box" else 8))
+        borders = box_borders(colours, kind, space_pt=0)
         borders.tag = qn("w:tblBorders")
         edge = BOX_INDENT // 2  # the frame's border halfway into the box's indent, its text at the indent
         tbl = CT_Tbl.new_tbl(1, 1, Emu(self._text_width() - Emu(edge * 635 * 2)))
@@ -431,7 +428,7 @@ class DocxWriter:
                                                    (("top", 80), ("left", edge), ("bottom", 40), ("right", edge)))),
                ox.TBLPR_ORDER)
         cell = tbl.tr_lst[0].tc_lst[0]
-        cell.get_or_add_tcPr().append(ox.shading(colours.get(f"{key}_fill", "#F2F2F2")))
+        cell.get_or_add_tcPr().append(ox.shading(box_fill(colours, kind)))
         cell.remove(cell.p_lst[0])
         story.add(tbl)
         return cell
@@ -818,11 +815,7 @@ def make_styles(document: docx.document.Document, theme: Theme, lang: str, text_
     style("List Continue", ppr=(spacing(0, 60), el("w:ind", left=str(LIST_INDENT))))
     for kind, name in BOX_STYLES.items():
         key = kind.replace("-", "_")
-        border = colours.get(f"{key}_border", "#7F7F7F")
-        thick = 32 if kind != "box" else 8  # 4pt left rule on recommendations and good practice
-        frame = ox.borders(border, 8, 4)
-        frame.find(qn("w:left")).set(qn("w:sz"), str(thick))
-        style(name, ppr=(frame, ox.shading(colours.get(f"{key}_fill", "#F2F2F2")), spacing(0, 100),
+        style(name, ppr=(box_borders(colours, kind, space_pt=4), ox.shading(box_fill(colours, kind)), spacing(0, 100),
                          el("w:ind", left=str(BOX_INDENT), right=str(BOX_INDENT))),
               rpr=bold() if kind == "recommendation" else ())  # recommendations stand out, as in the PDF
         style(f"{name} Title", based_on=name, ppr=(el("w:keepNext"),),
@@ -859,6 +852,19 @@ def make_styles(document: docx.document.Document, theme: Theme, lang: str, text_
 BUILTIN = {"Normal", "Title", "Subtitle", "Quote", "List Bullet", "List Number", "List Continue",
            "Hyperlink", "Header", "Footer", "TOC Heading", "Caption"}
 """Word's built-in style names the writer uses (marked built-in, not custom)."""
+
+
+def box_borders(colours: dict, kind: str, space_pt: int) -> _Element:
+    """The frame of a box of ``kind`` (w:pBdr): thin sides in its border colour, and a 4 pt left
+    rule on recommendations and good practices."""
+    frame = ox.borders(colours.get(f"{kind.replace('-', '_')}_border", "#7F7F7F"), 8, space_pt)
+    frame.find(qn("w:left")).set(qn("w:sz"), str(32 if kind != "box" else 8))
+    return frame
+
+
+def box_fill(colours: dict, kind: str) -> str:
+    """The fill colour of a box of ``kind``."""
+    return colours.get(f"{kind.replace('-', '_')}_fill", "#F2F2F2")
 
 
 def _framed(box: Block) -> bool:
@@ -904,15 +910,14 @@ def as_png(path: Path, max_w: Length, max_h: Length) -> tuple[bytes, int, int] |
     except (ImportError, OSError):  # cairosvg, or the cairo library, is not installed
         return None
 
-    box = {"dpi": 96}  # sizes in CSS px: 96 an inch, 9525 EMU each; no size: its viewBox
     try:
-        # Its own size, from a drawing in memory (unsafe=False: no entities, files or URLs).
-        measured = SVGSurface(Tree(bytestring=data, unsafe=False), None, **box)
+        # Its own size in CSS pixels (96 an inch, 9525 EMU each; without one, its viewBox's),
+        # from a drawing in memory. unsafe=False: no entities, files or URLs.
+        measured = SVGSurface(Tree(bytestring=data, unsafe=False), None, dpi=96)
         width, height = measured.width, measured.height
         measured.finish()
         shown = min(1.0, max_w / 9525 / width, max_h / 9525 / height)
-        scale = shown * PRINT_DPI / 96
-        png = PNGSurface.convert(bytestring=data, scale=scale, unsafe=False, **box)
+        png = PNGSurface.convert(bytestring=data, scale=shown * PRINT_DPI / 96, unsafe=False, dpi=96)
     except Exception:  # cairosvg raises many types for drawings it cannot handle
         return None
     with PILImage.open(io.BytesIO(png)) as image:  # its resolution, for whoever copies it out
