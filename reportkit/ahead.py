@@ -148,7 +148,7 @@ def unchanged(report_dir: Path, out_dir: Path, formats: tuple[str, ...], style: 
 
 def start_pdf(formats: tuple[str, ...]) -> Ahead | None:
     """A PDF writer started now, when the build makes a PDF; else None."""
-    if "pdf" not in formats or "fork" not in _start_methods():
+    if "pdf" not in formats or not can_fork():
         return None
     try:
         return Ahead("pdf")
@@ -156,7 +156,8 @@ def start_pdf(formats: tuple[str, ...]) -> Ahead | None:
         return None
 
 
-def _start_methods() -> list[str]:
+def can_fork() -> bool:
+    """Whether worker processes can be forked (they then share what is already loaded)."""
     import multiprocessing
 
-    return multiprocessing.get_all_start_methods()
+    return "fork" in multiprocessing.get_all_start_methods()

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .ahead import CACHE_NAME, file_stat, read_cache, stamp, stamp_key
+from .ahead import CACHE_NAME, can_fork, file_stat, read_cache, stamp, stamp_key
 from .errors import Problem, Problems, ReportError
 from .manifest import key_pos, load_manifest
 from .model import Image, Report, iter_nodes
@@ -272,11 +272,6 @@ def _render_beside(report: Report, theme, options, others: list[str], parallel: 
         raise
     finally:
         _JOB = ()
-
-
-def can_fork() -> bool:
-    """Whether worker processes can be forked (they then share what is already loaded)."""
-    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def fork_pool(processes: int):

@@ -207,7 +207,8 @@ def _build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], style: str | N
     """Build each report on its own core; print one line per report; 1 if any failed."""
     from contextlib import nullcontext
 
-    from .build import can_fork, fork_pool
+    from .ahead import can_fork
+    from .build import fork_pool
 
     jobs = [(d, formats, style, draft, force) for d in dirs]
     pool = fork_pool(min(len(dirs), os.cpu_count() or 1)) if can_fork() else None

@@ -86,7 +86,7 @@ class Office:
                     [program, f"-env:UserInstallation={self.profile.as_uri()}", "--headless",
                      "--norestore", "--nolockcheck"],
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                    env=self._env(), preexec_fn=_end_with_parent)
+                    env=office_env(self.folder), preexec_fn=_end_with_parent)
             except OSError:
                 self.process = None
 
@@ -117,9 +117,6 @@ class Office:
 
     def __exit__(self, *_: object) -> None:
         self.close()
-
-    def _env(self) -> dict[str, str]:
-        return office_env(self.folder)
 
     def _stop(self) -> None:
         if self.process is None:

@@ -61,6 +61,7 @@ from weasyprint.formatting_structure.boxes import FootnoteAreaBox
 from weasyprint.layout import block as weasyprint_block
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from ..ahead import file_stat
 from ..errors import Pos, Problem, ReportError
 from ..model import Note, Report, iter_nodes
 from ..themes import Theme
@@ -108,7 +109,7 @@ class ContainedFetcher(URLFetcher):
 
 def render(report: Report, theme: Theme, options: Options, html: str | None = None) -> Rendered:
     """The PDF's bytes and page count (see ``layout`` for the checks)."""
-    return _written(layout(report, theme, options, html), options)
+    return _written(layout(report, theme, options, html))
 
 
 def layout(report: Report, theme: Theme, options: Options, html: str | None = None) -> Document:
@@ -135,7 +136,7 @@ def _weasyprint(html: str, report: Report, theme: Theme) -> Document:
         raise ReportError(f"{err.reason}: {err.url}", _source_of(err.url, report)) from None
 
 
-def _written(laid_out: Document, options: Options) -> Rendered:
+def _written(laid_out: Document) -> Rendered:
     data = laid_out.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=True)
     return Rendered(data, len(laid_out.pages))
 
@@ -190,7 +191,7 @@ class Relayout:
         self.parts, self.relaid = parts, None if found is None else sum(a is not b for a, b in zip(parts, self.parts))
         created = w3c_date(options.created)
         laid_out.metadata.created = laid_out.metadata.modified = created
-        return _written(laid_out, options)
+        return _written(laid_out)
 
     def _again(self, shell: Shell, report: Report, theme: Theme) -> tuple[Document, list[_Laid]] | None:
         total = sum(len(part.pages) for part in self.parts)
@@ -252,11 +253,7 @@ def _key(html: str) -> str:
     """A hash of the HTML and of the size and time of every file it loads (images, fonts)."""
     digest = hashlib.sha256(html.encode())
     for url in sorted(set(re.findall(r"file://[^\"')\s]+", html))):
-        try:
-            stat = Path(unquote(urlsplit(url).path)).stat()
-            digest.update(f"{url}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
-        except OSError:
-            digest.update(f"{url}\0missing\0".encode())
+        digest.update(f"{url}\0{file_stat(Path(unquote(urlsplit(url).path)))}\0".encode())  # None if gone
     return digest.hexdigest()
 
 
