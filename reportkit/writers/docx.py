@@ -506,8 +506,8 @@ class DocxWriter:
         package = self.doc.part.package
         try:
             image_part = package.get_or_add_image_part(path)
-            # As in the PDF: 96 pixels an inch (9525 EMU each), whatever resolution the file states.
-            w, h = image_part.image.px_width * 9525, image_part.image.px_height * 9525
+            # As in the PDF: 96 pixels an inch, whatever resolution the file states.
+            w, h = image_part.image.px_width * PIXEL, image_part.image.px_height * PIXEL
         except UnrecognizedImageError:  # SVG and WebP: Word's sure formats are PNG, JPEG and GIF
             converted = as_png(Path(path), max_w, max_h)
             if converted is None:  # an SVG cairosvg cannot draw: keep the words
@@ -579,21 +579,24 @@ class DocxWriter:
         names["#notes"] = f"_Toc{len(names) + 1:08d}"
         return names
 
+    def _page_size(self) -> tuple[Length, Length]:
+        """Width and height of the style's ``page.size``."""
+        return PAGE_SIZES.get(str(self.theme.get("page.size", "A4")).lower(), PAGE_SIZES["a4"])
+
     def _text_width(self) -> Length:
-        width, _ = PAGE_SIZES.get(str(self.theme.get("page.size", "A4")).lower(), PAGE_SIZES["a4"])
+        width, _ = self._page_size()
         return Emu(width - length(self.theme.get("page.margin_inside", "22mm")) - length(self.theme.get("page.margin_outside", "22mm")))
 
     def _picture_height(self) -> Length:
         """The tallest a picture shows: its page's text height less room for a caption (30 mm),
         as in the PDF's style sheet."""
-        _, height = PAGE_SIZES.get(str(self.theme.get("page.size", "A4")).lower(), PAGE_SIZES["a4"])
+        _, height = self._page_size()
         return Emu(height - length(self.theme.get("page.margin_top", "22mm"))
                    - length(self.theme.get("page.margin_bottom", "22mm")) - Mm(30))
 
     def _page_setup(self) -> None:
         section = self.doc.sections[0]
-        size = str(self.theme.get("page.size", "A4")).lower()
-        section.page_width, section.page_height = PAGE_SIZES.get(size, PAGE_SIZES["a4"])
+        section.page_width, section.page_height = self._page_size()
         section.top_margin = length(self.theme.get("page.margin_top", "22mm"))
         section.bottom_margin = length(self.theme.get("page.margin_bottom", "22mm"))
         section.left_margin = length(self.theme.get("page.margin_inside", "22mm"))
@@ -889,6 +892,9 @@ def _unframe(cell: _Element, style_ids: set[str]) -> None:
 PRINT_DPI = 300
 """Resolution of the PNG an SVG is drawn into, at the size it shows in the document."""
 
+PIXEL = 9525
+"""EMU in an image pixel, as the PDF counts them: a CSS pixel, 96 an inch."""
+
 
 def as_png(path: Path, max_w: Length, max_h: Length) -> tuple[bytes, int, int] | None:
     """A PNG of an image python-docx cannot embed, and the image's own size (EMU, 96 pixels an
@@ -903,7 +909,7 @@ def as_png(path: Path, max_w: Length, max_h: Length) -> tuple[bytes, int, int] |
             out = io.BytesIO()
             dpi = image.info.get("dpi")
             image.save(out, "PNG", **({"dpi": dpi} if dpi else {}))
-            return out.getvalue(), image.width * 9525, image.height * 9525
+            return out.getvalue(), image.width * PIXEL, image.height * PIXEL
     try:
         from cairosvg.parser import Tree  # only for SVGs: cairosvg takes 0.15 s to import
         from cairosvg.surface import PNGSurface, SVGSurface
@@ -911,17 +917,17 @@ def as_png(path: Path, max_w: Length, max_h: Length) -> tuple[bytes, int, int] |
         return None
 
     try:
-        # Its own size in CSS pixels (96 an inch, 9525 EMU each; without one, its viewBox's),
+        # Its own size in CSS pixels (without one, its viewBox's),
         # from a drawing in memory. unsafe=False: no entities, files or URLs.
         measured = SVGSurface(Tree(bytestring=data, unsafe=False), None, dpi=96)
         width, height = measured.width, measured.height
         measured.finish()
-        shown = min(1.0, max_w / 9525 / width, max_h / 9525 / height)
+        shown = min(1.0, max_w / PIXEL / width, max_h / PIXEL / height)
         png = PNGSurface.convert(bytestring=data, scale=shown * PRINT_DPI / 96, unsafe=False, dpi=96)
     except Exception:  # cairosvg raises many types for drawings it cannot handle
         return None
     with PILImage.open(io.BytesIO(png)) as image:  # its resolution, for whoever copies it out
         out = io.BytesIO()
         image.save(out, "PNG", dpi=(PRINT_DPI, PRINT_DPI))
-    return out.getvalue(), round(width * 9525), round(height * 9525)
+    return out.getvalue(), round(width * PIXEL), round(height * PIXEL)
 
