@@ -743,6 +743,25 @@ def test_an_office_started_ahead_dies_with_the_process_that_started_it(tmp_path:
 
 # --- pictures ----------------------------------------------------------------------------------
 
+needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("pdfimages") is None,
+                                   reason="poppler-utils are not installed")
+
+
+def page_images(pdf: Path, tmp_path: Path, page: int | None = None) -> list:
+    """The pages of a PDF as a reader sees them, RGB at 100 dpi (22 mm: 87 pixels): all, or one."""
+    import subprocess
+
+    from PIL import Image as PILImage
+
+    only = ["-f", str(page), "-l", str(page)] if page else []
+    subprocess.run(["pdftoppm", "-png", "-r", "100", *only, str(pdf), str(tmp_path / "page")], check=True)
+    return [PILImage.open(path).convert("RGB") for path in sorted(tmp_path.glob("page-*.png"))]
+
+
+def near(pixel: tuple[int, int, int], colour: tuple[int, int, int], tolerance: int) -> bool:
+    """Whether a pixel shows ``colour``, give or take ``tolerance`` on each channel."""
+    return max(abs(a - b) for a, b in zip(pixel, colour)) < tolerance
+
 
 def _picture(kind: str, size: tuple[int, int], colour: tuple[int, int, int], dpi: int | None = None) -> bytes:
     from PIL import Image as PILImage
@@ -820,12 +839,9 @@ def test_an_svg_cairosvg_cannot_draw_keeps_its_words(tmp_path: Path) -> None:
 
 
 @needs_soffice
-@pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("pdfimages") is None,
-                    reason="poppler-utils are not installed")
+@needs_poppler
 def test_libreoffice_shows_pictures_in_the_text_column_at_the_pdfs_size(pictures_dir: Path, tmp_path: Path) -> None:
     import subprocess
-
-    from PIL import Image as PILImage
 
     from reportkit.build import build
 
@@ -844,16 +860,12 @@ def test_libreoffice_shows_pictures_in_the_text_column_at_the_pdfs_size(pictures
     # shrunk to fit its page in both.
     assert raster_ppi(office) == raster_ppi(out / "pictures.pdf") == [("300", "96"), ("240", "96"), ("600", "148")]
     # The full-width picture stands between the margins (22 mm: 87 pixels at 100 dpi).
-    subprocess.run(["pdftoppm", "-png", "-r", "100", str(office), str(tmp_path / "page")], check=True)
     green = []
-    for page in sorted(tmp_path.glob("page-*.png")):
-        with PILImage.open(page) as image:
-            rgb = image.convert("RGB")
-            for y in range(0, rgb.height, 4):
-                row = [x for x in range(rgb.width)  # the green, give or take LibreOffice's JPEG
-                       if max(abs(a - b) for a, b in zip(rgb.getpixel((x, y)), (20, 180, 20))) < 12]
-                if len(row) > 500:
-                    green.append((row[0], row[-1], rgb.width))
+    for image in page_images(office, tmp_path):
+        for y in range(0, image.height, 4):  # the green, give or take LibreOffice's JPEG
+            row = [x for x in range(image.width) if near(image.getpixel((x, y)), (20, 180, 20), 12)]
+            if len(row) > 500:
+                green.append((row[0], row[-1], image.width))
     assert green, "the wide picture is not on any page"
     left, right, width = green[0]
     assert abs(left - 87) <= 2 and abs((width - 1 - right) - 87) <= 2
@@ -910,25 +922,19 @@ def test_a_box_holding_a_table_is_one_frame_round_all_its_content(tmp_path: Path
 
 
 @needs_soffice
-@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils are not installed")
+@needs_poppler
 def test_libreoffice_draws_one_unbroken_rule_beside_a_box_holding_a_table(tmp_path: Path) -> None:
-    import subprocess
-
-    from PIL import Image as PILImage
-
     office = tmp_path / "office.pdf"
     office.write_bytes(to_pdf(render(make_report(tmp_path, files=BOXED_TABLE), pages=False)))
-    subprocess.run(["pdftoppm", "-png", "-r", "100", "-f", "3", "-l", "3", str(office), str(tmp_path / "page")],
-                   check=True)
-    image = PILImage.open(next(tmp_path.glob("page-*.png"))).convert("RGB")
+    [image] = page_images(office, tmp_path, page=3)
 
-    def near(x: int, y: int, colour: tuple[int, int, int]) -> bool:  # the fill is near white: tight
-        return max(abs(a - b) for a, b in zip(image.getpixel((x, y)), colour)) < 6
+    def shows(x: int, y: int, colour: tuple[int, int, int]) -> bool:  # the fill is near white: tight
+        return near(image.getpixel((x, y)), colour, 6)
 
     def runs(x: int, colour: tuple[int, int, int]) -> list[tuple[int, int]]:
         found, start = [], None
         for y in range(image.height + 1):
-            if y < image.height and near(x, y, colour):
+            if y < image.height and shows(x, y, colour):
                 start = y if start is None else start
             elif start is not None:
                 found.append((start, y))
@@ -939,7 +945,7 @@ def test_libreoffice_draws_one_unbroken_rule_beside_a_box_holding_a_table(tmp_pa
     # The box's thick left rule: the longest run of its colour down one column.
     column = max(range(image.width // 3), key=lambda x: max((b - a for a, b in runs(x, rule)), default=0))
     top, bottom = max(runs(column, rule), key=lambda r: r[1] - r[0])
-    while near(column + 1, (top + bottom) // 2, rule):
+    while shows(column + 1, (top + bottom) // 2, rule):
         column += 1
     # Just right of the rule, the box's fill runs unbroken from its top to its bottom: with
     # paragraph borders alone the table would stand outside the box, white.
