@@ -1,7 +1,9 @@
-"""Shared fixtures: copy a test report to a temporary folder, edit it, run the CLI on it."""
+"""Shared fixtures: copy a test report to a temporary folder, edit it, run the CLI on it; compare
+text with a golden file in tests/golden/ (``pytest --update-golden`` rewrites them)."""
 
 from __future__ import annotations
 
+import difflib
 import shutil
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from reportkit.cli import main
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
 SAMPLE = ROOT / "reports" / "kyrgyzstan-2013"
+GOLDEN = TESTS / "golden"
 
 
 def make_report(tmp_path: Path, base: str = "minimal", files: dict[str, str | bytes | None] | None = None,
@@ -43,3 +46,27 @@ def report_factory(tmp_path: Path):
                 name: str = "report") -> Path:
         return make_report(tmp_path, base, files, name)
     return factory
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite the files in tests/golden/ from the current outputs instead of comparing")
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest):
+    """``golden(name, text)``: fail with a unified diff unless ``text`` is tests/golden/NAME, or
+    rewrite that file with ``--update-golden`` (then review it with ``git diff tests/golden``)."""
+    def compare(name: str, text: str) -> None:
+        path = GOLDEN / name
+        if request.config.getoption("--update-golden"):
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            return
+        expected = path.read_text(encoding="utf-8") if path.exists() else ""
+        if text != expected:
+            diff = difflib.unified_diff(expected.splitlines(keepends=True), text.splitlines(keepends=True),
+                                        f"tests/golden/{name}", "this run")
+            pytest.fail(f"tests/golden/{name} differs (pytest --update-golden rewrites it):\n"
+                        + "".join(diff), pytrace=False)
+    return compare
