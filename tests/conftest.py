@@ -20,17 +20,20 @@ GOLDEN = TESTS / "golden"
 
 def make_report(tmp_path: Path, base: str = "minimal", files: dict[str, str | bytes | None] | None = None,
                 name: str = "report") -> Path:
-    """Copy ``tests/reports/<base>`` to ``tmp_path/name`` and overwrite (or delete, with None) files."""
+    """Copy ``tests/reports/<base>`` to ``tmp_path/name`` and write files into it (text exactly
+    as given, line ends included; folders made as needed), or delete them (None)."""
     target = tmp_path / name
     shutil.copytree(TESTS / "reports" / base, target, ignore=shutil.ignore_patterns("build"))
     for relative, content in (files or {}).items():
         path = target / relative
         if content is None:
             path.unlink()
-        elif isinstance(content, bytes):
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
             path.write_bytes(content)
         else:
-            path.write_text(content, encoding="utf-8")
+            path.write_text(content, encoding="utf-8", newline="")
     return target
 
 

@@ -1,9 +1,9 @@
-"""Read a DOCX back as text a reviewer can check: paragraphs with their style names, notes, PDF text."""
+"""Read a DOCX back as text a reviewer can check: paragraphs with their style names, list markers,
+tables, notes; and convert it to PDF with LibreOffice, as a co-author's word processor would."""
 
 from __future__ import annotations
 
 import io
-import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -151,11 +151,3 @@ def to_pdf(source: Path | bytes, timeout: float = 180) -> bytes | None:
     """Convert with LibreOffice (its own profile per run); None when soffice is missing."""
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     return _lo_pages.to_pdf(data, timeout, export="pdf")
-
-
-def pdf_pages(pdf: bytes) -> list[str]:
-    """The text of each page (NFKC unfolds ligatures)."""
-    import pypdf
-
-    reader = pypdf.PdfReader(io.BytesIO(pdf))
-    return [unicodedata.normalize("NFKC", page.extract_text() or "") for page in reader.pages]
