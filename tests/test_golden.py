@@ -37,7 +37,9 @@ def _folder(name: str) -> Path:
 
 def _portable(text: str) -> str:
     """Text with the repository's folder taken out of the paths it names."""
-    return text.replace(f"{ROOT.resolve()}/", "")
+    for folder in {str(ROOT), str(ROOT.resolve())}:
+        text = text.replace(f"{folder}/", "")
+    return text
 
 
 def _url(theme: Theme):
