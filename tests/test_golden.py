@@ -3,8 +3,9 @@
 For each report, ``tests/golden/`` holds its model dump (``NAME.model.txt``), its HTML
 (``NAME.html``: file URLs relative to the repository or the style folder, a line end after
 each block), its DOCX read back (``NAME.docx.txt``: ``[Style] text`` a paragraph, tables a
-row a line, list markers, then the notes) and its PDF text page by page (``NAME.pdf.txt``). A change in any output shows as a
-diff; ``pytest --update-golden tests/test_golden.py`` rewrites them after an intended change.
+row a line, list markers, then the notes) and its PDF text page by page (``NAME.pdf.txt``).
+A change in any output shows as a diff; ``pytest --update-golden tests/test_golden.py``
+rewrites them after an intended change.
 
 The DOCX is built without LibreOffice's page numbers (``REPORTKIT_DOCX_PAGES=0``), so the
 golden text is the same whether LibreOffice is installed or not: the numbers it writes depend
