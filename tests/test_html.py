@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from images import picture
+
 from reportkit.errors import Pos, ReportError
 from reportkit.labels import labels
 from reportkit.model import (
@@ -277,9 +279,7 @@ def test_summary_numbered_paragraphs_and_endnotes_in_the_shell(tmp_path):
 
 
 def test_self_contained_html_embeds_fonts_and_images(tmp_path):
-    (tmp_path / "logo.png").write_bytes(bytes.fromhex(
-        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"))
+    (tmp_path / "logo.png").write_bytes(picture(1, 1))
     report = replace(small_report(tmp_path), meta=replace(small_report(tmp_path).meta,
                                                           logos=(str(tmp_path / "logo.png"),)))
     data = render(report, load_theme("default"), Options()).data.decode("utf-8")
