@@ -1,7 +1,7 @@
 """The raw WordprocessingML that python-docx has no API for: notes, fields, bookmarks, links, borders.
 
 Every function here builds or edits lxml elements of python-docx's oxml layer and knows nothing
-about reportkit's document model; ``docx.py`` decides what goes where. Child elements are inserted
+about reportkit's document model; the writer decides what goes where. Child elements are inserted
 in the order the schema requires (Word reports "unreadable content" for an element out of place).
 """
 

@@ -5,7 +5,7 @@ The document is python-docx's default package with its styles rewritten from ``t
 A box draws its frame with its paragraphs' borders, except a box holding a table (paragraph
 borders stop at a table): a one-cell table with the same borders and fill frames it.
 Raw WordprocessingML python-docx lacks (notes, fields, bookmarks, links, borders) comes from
-``_ooxml``; page numbers of the contents come from LibreOffice through ``libreoffice``.
+``ooxml``; page numbers of the contents come from LibreOffice through ``libreoffice``.
 
 Set ``REPORTKIT_DOCX_PAGES=0`` to skip LibreOffice: the contents then carry no page numbers
 and their field is marked for Word to update.
@@ -32,18 +32,18 @@ from docx.styles import BabelFish
 from docx.styles.style import StyleFactory
 from lxml.etree import _Element
 
-from ..labels import labels
-from ..model import (
+from ...labels import labels
+from ...model import (
     Block, Box, Cell, Code, CodeBlock, Emphasis, Image, Inline, LineBreak, Link, List,
     Note, Paragraph, Quote, Report, Rule, Section, Strong, Table, Text,
     iter_nodes, plain_text,
 )
-from ..parse import SVG_HEAD, is_svg
-from ..themes import Theme
-from . import Options, Rendered, default_box_title
-from .. import libreoffice
-from . import _ooxml as ox
-from ._ooxml import el
+from ...parse import SVG_HEAD, is_svg
+from ...themes import Theme
+from .. import Options, Rendered, default_box_title
+from ... import libreoffice
+from . import ooxml as ox
+from .ooxml import el
 
 BOX_STYLES = {"recommendation": "Recommendation", "good-practice": "Good Practice", "box": "Box"}
 """Box kind → its paragraph style; "<style> Title" and "<style> List" go with it."""
@@ -63,7 +63,7 @@ PARAGRAPH_INDENT = 567
 
 def render(report: Report, theme: Theme, options: Options) -> Rendered:
     """The DOCX of ``report``; contents page numbers as LibreOffice paginates it, when installed."""
-    from .html import check_files  # the same file checks as the PDF, before anything is written
+    from ..html import check_files  # the same file checks as the PDF, before anything is written
 
     check_files(report, theme)
     if not (report.meta.toc_depth > 0 and options.docx_page_numbers and libreoffice.soffice()):
@@ -277,7 +277,7 @@ class DocxWriter:
 
     def toc_entries(self) -> list[tuple[int, str, str]]:
         """(level, text, bookmark) of each contents line: headings to ``toc_depth``, then Notes."""
-        from ..transforms import toc  # the view lives with the numbering transforms
+        from ...transforms import toc  # the view lives with the numbering transforms
 
         entries = [
             (e.level, " ".join(x for x in (e.number, plain_text(e.title)) if x), self.anchors[e.id])
@@ -295,7 +295,7 @@ class DocxWriter:
 
     def summary(self, story: Story) -> None:
         """The annex listing every recommendation by number, each linked to its box."""
-        from ..transforms import recommendations  # the view lives with the numbering transforms
+        from ...transforms import recommendations  # the view lives with the numbering transforms
 
         heading = self.paragraph(story, "Heading 1", self.words["summary_of_recommendations"])
         ox.bookmark(heading, self.anchors["#summary"], self._next_bookmark())
@@ -628,7 +628,7 @@ class DocxWriter:
 
     def _properties(self) -> None:
         """Title, author, subject, keywords, language and fixed dates in docProps/core.xml."""
-        from .html import keywords, subject  # the same metadata as the PDF
+        from ..html import keywords, subject  # the same metadata as the PDF
 
         meta = self.report.meta
         props = self.doc.core_properties
