@@ -627,7 +627,8 @@ class DocxWriter:
             header.append(ox.run(" · ".join(x for x in (self.words["draft"], self.options.stamp) if x)))
 
     def _properties(self) -> None:
-        """Title, author, subject, keywords, language and fixed dates in docProps/core.xml."""
+        """Title, author, subject, keywords, language and fixed dates in docProps/core.xml; only
+        reportkit's name in docProps/app.xml."""
         from ..html import keywords, subject  # the same metadata as the PDF
 
         meta = self.report.meta
@@ -645,14 +646,7 @@ class DocxWriter:
         if created.tzinfo is not None:  # core.xml dates are UTC ("…Z")
             created = created.astimezone(timezone.utc).replace(tzinfo=None)
         props.created = props.modified = created
-        app = [p for p in self.doc.part.package.parts if p.partname == "/docProps/app.xml"]
-        for part in app:
-            part._blob = (
-                b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
-                b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
-                b'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
-                b"<Application>reportkit</Application></Properties>"
-            )
+        ox.set_application(self.doc.part.package, "reportkit")
 
     def _setup_numbering(self) -> _Element:
         """Replace the template's list definitions by ours: bullets and numbers, body and boxes."""

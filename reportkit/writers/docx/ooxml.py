@@ -10,9 +10,11 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import datetime
+from xml.sax.saxutils import escape
 
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.package import OpcPackage
 from docx.opc.packuri import PackURI
 from docx.opc.part import Part, XmlPart
 from docx.oxml import OxmlElement, parse_xml
@@ -321,6 +323,21 @@ def drop_parts(document_part: Part, reltypes: tuple[str, ...]) -> None:
         for rel_id, rel in list(owner.rels.items()):
             if rel.reltype in reltypes:
                 del owner.rels[rel_id]
+
+
+def set_application(package: OpcPackage, name: str) -> None:
+    """Replace docProps/app.xml by one naming only the application ``name`` (the template's
+    claims a page count, a company and a version of Word)."""
+    blob = (
+        "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+        'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+        f"<Application>{escape(name)}</Application></Properties>"
+    ).encode()
+    for rel in list(package.rels.values()):
+        if rel.reltype == RT.EXTENDED_PROPERTIES:  # the same relationship, to a part of ours
+            old = rel.target_part
+            package.rels.add_relationship(rel.reltype, Part(old.partname, old.content_type, blob, package), rel.rId)
 
 
 def fixed_zip(data: bytes, when: datetime) -> bytes:
