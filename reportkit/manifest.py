@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import Pos, Problems, ReportError
+from .files import is_contained, usable_file
 from .model import Metadata, Partner
 from .themes import available_styles, find_style
 
@@ -143,7 +144,7 @@ def _check(key: str, value: Any, spec: Field, pos: Callable[..., Pos],
     if kind == "date":
         return _iso_date(key, value, pos, problems)
     if key == "logos":
-        return [_inside(report_dir, v, pos(key), problems, "logo") for v in value]
+        return [_logo(report_dir, v, pos(key), problems) for v in value]
     if kind == "partners":
         return _partners(value, pos, problems, report_dir)
     if key == "toc_depth" and value > 6:
@@ -168,20 +169,17 @@ def _partners(value: list[dict], pos: Callable[..., Pos], problems: Problems,
             continue
         logo = table.get("logo", "")
         if isinstance(logo, str) and logo:
-            logo = _inside(report_dir, logo, where, problems, "logo")
+            logo = _logo(report_dir, logo, where, problems)
         partners.append(Partner(table["name"], str(table.get("description", "")), logo or ""))
     return partners
 
 
-def _inside(report_dir: Path, relative: str, pos: Pos, problems: Problems, what: str) -> str:
-    """Resolve a path the manifest names; it must exist inside the report folder."""
-    root = report_dir.resolve()
-    target = (report_dir / relative).resolve()
-    if not target.is_relative_to(root):
-        problems.error(f'{what} "{relative}" is outside the report folder', pos)
-    elif not target.is_file():
-        problems.error(f'{what} "{relative}" not found', pos)
-    return str(target)
+def _logo(report_dir: Path, name: str, pos: Pos, problems: Problems) -> str:
+    """A logo the manifest names, as an absolute path; it must be a file inside the report folder."""
+    path, problem = usable_file(name, report_dir, [report_dir], "logo")
+    if problem:
+        problems.error(problem, pos)
+    return str(path)
 
 
 def _chapter_files(report_dir: Path, listed: list[str] | None, pos: Pos,
@@ -192,21 +190,17 @@ def _chapter_files(report_dir: Path, listed: list[str] | None, pos: Pos,
             problems.error("no chapter files: list them in chapters = [...] or add .md files",
                            Pos(str(report_dir / "report.toml"), 1))
         return found
-    root = report_dir.resolve()
     files, seen = [], set()
     for name in listed:
-        path = report_dir / name
-        resolved = path.resolve()
-        if not resolved.is_relative_to(root):
-            problems.error(f'chapter "{name}" is outside the report folder', pos)
-        elif resolved in seen:
+        resolved, problem = usable_file(name, report_dir, [report_dir], "chapter")
+        if resolved in seen:
             problems.error(f'chapter "{name}" is listed twice', pos)
-        elif path.is_dir():
+        elif problem and resolved.is_dir() and is_contained(resolved, [report_dir]):
             problems.error(f'chapter "{name}" is a folder, not a file', pos)
-        elif not path.is_file():
-            problems.error(f'chapter file "{name}" not found', pos)
+        elif problem:
+            problems.error(problem, pos)
         else:
-            files.append(path)
+            files.append(report_dir / name)
         seen.add(resolved)
     return files
 

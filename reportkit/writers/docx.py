@@ -63,9 +63,6 @@ PARAGRAPH_INDENT = 567
 
 def render(report: Report, theme: Theme, options: Options) -> Rendered:
     """The DOCX of ``report``; contents page numbers as LibreOffice paginates it, when installed."""
-    from .html import check_files  # the same file checks as the PDF, before anything is written
-
-    check_files(report, theme)
     if not (report.meta.toc_depth > 0 and options.docx_page_numbers and _lo_pages.soffice()):
         return Rendered(DocxWriter(report, theme, options).write(), None)
     with _lo_pages.Office() as office:  # starts now, to be up when the document is written

@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 from markupsafe import Markup
 
 from .. import transforms
-from ..errors import Pos, Problem, ReportError
+from ..errors import Pos, ReportError
 from ..labels import labels
 from ..model import (
     Block,
@@ -80,8 +80,7 @@ def document(report: Report, theme: Theme, options: Options, url: UrlFor = file_
     """The whole HTML document: the style's page shell around the chapters' markup.
 
     ``url`` decides how fonts, images and logos are referenced (``file_url`` for WeasyPrint,
-    ``data_url`` for a self-contained file). Files outside the report and its style folders
-    are refused with the source position first (``check_files``).
+    ``data_url`` for a self-contained file).
     """
     return Shell(report, theme, options, url).html()
 
@@ -121,7 +120,6 @@ class Shell:
     for the whole document (``html()``) or for one part laid out alone (``html(part)``)."""
 
     def __init__(self, report: Report, theme: Theme, options: Options, url: UrlFor = file_url):
-        check_files(report, theme)
         self.report, self.theme, self.options, self.url = report, theme, options, url
         meta = report.meta
         self.words = labels(meta.language)
@@ -307,43 +305,7 @@ def _style_file(theme: Theme, relative: str) -> Path:
     return found
 
 
-# --- files: only from the report and its style ----------------------------------------------
-
-
-def allowed_roots(report: Report, theme: Theme) -> list[Path]:
-    """The folders files may be read from: the report's and the style's (resolved)."""
-    roots = [Path(report.root).resolve()] if report.root else []
-    return roots + [Path(d).resolve() for d in theme.dirs]
-
-
-def is_contained(path: Path, roots: list[Path]) -> bool:
-    """Whether ``path``, symlinks resolved, lies inside one of ``roots``."""
-    real = Path(path).resolve()
-    return any(real == root or real.is_relative_to(root) for root in roots)
-
-
-def check_files(report: Report, theme: Theme) -> None:
-    """Refuse images and logos outside the report and style folders, or on the network.
-
-    Raises one ``ReportError`` listing every offending file at its source position (the
-    enclosing paragraph's line for an image), before anything is rendered.
-    """
-    roots = allowed_roots(report, theme)
-    problems = []
-    for image, pos in located_images(report):
-        if re.match(r"[a-zA-Z][a-zA-Z0-9.+-]*:", image.src):  # http:, file:, data:…
-            problems.append(Problem(f'image "{image.src}" is not a file in the report folder', pos))
-        elif image.path and not is_contained(Path(image.path), roots):
-            problems.append(Problem(f'image "{image.src}" lies outside the report folder', pos))
-        elif not image.path or not Path(image.path).is_file():
-            problems.append(Problem(f'image "{image.src}" was not found', pos))
-    manifest = Pos(str(Path(report.root) / "report.toml")) if report.root else None
-    logos = [*report.meta.logos, *(p.logo for p in report.meta.partners if p.logo)]
-    for logo in logos:
-        if not is_contained(Path(logo), roots) or not Path(logo).is_file():
-            problems.append(Problem(f'logo "{logo}" is not a file in the report folder', manifest))
-    if problems:
-        raise ReportError(problems)
+# --- where images stand ---------------------------------------------------------------------
 
 
 def located_images(node: Node, pos: Pos | None = None) -> Iterator[tuple[Image, Pos | None]]:
