@@ -1,8 +1,8 @@
 """The one rule for the files a report may use: a file that exists, inside the report or its style.
 
 It is applied where a file is named, so its error has a position: images in ``parse.py``, chapters
-and logos in ``manifest.py``. Writers trust the model; the PDF engine's fetcher applies
-``is_contained`` again while it reads.
+and logos in ``manifest.py``, fonts, templates and the cover logo in ``themes.py``. Writers trust the
+model; the PDF engine's fetcher applies ``is_contained`` again while it reads.
 """
 
 from __future__ import annotations

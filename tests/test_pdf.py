@@ -20,7 +20,7 @@ from reportkit.model import (
     Chapter, Code, Emphasis, GoodPractice, Image, LineBreak, Link, List, Metadata, Note, Paragraph, Quote,
     Recommendation, Report, Section, Strong, Table, Text, iter_nodes, plain_text,
 )
-from reportkit.themes import Theme, load_theme
+from reportkit.themes import PageSize, Theme, load_theme
 from reportkit.transforms import apply_transforms, notes, recommendations, toc
 from reportkit.writers import Options, pdf
 
@@ -411,8 +411,8 @@ def test_a_refused_image_in_a_report_leaves_no_pdf(report_factory):
 
 def test_letter_pages_from_the_settings(sample):
     theme = load_theme("default")
-    settings = theme.settings | {"page": theme.settings["page"] | {"size": "Letter"}}
-    data = pdf.render(chapter_report(para("Text.")), Theme(theme.name, theme.dirs, settings), Options()).data
+    settings = replace(theme.settings, page=replace(theme.settings.page, size=PageSize("Letter")))
+    data = pdf.render(chapter_report(para("Text.")), replace(theme, settings=settings), Options()).data
     box = reader(data).pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
 

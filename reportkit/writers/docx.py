@@ -413,7 +413,7 @@ class DocxWriter:
     def frame(self, story: Story, kind: str) -> _Element:
         """A one-cell table framing a box that holds a table, as the box's paragraph style would
         (same borders, fill, and text edge); returns its cell, emptied, for the box's blocks."""
-        colours = self.theme.settings.get("colours", {})
+        colours = self.theme.get("colours", {})
         borders = box_borders(colours, kind, space_pt=0)
         borders.tag = qn("w:tblBorders")
         edge = BOX_INDENT // 2  # the frame's border halfway into the box's indent, its text at the indent
@@ -722,8 +722,7 @@ def make_styles(document: docx.document.Document, theme: Theme, lang: str, text_
     Existing template styles of the same name are emptied first, so nothing of the template's
     look (theme fonts, accent colours) survives: the settings alone decide.
     """
-    s = theme.settings
-    sizes, colours, fonts_ = s.get("sizes", {}), s.get("colours", {}), s.get("fonts", {})
+    sizes, colours, fonts_ = theme.get("sizes", {}), theme.get("colours", {}), theme.get("fonts", {})
     body_font = fonts_.get("body_docx") or fonts_.get("body", "Calibri")
     heading_font = fonts_.get("heading_docx") or fonts_.get("heading", body_font)
     mono_font = fonts_.get("mono_docx") or fonts_.get("mono", "Courier New")
