@@ -38,8 +38,12 @@ def load(report_dir: Path) -> tuple[Report, Problems]:
 
 
 def check(report_dir: Path) -> tuple[Report, Problems, Figures]:
-    """``reportkit check``: load the report, count it, and warn when it is over its word limit."""
+    """``reportkit check``: load the report and its style, count it, and warn when it is over
+    its word limit."""
+    from .themes import load_theme
+
     report, problems = load(report_dir)
+    load_theme(report.meta.style, report_dir, key_pos(report_dir, "style"))  # its errors too
     figs = figures(report)
     if figs.word_limit and figs.words_counted > figs.word_limit:
         over = figs.words_counted - figs.word_limit

@@ -25,7 +25,7 @@ from reportkit.model import (
     Box, List, Code, Emphasis, Image, LineBreak, Link, Note, Paragraph, Section, Strong, Text,
     plain_text,
 )
-from reportkit.themes import load_theme
+from reportkit.themes import Colour, load_theme
 from reportkit.transforms import notes as report_notes
 from reportkit.writers import Options
 from reportkit.writers import docx as docx_writer
@@ -507,7 +507,7 @@ def test_features_styles_come_from_the_style_settings(features_dir: Path) -> Non
     """Fonts, sizes and colours of the Word styles follow theme.toml; a changed colour follows."""
     report = load_report(features_dir)
     theme = load_theme("default", features_dir)
-    settings = {**theme.settings, "colours": {**theme.settings["colours"], "recommendation_border": "#AA0000"}}
+    settings = replace(theme.settings, colours=replace(theme.settings.colours, recommendation_border=Colour("#AA0000")))
     data = docx_writer.render(report, replace(theme, settings=settings), Options(docx_page_numbers=False)).data
     styles = part(data, "word/styles.xml")
     style = {s.get(f"{W}styleId"): s for s in styles.findall(f"{W}style")}

@@ -63,7 +63,9 @@ CASES = [
     ("image-not-an-image", {"01-intro.md": INTRO + "\n![x](01-intro.md)\n"},
      ['report/01-intro.md:7: image "01-intro.md" is not a PNG, JPEG, GIF, WebP or SVG image'], 1),
     ("image-huge", {"01-intro.md": INTRO + "\n![x](big.png)\n", "big.png": claimed_png(20000, 20000)},
-     ['report/01-intro.md:7: image "big.png" is too large (20000×20000 pixels); scale it down to under 7000×7000'], 1),
+     ['report/01-intro.md:7: image "big.png" is too large (400,000,000 pixels); scale it down to under 7000×7000'], 1),
+    ("image-large", {"01-intro.md": INTRO + "\n![x](big.png)\n", "big.png": claimed_png(10000, 10000)},
+     ['report/01-intro.md:7: image "big.png" is too large (10000×10000 pixels); scale it down to under 7000×7000'], 1),
     ("svg-after-a-comment-works", {"01-intro.md": INTRO + "\n![x](a.svg)\n",
                                    "a.svg": '<!-- Generator: a drawing program -->\n<!DOCTYPE svg PUBLIC '
                                             '"-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n'
@@ -95,6 +97,19 @@ def test_case(report_factory, monkeypatch, files, expected, code):
     assert "Traceback" not in result.output
     after = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     assert after == sources  # nothing written, sources untouched
+
+
+def test_pillow_keeps_its_guard_against_huge_images(report_factory, monkeypatch):
+    """The size limit is checked per image: Pillow's own limit stays on for the whole process."""
+    from PIL import Image
+
+    limit = Image.MAX_IMAGE_PIXELS
+    folder = report_factory({"report.toml": TOML, "02-findings.md": None,
+                             "01-intro.md": INTRO + "\n![x](big.png)\n", "big.png": claimed_png(20000, 20000)})
+    monkeypatch.chdir(folder.parent)
+    assert run("check", "report").exit_code == 1
+    assert Image.MAX_IMAGE_PIXELS is not None
+    assert Image.MAX_IMAGE_PIXELS == limit
 
 
 def test_symlinked_chapter_leading_out(report_factory, monkeypatch, tmp_path):

@@ -35,9 +35,6 @@ from .styles import Page, make_styles
 
 def render(report: Report, theme: Theme, options: Options) -> Rendered:
     """The DOCX of ``report``; contents page numbers as LibreOffice paginates it, when installed."""
-    from ..html import check_files  # the same file checks as the PDF, before anything is written
-
-    check_files(report, theme)
     if not (report.meta.toc_depth > 0 and options.docx_page_numbers and libreoffice.soffice()):
         document, _ = write(report, theme, options)
         return Rendered(_saved(document, options), None)

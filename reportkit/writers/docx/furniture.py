@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timezone
 
 from docx.document import Document
-from docx.shared import Mm
+from docx.shared import Emu, Mm
 from lxml.etree import _Element
 
 from ...model import Report, plain_text
@@ -41,7 +41,7 @@ def page_setup(document: Document, page: Page) -> None:
 
 def cover(w: Writer, story: Story) -> None:
     """The cover page: title, subtitle, authors, partners, date, logos (no page number)."""
-    meta = w.report.meta
+    meta, cover = w.report.meta, w.theme.settings.cover
     w.paragraph(story, "Title", meta.title)
     if meta.subtitle:
         w.paragraph(story, "Subtitle", meta.subtitle)
@@ -51,7 +51,8 @@ def cover(w: Writer, story: Story) -> None:
         w.paragraph(story, "Cover Label", w.words["in_collaboration_with"])
     for partner in meta.partners:
         if partner.logo:
-            w.picture_paragraph(story, "Cover Logo", partner.logo, Mm(50), Mm(18))
+            w.picture_paragraph(story, "Cover Logo", partner.logo, Emu(cover.partner_logo_max_width.emu),
+                                Emu(cover.partner_logo_max_height.emu))
         w.paragraph(story, "Cover Partner", partner.name)
         if partner.description:
             w.paragraph(story, "Cover Partner Description", partner.description)
@@ -59,12 +60,9 @@ def cover(w: Writer, story: Story) -> None:
         w.paragraph(story, "Cover Date", meta.date)
     if w.options.draft and w.options.stamp:
         w.paragraph(story, "Cover Date", f"{w.words['draft']} · {w.options.stamp}")
-    logos = list(meta.logos)
-    style_logo = w.theme.get("cover.logo", "")
-    if style_logo and w.theme.find(style_logo):
-        logos.append(str(w.theme.find(style_logo)))
+    logos = [*meta.logos, *([cover.logo] if cover.logo else [])]  # the style's, checked and absolute
     for logo in logos:
-        w.picture_paragraph(story, "Cover Logo", logo, Mm(60), Mm(20))
+        w.picture_paragraph(story, "Cover Logo", logo, Emu(cover.logo_max_width.emu), Emu(cover.logo_max_height.emu))
 
 
 @dataclass

@@ -6,12 +6,11 @@ Every read of the style settings by the DOCX writer is here, but for the cover's
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from docx.document import Document
 from docx.enum.style import WD_STYLE_TYPE
-from docx.shared import Emu, Length, Mm, Pt
+from docx.shared import Emu, Length, Mm
 from lxml.etree import _Element
 
 from ...themes import Theme
@@ -37,17 +36,6 @@ BUILTIN = {"Normal", "Title", "Subtitle", "Quote", "List Bullet", "List Number",
 """Word's built-in style names the writer uses (marked built-in, not custom)."""
 
 
-def length(value: str | float | int) -> Length:
-    """A length from the style settings: "22mm", "2cm", "1in", "12pt" or a number of points."""
-    if isinstance(value, (int, float)):
-        return Pt(value)
-    match = re.fullmatch(r"\s*([0-9.]+)\s*(mm|cm|in|pt)?\s*", str(value))
-    if not match:
-        raise ValueError(f"not a length: {value!r}")
-    number, unit = float(match[1]), match[2] or "pt"
-    return Emu(round(number * {"mm": 36000, "cm": 360000, "in": 914400, "pt": 12700}[unit]))
-
-
 def twips(value: Length) -> int:
     """A length in twentieths of a point, as WordprocessingML counts most distances."""
     return round(value / 635)
@@ -67,14 +55,16 @@ class Page:
     """Margin on the binding side (left on odd pages)."""
     outside: Length
     """Margin away from the binding."""
+    caption_room: Length
+    """Room kept under the tallest picture for its caption."""
 
     @classmethod
     def of(cls, theme: Theme) -> Page:
         """The page ``theme`` sets."""
-        width, height = PAGE_SIZES.get(str(theme.get("page.size", "A4")).lower(), PAGE_SIZES["a4"])
-        margin = {side: length(theme.get(f"page.margin_{side}", "22mm"))
-                  for side in ("top", "bottom", "inside", "outside")}
-        return cls(width, height, **margin)
+        page = theme.settings.page
+        width, height = PAGE_SIZES[page.size.lower()]
+        return cls(width, height, Emu(page.margin_top.emu), Emu(page.margin_bottom.emu),
+                   Emu(page.margin_inside.emu), Emu(page.margin_outside.emu), Emu(page.caption_room.emu))
 
     @property
     def text_width(self) -> Length:
@@ -83,18 +73,17 @@ class Page:
 
     @property
     def picture_height(self) -> Length:
-        """The tallest a picture shows: the text height less room for a caption (30 mm), as in
-        the PDF's style sheet."""
-        return Emu(self.height - self.top - self.bottom - Mm(30))
+        """The tallest a picture shows: the text height less room for a caption, as in the
+        PDF's style sheet."""
+        return Emu(self.height - self.top - self.bottom - self.caption_room)
 
 
 def box_look(theme: Theme, kind: str, space_pt: int) -> tuple[_Element, str]:
     """The frame (w:pBdr: thin sides in the border colour of ``kind``, ``space_pt`` from the
     text, and a 4 pt left rule on recommendations and good practices) and fill colour of a box."""
-    colours = theme.settings.get("colours", {})
-    key = kind.replace("-", "_")
-    frame = ox.borders(colours.get(f"{key}_border", "#7F7F7F"), 8, space_pt, left_eighths=32 if kind != "box" else 8)
-    return frame, colours.get(f"{key}_fill", "#F2F2F2")
+    colours, key = theme.settings.colours, kind.replace("-", "_")
+    frame = ox.borders(getattr(colours, f"{key}_border"), 8, space_pt, left_eighths=32 if kind != "box" else 8)
+    return frame, getattr(colours, f"{key}_fill")
 
 
 def make_styles(document: Document, theme: Theme, lang: str, text_width: Length) -> dict[str, str]:
@@ -103,16 +92,15 @@ def make_styles(document: Document, theme: Theme, lang: str, text_width: Length)
     Existing template styles of the same name are emptied first, so nothing of the template's
     look (theme fonts, accent colours) survives: the settings alone decide.
     """
-    s = theme.settings
-    sizes, colours, fonts_ = s.get("sizes", {}), s.get("colours", {}), s.get("fonts", {})
-    body_font = fonts_.get("body_docx") or fonts_.get("body", "Calibri")
-    heading_font = fonts_.get("heading_docx") or fonts_.get("heading", body_font)
-    mono_font = fonts_.get("mono_docx") or fonts_.get("mono", "Courier New")
-    body, note = float(sizes.get("body", 11)), float(sizes.get("note", 8.5))
-    text, heading = colours.get("text", "#000000"), colours.get("heading", "#000000")
+    sizes, colours, fonts_ = theme.settings.sizes, theme.settings.colours, theme.settings.fonts
+    body_font = fonts_.body_docx or fonts_.body
+    heading_font = fonts_.heading_docx or fonts_.heading
+    mono_font = fonts_.mono_docx or fonts_.mono
+    body, note = float(sizes.body), float(sizes.note)
+    text, heading = colours.text, colours.heading
     # CSS line-height is a multiple of the font size; Word's "multiple" spacing multiplies the
     # font's own line height (1.22 em for Calibri), so give the CSS distance as a minimum.
-    line = round(20 * body * float(sizes.get("line_height", 1.2)))
+    line = round(20 * body * float(sizes.line_height))
     ids: dict[str, str] = {}
 
     ox.set_defaults(document, (ox.fonts(body_font), *ox.size(body), ox.language(lang)),
@@ -133,26 +121,26 @@ def make_styles(document: Document, theme: Theme, lang: str, text_width: Length)
 
     style("Normal", based_on=None, rpr=(ox.colour(text),))
     style("Title", ppr=(spacing(1700, 240, line=240, rule="auto"), centred()),
-          rpr=font(heading_font, float(sizes.get("title", 26)), colours.get("title", heading), *bold()), next_="Subtitle")
+          rpr=font(heading_font, float(sizes.title), colours.title, *bold()), next_="Subtitle")
     style("Subtitle", ppr=(spacing(0, 600), centred()),
-          rpr=font(heading_font, float(sizes.get("subtitle", 15)), colours.get("title", heading)))
-    style("Cover Author", ppr=(spacing(480, 60), centred()), rpr=(*bold(), *ox.size(float(sizes.get("subtitle", 15)))))
+          rpr=font(heading_font, float(sizes.subtitle), colours.title))
+    style("Cover Author", ppr=(spacing(480, 60), centred()), rpr=(*bold(), *ox.size(float(sizes.subtitle))))
     style("Cover Label", ppr=(spacing(480, 240), centred()), rpr=bold())
     style("Cover Partner", ppr=(ox.keep_next(), spacing(0, 40), ox.indent(left=850, right=850), centred()), rpr=bold())
     style("Cover Partner Description", ppr=(spacing(0, 240), ox.indent(left=850, right=850), centred()))
-    style("Cover Date", ppr=(spacing(600, 0), centred()), rpr=ox.size(float(sizes.get("subtitle", 15))))
+    style("Cover Date", ppr=(spacing(600, 0), centred()), rpr=ox.size(float(sizes.subtitle)))
     style("Cover Logo", ppr=(spacing(240, 0), centred()))
     heading_space = {1: (0, 240), 2: (360, 120), 3: (240, 80)}
     for level in range(1, 7):
         before, after = heading_space.get(level, (240, 60))
-        points = float(sizes.get(f"h{level}", body))
+        points = float(getattr(sizes, f"h{level}", body))  # h4–h6: the text size
         ppr = [ox.keep_next(), ox.keep_lines(), spacing(before, after), ox.outline_level(level - 1)]
         if level == 1:
             ppr.insert(2, ox.page_break_before())
         style(f"Heading {level}", ppr=tuple(ppr), rpr=font(heading_font, points, heading, *bold()), next_="Normal")
     style("TOC Heading", ppr=(ox.keep_next(), ox.page_break_before(), spacing(0, 240)),
-          rpr=font(heading_font, float(sizes.get("h1", 18)), heading, *bold()), next_="Normal")
-    toc_size = float(sizes.get("toc", body))
+          rpr=font(heading_font, float(sizes.h1), heading, *bold()), next_="Normal")
+    toc_size = float(sizes.toc)
     for level in range(1, 10):
         ppr = (ox.right_tab(twips(text_width)), spacing(120 if level == 1 else 0, 70),
                ox.indent(left=240 * (level - 1), right=400))
@@ -168,13 +156,13 @@ def make_styles(document: Document, theme: Theme, lang: str, text_width: Length)
         style(name, ppr=(frame, ox.shading(fill), spacing(0, 100), ox.indent(left=BOX_INDENT, right=BOX_INDENT)),
               rpr=bold() if kind == "recommendation" else ())  # recommendations stand out, as in the PDF
         style(f"{name} Title", based_on=name, ppr=(ox.keep_next(),),
-              rpr=(ox.fonts(heading_font), *bold(), ox.colour(colours.get(f"{key}_title", heading))), next_=name)
+              rpr=(ox.fonts(heading_font), *bold(), ox.colour(getattr(colours, f"{key}_title"))), next_=name)
         style(f"{name} List", based_on=name, ppr=(spacing(0, 60),))
     style("Quote", ppr=(ox.indent(left=720, right=720),), rpr=ox.italic())
     style("Code", kind=WD_STYLE_TYPE.CHARACTER, based_on=None, rpr=(ox.fonts(mono_font), *ox.size(body * 0.9)))
     style("Code Block", ppr=(spacing(0, 120, line=240, rule="auto"),),
           rpr=(ox.fonts(mono_font), *ox.size(body * 0.9)))
-    style("Rule", ppr=(ox.rule_below(colours.get("rule", "#999999")), spacing(120, 240)), rpr=ox.size(4))
+    style("Rule", ppr=(ox.rule_below(colours.rule), spacing(120, 240)), rpr=ox.size(4))
     style("Figure", ppr=(ox.keep_next(), spacing(120, 60), centred()))
     style("Caption", ppr=(spacing(0, 200), centred()), rpr=(*ox.italic(), *ox.size(note)))
     style("Table Text", ppr=(spacing(40, 40, line=240, rule="auto"),), rpr=ox.size(body * 0.95))
@@ -185,9 +173,9 @@ def make_styles(document: Document, theme: Theme, lang: str, text_width: Length)
         style(f"{what} reference", kind=WD_STYLE_TYPE.CHARACTER, based_on=None,
               style_id=f"{what.capitalize()}Reference", rpr=(ox.superscript(),))
     style("Hyperlink", kind=WD_STYLE_TYPE.CHARACTER, based_on=None,
-          rpr=(ox.colour(colours.get("link", heading)), ox.underline()))
-    style("Header", ppr=(ox.align("right"), spacing(0, 0)), rpr=(ox.caps(), ox.colour("#C00000"), *ox.size(note)))
+          rpr=(ox.colour(colours.link), ox.underline()))
+    style("Header", ppr=(ox.align("right"), spacing(0, 0)), rpr=(ox.caps(), ox.colour(colours.draft), *ox.size(note)))
     style("Footer", ppr=(centred(), spacing(0, 0)), rpr=ox.size(note))
     style("Report Table", kind=WD_STYLE_TYPE.TABLE, based_on="Normal Table")
-    ox.table_style_lines(document, "Report Table", colours.get("rule", "#999999"))
+    ox.table_style_lines(document, "Report Table", colours.rule)
     return ids
