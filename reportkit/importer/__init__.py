@@ -9,9 +9,6 @@ so a failure leaves nothing behind.
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +63,7 @@ def import_docx(docx_path: Path, dest: Path, options: ImportOptions = ImportOpti
     has unresolved tracked changes (unless ``options.track_changes`` says what to do with
     them), or pandoc is missing; nothing is written then.
     """
+    from ..new import make_folder
     from . import docx_extras, mapping, pandoc, sources
 
     if dest.exists() or dest.is_symlink():
@@ -82,49 +80,22 @@ def import_docx(docx_path: Path, dest: Path, options: ImportOptions = ImportOpti
                           f"{'s' if extras.tracked > 1 else ''}: accept or reject them in Word, "
                           "or import with --track-changes accept (or reject)")
     tree = pandoc.read_docx(program, extras.prepared, name, options.track_changes or "accept")
-    mapped = mapping.Mapper(tree, extras, comments=options.comments == "keep").map()
-    problems: list[Problem] = []
-    if not mapped.meta["title"]:
-        mapped.meta["title"] = docx_path.stem
-        problems.append(Problem("no title found (no Title style, no document title): the file's name "
-                                "stands in for it", Pos(str(dest / "report.toml"), 1), warning=True))
+    mapped = mapping.Mapper(tree, extras, docx_path.stem, comments=options.comments == "keep").map()
     texts, flags = sources.write_chapters(mapped, mapped.meta["language"])
+    problems = [Problem(message, Pos(str(dest / "report.toml")), warning=True) for message in mapped.problems]
     problems += [Problem(message, Pos(str(dest / file), line), warning=True) for file, line, message in flags]
-    problems += [Problem(message, Pos(str(dest / "report.toml")), warning=True) for message in mapped.problems]
-    _write(dest, sources.manifest(mapped, name), texts, mapped.images)
+    make_folder(dest, lambda tmp: _fill(tmp, sources.manifest(mapped, name), texts, mapped.images))
     return Imported(dest, docx_path, sources.count(mapped), problems)
 
 
-def _write(dest: Path, manifest: str, chapters: dict[str, str], images: dict[str, bytes]) -> None:
-    """Write the folder beside ``dest``, check that it loads, and rename it into place."""
-    from ..new import _verify
-
-    created = [p for p in reversed(dest.parents) if not p.exists()]
-    tmp = dest.parent / f".{dest.name}.import-{secrets.token_hex(4)}"
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.mkdir(tmp)
-        (tmp / "report.toml").write_text(manifest, encoding="utf-8")
-        for file, text in chapters.items():
-            (tmp / file).write_text(text, encoding="utf-8")
-        if images:
-            (tmp / "assets").mkdir()
-            for file, data in images.items():
-                (tmp / "assets" / file).write_bytes(data)
-        _verify(tmp, dest)
-        if dest.exists():
-            raise ReportError(f"{dest} appeared while it was being made (nothing was written)")
-        os.rename(tmp, dest)
-    except BaseException as err:
-        shutil.rmtree(tmp, ignore_errors=True)
-        for parent in reversed(created):
-            try:
-                parent.rmdir()
-            except OSError:
-                break
-        if isinstance(err, OSError):
-            raise ReportError(f"cannot create {dest}: {err.strerror or err}") from None
-        raise
+def _fill(tmp: Path, manifest: str, chapters: dict[str, str], images: dict[str, bytes]) -> None:
+    (tmp / "report.toml").write_text(manifest, encoding="utf-8")
+    for file, text in chapters.items():
+        (tmp / file).write_text(text, encoding="utf-8")
+    if images:
+        (tmp / "assets").mkdir()
+        for file, data in images.items():
+            (tmp / "assets" / file).write_bytes(data)
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from ..labels import CATALOGUES, labels
 from ..model import (
     BOX_KINDS, Block, Box, Code, CodeBlock, Emphasis, Image, Inline, LineBreak, Link, List,
-    Note, Paragraph, Quote, Recommendation, Rule, Strong, Table, Text,
+    Note, Paragraph, Quote, Recommendation, Rule, Strong, Table, Text, iter_nodes, plain_text,
 )
 from ..parse import REFUSED_SCHEMES, _slug, is_svg
 from .docx_extras import MARKER, Extras, ParaFacts
@@ -126,8 +126,10 @@ CONTENTS = _words("contents") | {"table of contents", "contents"}
 class Mapper:
     """Converts one pandoc tree; one ``match`` for blocks, one for inlines."""
 
-    def __init__(self, tree: dict, extras: Extras, comments: bool = True):
+    def __init__(self, tree: dict, extras: Extras, name: str, comments: bool = True):
         self.tree = tree
+        self.name = name
+        """The file's name without its extension: the title of a document without one."""
         self.extras = extras
         self.keep_comments = comments
         self.language = extras.language
@@ -163,16 +165,23 @@ class Mapper:
         meta["notes"] = notes
         if self.extras.toc_depth:
             meta["toc_depth"] = self.extras.toc_depth
+        flags = []
+        for _, blocks in chapters:
+            for item in blocks:
+                flags += [(item.node, message) for message in dict.fromkeys(item.flags + _comments_kept(item.node))]
         return Mapped(meta, partners, [(name, [b.node for b in blocks]) for name, blocks in chapters],
-                      self.images, [(item.node, m) for _, blocks in chapters for item in blocks for m in item.flags],
-                      self.problems)
+                      self.images, flags, self.problems)
 
     def cover_meta(self) -> tuple[dict[str, Any], list[dict[str, str]]]:
         """Title, subtitle, authors and date from pandoc's metadata (Word's Title, Subtitle,
         Author and Date styles), else the document's properties."""
         meta: dict[str, Any] = {}
         found = self.tree.get("meta", {})
-        title = _one_line(self.meta_text(found.get("title"))) or self.extras.core.get("title", "")
+        title = _one_line(self.meta_text(found.get("title"))) or _one_line(self.extras.core.get("title", ""))
+        if not title:
+            words = " ".join(self.name.replace("_", " ").replace("-", " ").split())
+            title = words[:1].upper() + words[1:]
+            self.problems.append("no title found (no Title style, no document title): the file's name stands in for it")
         meta["title"] = title
         subtitle = _one_line(self.meta_text(found.get("subtitle")))
         if subtitle:
@@ -192,9 +201,9 @@ class Mapper:
             return ""
         match value["t"]:
             case "MetaInlines":
-                return _plain(self.inlines(value["c"]))
+                return plain_text(self.inlines(value["c"]))
             case "MetaBlocks":
-                return " ".join(_plain(b.content) for b in self.plain_blocks(value["c"]) if isinstance(b, Paragraph))
+                return " ".join(plain_text(b.content) for b in self.plain_blocks(value["c"]) if isinstance(b, Paragraph))
             case "MetaString":
                 return value["c"]
             case "MetaList":
@@ -273,7 +282,7 @@ class Mapper:
                 return out
             case "Figure":
                 (_, caption, inner) = content
-                alt = _plain(tuple(b.content for b in self.plain_blocks(caption[1]) if isinstance(b, Paragraph)))
+                alt = plain_text(tuple(b.content for b in self.plain_blocks(caption[1]) if isinstance(b, Paragraph)))
                 items = self.blocks(inner, style)
                 for item in items:
                     if alt and isinstance(item.node, Paragraph) and len(item.node.content) == 1 \
@@ -412,10 +421,10 @@ class Mapper:
                 return [LineBreak()]
             case "Emph":
                 inner = self.inlines(content)
-                return [Emphasis(inner)] if _plain(inner).strip() else list(inner)
+                return [Emphasis(inner)] if plain_text(inner).strip() else list(inner)
             case "Strong":
                 inner = self.inlines(content)
-                return [Strong(inner)] if _plain(inner).strip() else list(inner)
+                return [Strong(inner)] if plain_text(inner).strip() else list(inner)
             case "Underline" | "Strikeout" | "Superscript" | "Subscript" | "SmallCaps":
                 return list(self.inlines(content))
             case "Quoted":
@@ -439,9 +448,9 @@ class Mapper:
                 (_, classes, attrs), inner = content
                 style = dict(attrs).get("custom-style", "").lower()
                 if style in ("footnote reference", "endnote reference"):
-                    return self.repeated_note(_plain(self.inlines(inner)).strip())
+                    return self.repeated_note(plain_text(self.inlines(inner)).strip())
                 if style in CODE_STYLES:
-                    return [Code(_plain(self.inlines(inner)))]
+                    return [Code(plain_text(self.inlines(inner)))]
                 return list(self.inlines(inner))
             case other:
                 self.problems.append(f"a {other} of the document was left out")
@@ -462,8 +471,6 @@ class Mapper:
                 elif kind == "C" and self.keep_comments and value in self.extras.comments:
                     comment = self.extras.comments[value]
                     out.append(Comment(comment.author, comment.text))
-                    self.pending.append(f"a comment{' by ' + comment.author if comment.author else ''} "
-                                        "was kept as <!-- --> where it stood")
         return out
 
     def link(self, content: list) -> list[Inline]:
@@ -480,7 +487,7 @@ class Mapper:
 
     def image(self, content: list) -> list[Inline]:
         _, inner, (target, title) = content
-        alt = _one_line(_plain(self.inlines(inner))) or _one_line(title)
+        alt = _one_line(plain_text(self.inlines(inner))) or _one_line(title)
         if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I):
             self.pending.append(f"an image linked from {target[:80]} (not inside the document) was left out")
             return []
@@ -490,17 +497,17 @@ class Mapper:
             return []
         name = self.image_names.get(target)
         if name is None:
-            name, data = self.asset(target, data)
+            name = self.asset(_file_slug(alt, 3) or target, data)
             if name is None:
                 return []
             self.image_names[target] = name
         return [Image(f"assets/{name}", alt)]
 
-    def asset(self, target: str, data: bytes) -> tuple[str | None, bytes]:
-        """The file name and bytes of an image in assets/: PNG, JPEG, GIF, WebP and SVG as
-        they are, BMP and TIFF as PNG; None for drawings reportkit cannot show (EMF, WMF)."""
-        stem = re.sub(r"[^\w.-]+", "-", target.rsplit("/", 1)[-1]).strip("-.") or "image"
-        stem = stem.rsplit(".", 1)[0]
+    def asset(self, wanted: str, data: bytes) -> str | None:
+        """The file name (from ``wanted``, the alternative text or the name in the DOCX) and
+        bytes of an image in assets/: PNG, JPEG, GIF, WebP and SVG as they are, BMP and TIFF as
+        PNG; None for drawings reportkit cannot show (EMF, WMF)."""
+        stem = re.sub(r"[^\w-]+", "-", wanted.rsplit("/", 1)[-1].rsplit(".", 1)[0]).strip("-") or "image"
         head = data[:64]
         if head.startswith(b"\x89PNG"):
             ext = "png"
@@ -523,16 +530,16 @@ class Mapper:
                     data = out.getvalue()
             except Exception:  # PIL raises many types for files it cannot read
                 kind = "EMF" if data[40:44] == b" EMF" else "WMF" if head[:4] == b"\xd7\xcd\xc6\x9a" else "unknown"
-                self.pending.append(f"an image ({target.rsplit('/', 1)[-1]}, {kind} format) could not be used: "
+                self.pending.append(f"an image ({wanted.rsplit('/', 1)[-1]}, {kind} format) could not be used: "
                                     "save it as PNG or SVG in assets/ and add it here")
-                return None, data
+                return None
         name = f"{stem}.{ext}"
         count = 1
         while name in self.images:
             count += 1
             name = f"{stem}-{count}.{ext}"
         self.images[name] = data
-        return name, data
+        return name
 
     def note(self, content: list) -> list[Inline]:
         if self.in_note:  # Word cannot do this; a tree from elsewhere might
@@ -565,7 +572,8 @@ class Mapper:
 
     def label(self, blocks: tuple[Block, ...]) -> str:
         """A readable, unique note label from the note's first words."""
-        text = _plain(next((b.content for b in blocks if isinstance(b, Paragraph)), ()))
+        first = next((b.content for b in blocks if isinstance(b, Paragraph)), ())
+        text = "".join(x.text for x in iter_nodes(first) if isinstance(x, Text))
         text = re.sub(r"https?://(www\.)?", "", text)
         words = [_ascii(w) for w in re.findall(r"\w+", text.lower()) if w not in _STOP]
         words = [w for w in words if w]
@@ -600,7 +608,7 @@ class Mapper:
             node = item.node
             if item.style == "caption" and previous is not None and isinstance(previous.node, Paragraph) \
                     and len(previous.node.content) == 1 and isinstance(previous.node.content[0], Image):
-                alt = _one_line(_plain(node.content)) if isinstance(node, Paragraph) else ""
+                alt = _one_line(plain_text(node.content)) if isinstance(node, Paragraph) else ""
                 previous.node = Paragraph((replace(previous.node.content[0], alt=alt or previous.node.content[0].alt),))
                 previous.flags += item.flags
                 continue
@@ -611,7 +619,7 @@ class Mapper:
                     continue
                 item.node = Quote((node,))
             elif item.style == "code block" and isinstance(node, Paragraph):
-                item.node = CodeBlock(_plain(node.content))
+                item.node = CodeBlock(plain_text(node.content))
             elif item.style == "list continue" and previous is not None and isinstance(previous.node, List) \
                     and isinstance(node, Paragraph):
                 last = previous.node.items[-1] + (node,)
@@ -633,7 +641,7 @@ class Mapper:
             if item.style not in COVER_STYLES or not isinstance(node, Paragraph):
                 out.append(item)
                 continue
-            text = _one_line(_plain(node.content))
+            text = _one_line(plain_text(node.content))
             image = next((x.src for x in node.content if isinstance(x, Image)), "")
             match item.style:
                 case "cover author" | "author":
@@ -670,7 +678,7 @@ class Mapper:
                     self.summary = True
                 i += 1
                 continue
-            text = _one_line(_plain(_title(item.node))).rstrip(":").lower()
+            text = _one_line(plain_text(_title(item.node))).rstrip(":").lower()
             if text in CONTENTS and isinstance(item.node, (Paragraph, Heading)):
                 j = i + 1
                 while j < len(items) and items[j].facts is not None and _ENTRY.match(items[j].facts.text):
@@ -737,7 +745,7 @@ class Mapper:
         blocks = self.nested(members)
         flags, self.pending = self.pending, []
         box = BOX_KINDS[kind](title, blocks)
-        if _plain(title).strip().lower() in _default_titles(kind):
+        if plain_text(title).strip().lower() in _default_titles(kind):
             box = replace(box, title=())
         return Item(box, flags=flags)
 
@@ -764,9 +772,9 @@ class Mapper:
         if isinstance(first, Paragraph) and (rest := _after_label(first.content)) is not None:
             kind = "recommendation"
             blocks = ([Paragraph(rest)] if rest else []) + blocks[1:]
-        elif isinstance(first, Paragraph) and len(blocks) > 1 and (GOOD_PRACTICE.match(_plain(first.content))
+        elif isinstance(first, Paragraph) and len(blocks) > 1 and (GOOD_PRACTICE.match(plain_text(first.content))
                                                                   or _bold_title(first.content)):
-            kind = "good-practice" if GOOD_PRACTICE.match(_plain(first.content)) else "box"
+            kind = "good-practice" if GOOD_PRACTICE.match(plain_text(first.content)) else "box"
             title = _unbold(first.content)
             blocks = blocks[1:]
         if kind == "recommendation":
@@ -811,9 +819,11 @@ class Mapper:
     def headings(self, items: list[Item]) -> list[Item]:
         """Paragraphs that stand for headings: an outline level, or formatted by hand (short,
         bold or larger than the body text, maybe numbered "2.1" or "II."); each is listed."""
-        styled = any(isinstance(i.node, Heading) for i in items)
         candidates = [i for i in items if isinstance(i.node, Paragraph) and i.facts is not None
                       and (i.facts.outline is not None or _heading_like(i, self.extras))]
+        # Headings whose level is known (styles, outline levels): an unnumbered one guessed
+        # from its look goes one level below the last of them.
+        styled = any(isinstance(i.node, Heading) for i in items) or any(c.facts.outline is not None for c in candidates)
         sizes = sorted({i.facts.size for i in candidates if not _split_number(i.node.content)[0]}, reverse=True)
         roman = any(_split_number(i.node.content)[0].rstrip(".") in _romans() for i in candidates)
         last = 0
@@ -880,7 +890,7 @@ class Mapper:
         ids: dict[str, str] = {}  # pandoc's heading id → reportkit's (parse.py makes them so)
         taken_ids: dict[str, int] = {}
         for h in headings:
-            wanted = _slug(_plain(h.node.title))
+            wanted = _slug(plain_text(h.node.title))
             taken_ids[wanted] = taken_ids.get(wanted, 0) + 1
             if h.anchor:
                 ids[h.anchor] = wanted if taken_ids[wanted] == 1 else f"{wanted}-{taken_ids[wanted]}"
@@ -894,7 +904,7 @@ class Mapper:
         kept = []
         for chapter in chapters:
             head = chapter[0].node
-            title = _plain(head.title).strip().lower() if isinstance(head, Heading) and head.level == 1 else None
+            title = plain_text(head.title).strip().lower() if isinstance(head, Heading) and head.level == 1 else None
             if title in _words("summary_of_recommendations") and all(
                     isinstance(i.node, Heading) or i.style == "recommendation summary" for i in chapter):
                 meta["recommendations_summary"] = True
@@ -909,7 +919,7 @@ class Mapper:
         digits = max(2, len(str(len(kept))))
         for n, chapter in enumerate(kept, 1):
             head = chapter[0].node
-            slug = _file_slug(_plain(head.title) if isinstance(head, Heading) else meta.get("title", "")) or "chapter"
+            slug = _file_slug(plain_text(head.title) if isinstance(head, Heading) else meta.get("title", "")) or "chapter"
             name = f"{n:0{digits}d}-{slug}.md"
             while name in taken:
                 name = name.replace(".md", "-2.md")
@@ -923,6 +933,17 @@ class Mapper:
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def _comments_kept(node: Any) -> list[str]:
+    """The line telling the author that a block keeps Word comments."""
+    authors = [c.author for c in iter_nodes(node) if isinstance(c, Comment)]
+    if not authors:
+        return []
+    who = ", ".join(a for a in dict.fromkeys(authors) if a)
+    if len(authors) == 1:
+        return [f"a comment{' by ' + who if who else ''} was kept as <!-- --> where it stood"]
+    return [f"{len(authors)} comments{' by ' + who if who else ''} were kept as <!-- --> where they stood"]
 
 
 def _scan(nodes: Any, header_ids: set[str]) -> None:
@@ -956,28 +977,6 @@ def _relinked(node: Any, ids: dict[str, str]) -> Any:
                    if isinstance(getattr(node, f.name), tuple) and f.name != "pos"}
         return replace(node, **changes) if changes else node
     return node
-
-
-def _plain(inlines: Any) -> str:
-    """The text of inlines (or a tuple of inline tuples), notes and comments left out."""
-    out: list[str] = []
-
-    def visit(x: Any) -> None:
-        match x:
-            case tuple() | list():
-                for y in x:
-                    visit(y)
-            case Text(text) | Code(text):
-                out.append(text)
-            case LineBreak():
-                out.append("\n")
-            case Image(alt=alt):
-                out.append(alt)
-            case Emphasis(children) | Strong(children) | Link(children):
-                visit(children)
-
-    visit(inlines)
-    return "".join(out)
 
 
 def _title(node: Any) -> tuple[Inline, ...]:
@@ -1100,7 +1099,7 @@ def _unbold_block(block: Block) -> Block:
 
 
 def _bold_title(inlines: tuple[Inline, ...]) -> bool:
-    return _all_bold(inlines) and len(_plain(inlines).split()) <= 15
+    return _all_bold(inlines) and len(plain_text(inlines).split()) <= 15
 
 
 def _after_label(inlines: tuple[Inline, ...]) -> tuple[Inline, ...] | None:
@@ -1115,9 +1114,9 @@ def _after_label(inlines: tuple[Inline, ...]) -> tuple[Inline, ...] | None:
         return None
     inside = (Text(text.text[found.end():]),) + first.children[1:]
     after = inlines[inlines.index(first) + 1:]
-    if not found[2] and (_plain(inside).strip() or _plain(after).strip()):
+    if not found[2] and (plain_text(inside).strip() or plain_text(after).strip()):
         return None  # "Recommendations for the State": a heading or a sentence, not a label
-    rest = ((Strong(_trimmed(inside)),) if _plain(inside).strip() else ()) + after
+    rest = ((Strong(_trimmed(inside)),) if plain_text(inside).strip() else ()) + after
     return _trimmed(_merged(list(rest)))
 
 
@@ -1136,12 +1135,14 @@ def _heading_like(item: Item, extras: Extras) -> bool:
             or not _bodyish(item.style):
         return False
     text = " ".join(facts.text.split())
-    if not text or len(text) > 150 or len(text.split()) > 15 or text[-1] in ".,;:!" or "\n" in facts.text.strip():
+    # Words are counted by spaces; a script written without them (Chinese) counts characters.
+    words = len(text.split()) if text.count(" ") * 12 >= len(text) else len(text) // 4
+    if not text or len(text) > 150 or words > 15 or text[-1] in ".,;:!。" or "\n" in facts.text.strip():
         return False
     if any(isinstance(x, Image) for x in item.node.content) or LABEL.match(text):
         return False
     larger = facts.size >= extras.body_size + 1.5
-    return (facts.bold and (larger or len(text.split()) <= 12)) or (larger and facts.size < 40)
+    return (facts.bold and (larger or words <= 12)) or (larger and facts.size < 40)
 
 
 def _ascii(text: str) -> str:
@@ -1150,8 +1151,8 @@ def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
-def _file_slug(title: str) -> str:
-    """A chapter's file name from its title: its first two words that say something."""
+def _file_slug(title: str, count: int = 2) -> str:
+    """A file name from a title: its first ``count`` words that say something."""
     words = [w for w in re.findall(r"[a-z0-9]+", " ".join(_ascii(w) for w in title.lower().split()
                                                           if w not in _STOP))]
-    return "-".join(words[:2])[:40].strip("-")
+    return "-".join(words[:count])[:40].strip("-")

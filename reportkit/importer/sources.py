@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 
 from ..model import (
     Block, Box, Code, CodeBlock, Emphasis, Image, Inline, LineBreak, Link, List, Note, Paragraph,
-    Quote, Rule, Strong, Table, Text, iter_nodes,
+    Quote, Rule, Strong, Table, Text, iter_nodes, plain_text,
 )
 from ..new import toml_value
 from ..parse import make_parser
@@ -170,7 +170,7 @@ class ChapterWriter:
             case LineBreak():
                 return "\\\n"
             case Link(children, url):
-                text = _plain_text(children)
+                text = plain_text(children)
                 if text == url and re.fullmatch(r"[a-zA-Z][a-zA-Z0-9+.-]{1,31}:[^\s<>]*", url):
                     return f"<{url}>"
                 return f"[{self.inlines(children, table, emphasis)}]({_url(url)})"
@@ -292,11 +292,6 @@ def _edges(children: tuple[Inline, ...]) -> tuple[tuple[Inline, ...], tuple[Inli
         tail.insert(0, Text(items[-1].text[len(stripped):]))
         items[-1] = Text(stripped)
     return tuple(head), tuple(items), tuple(tail)
-
-
-def _plain_text(nodes: tuple[Inline, ...]) -> str:
-    return "".join(x.text if isinstance(x, (Text, Code)) else _plain_text(x.children)
-                   if isinstance(x, (Emphasis, Strong, Link)) else "" for x in nodes)
 
 
 def _expected(nodes: tuple[Inline, ...]) -> str:
