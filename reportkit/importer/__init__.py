@@ -14,10 +14,6 @@ from pathlib import Path
 
 from ..errors import Pos, Problem, ReportError
 
-COMMENTS = ("keep", "drop")
-TRACK_CHANGES = ("accept", "reject")
-
-
 @dataclass(frozen=True)
 class ImportOptions:
     """How to import."""

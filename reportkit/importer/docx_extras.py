@@ -104,6 +104,8 @@ class Extras:
     """The levels its contents field lists (``TOC \\o "1-2"``), when it has one."""
     prepared: bytes
     """The DOCX with markers, for pandoc."""
+    application: str = ""
+    """The program that saved it ("Microsoft Office Word", "reportkit"…)."""
     parts: dict[str, str] = field(default_factory=dict)
     """Relationship type suffix ("styles", "numbering"…) → part name in the package."""
     _zip: zipfile.ZipFile | None = None
@@ -122,6 +124,9 @@ class Extras:
 
 def read(data: bytes, name: str, comments: bool = True) -> Extras:
     """Read a DOCX's XML; raise ReportError (one line) when it is not a Word document."""
+    if data.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE file: Word 97-2003, or a DOCX with a password
+        raise ReportError(f"{name}: an old Word document (.doc) or one protected by a password; "
+                          "open it in Word and save it as Word Document (.docx) without a password")
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
         parts = _parts(package)
@@ -197,7 +202,7 @@ def read(data: bytes, name: str, comments: bool = True) -> Extras:
             if marker is not None:
                 run.addprevious(marker)
             run.getparent().remove(run)
-    core = _core(package, parts)
+    core = _properties(package, parts.get("core"))
     language = _language(core.get("language", "")) or _language(styles.default_language)
     toc = re.search(r'\bTOC\b[^"]*\\o\s*"(\d)-(\d)"', " ".join(t.text or "" for t in root.iter(f"{W}instrText")))
     prepared = _replaced(package, {document_name: etree.tostring(root, xml_declaration=True, encoding="UTF-8",
@@ -208,6 +213,7 @@ def read(data: bytes, name: str, comments: bool = True) -> Extras:
         footnotes=len(root.findall(f".//{W}footnoteReference")),
         endnotes=len(root.findall(f".//{W}endnoteReference")),
         core=core, language=language or "en", toc_depth=int(toc[2]) if toc else None,
+        application=_properties(package, parts.get("app")).get("Application", ""),
         prepared=prepared, parts=parts, _zip=package)
 
 
@@ -234,7 +240,8 @@ def _parts(package: zipfile.ZipFile) -> dict[str, str]:
     document = top.get("officeDocument", "word/document.xml")
     folder, _, file = document.rpartition("/")
     parts = targets(f"{folder}/_rels/{file}.rels", folder)
-    parts.update(document=document, core=top.get("core", "docProps/core.xml"))
+    parts.update(document=document, core=top.get("core", "docProps/core.xml"),
+                 app=top.get("extended-properties", "docProps/app.xml"))
     return parts
 
 
@@ -265,8 +272,9 @@ def _replaced(package: zipfile.ZipFile, changes: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def _core(package: zipfile.ZipFile, parts: dict[str, str]) -> dict[str, str]:
-    tree = _xml(package, parts.get("core"))
+def _properties(package: zipfile.ZipFile, name: str | None) -> dict[str, str]:
+    """A properties part (core.xml, app.xml): element name → text."""
+    tree = _xml(package, name)
     if tree is None:
         return {}
     return {etree.QName(child).localname: (child.text or "").strip() for child in tree

@@ -144,6 +144,8 @@ class Mapper:
         self.summary = False
         """Whether the document had reportkit's summary of recommendations."""
         self.problems: list[str] = []
+        self.ours = extras.application == "reportkit"
+        """Whether reportkit wrote the file (and Word did not save it since): its styles say all."""
         _scan(tree.get("blocks", []), self.header_ids)
 
     # --- the whole document --------------------------------------------------------------
@@ -163,8 +165,8 @@ class Mapper:
             self.problems.append(f"the document has both footnotes and endnotes: the {other} "
                                  f"{'footnotes' if notes == 'endnotes' else 'endnotes'} became {notes} like the rest")
         meta["notes"] = notes
-        if self.extras.toc_depth:
-            meta["toc_depth"] = self.extras.toc_depth
+        if self.extras.toc_depth or self.ours:
+            meta["toc_depth"] = self.extras.toc_depth or 0  # reportkit writes a contents field unless told not to
         flags = []
         for _, blocks in chapters:
             for item in blocks:
@@ -788,8 +790,8 @@ class Mapper:
         """A bold "Recommendation:" line and the recommendations after it (bold paragraphs or a
         list), as the seed report was written in Word; or the label before its text."""
         item = items[i]
-        if not isinstance(item.node, Paragraph) or not _bodyish(item.style):
-            return None
+        if self.ours or not isinstance(item.node, Paragraph) or not _bodyish(item.style):
+            return None  # reportkit's recommendations are in their box style
         rest = _after_label(item.node.content)
         if rest is None:
             return None
@@ -818,7 +820,10 @@ class Mapper:
 
     def headings(self, items: list[Item]) -> list[Item]:
         """Paragraphs that stand for headings: an outline level, or formatted by hand (short,
-        bold or larger than the body text, maybe numbered "2.1" or "II."); each is listed."""
+        bold or larger than the body text, maybe numbered "2.1" or "II."); each is listed.
+        reportkit writes every heading in a heading style: in its own DOCX there is none to guess."""
+        if self.ours:
+            return items
         candidates = [i for i in items if isinstance(i.node, Paragraph) and i.facts is not None
                       and (i.facts.outline is not None or _heading_like(i, self.extras))]
         # Headings whose level is known (styles, outline levels): an unnumbered one guessed

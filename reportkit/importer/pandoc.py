@@ -20,7 +20,8 @@ MIN_VERSION = (3, 1)
 """The oldest pandoc whose DOCX reader and JSON tree (API 1.23) reportkit knows."""
 
 API_VERSION = (1, 23)
-"""The major and minor version of pandoc's JSON document tree that the mapping reads."""
+"""The version of pandoc's JSON document tree that the mapping reads (a later minor version
+adds node types, which the mapping lists as left out)."""
 
 HOW_TO_GET = ("reportkit import needs pandoc 3.1 or newer: pip install 'reportkit[import]' "
               "(pandoc inside a Python package), or install pandoc from pandoc.org or your system's packages")
@@ -83,7 +84,7 @@ def read_docx(program: str, data: bytes, name: str, track_changes: str = "accept
         raise ReportError(f"{name}: pandoc cannot read it: {message[-1] if message else f'exit {done.returncode}'}")
     tree = json.loads(done.stdout)
     api = tuple(tree.get("pandoc-api-version", ())[:2])
-    if api != API_VERSION:
+    if len(api) < 2 or api[0] != API_VERSION[0] or api < API_VERSION:
         raise ReportError(f"{name}: this pandoc writes document trees of version "
                           f"{'.'.join(map(str, api))}, reportkit reads {'.'.join(map(str, API_VERSION))}; {HOW_TO_GET}")
     return tree
