@@ -102,7 +102,9 @@ CODE_STYLES = ("code", "verbatim char", "html code", "source code")
 
 _NUMBER = re.compile(r"^\s*((?:\d{1,2}\.)*\d{1,2}\.?|[IVXLC]{1,6}\.)(?=\s+\S)\s+")
 """A number typed before a heading's text: "2", "2.1", "2.1.", "II."."""
-_ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+ROMANS = {"I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV",
+          "XVI", "XVII", "XVIII", "XIX", "XX"}
+"""Roman numerals that number chapters ("II. General measures")."""
 _ENTRY = re.compile(r".*\S(\t|\.{3,}|…{2,}|\s{3,})\s*\d{1,4}\s*$")
 """A line of a contents page typed by hand: a title, a tab or dot leaders, a page number."""
 _STOP = set("a an and the of in on for to with by at from or is are be de la le les des et du el los las y en "
@@ -830,7 +832,7 @@ class Mapper:
         # from its look goes one level below the last of them.
         styled = any(isinstance(i.node, Heading) for i in items) or any(c.facts.outline is not None for c in candidates)
         sizes = sorted({i.facts.size for i in candidates if not _split_number(i.node.content)[0]}, reverse=True)
-        roman = any(_split_number(i.node.content)[0].rstrip(".") in _romans() for i in candidates)
+        roman = any(_split_number(i.node.content)[0].rstrip(".") in ROMANS for i in candidates)
         last = 0
         for item in items:
             if isinstance(item.node, Heading):
@@ -843,7 +845,7 @@ class Mapper:
             if facts.outline is not None:
                 level, why = facts.outline + 1, f"heading taken from the paragraph's outline level (level {facts.outline + 1})"
             else:
-                if number.rstrip(".") in _romans():
+                if number.rstrip(".") in ROMANS:
                     level = 1
                 elif number:
                     level = number.rstrip(".").count(".") + 1 + roman
@@ -1035,11 +1037,6 @@ def _split_number(inlines: tuple[Inline, ...]) -> tuple[str, tuple[Inline, ...]]
         return "", inlines
     rest = first.text[found.end():]
     return found[1], ((Text(rest),) if rest else ()) + inlines[1:]
-
-
-def _romans() -> set[str]:
-    return {"I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV",
-            "XVI", "XVII", "XVIII", "XIX", "XX"}
 
 
 def _box_style(style: str) -> tuple[str, str]:
