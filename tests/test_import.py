@@ -389,3 +389,28 @@ def test_a_contents_page_typed_by_hand_is_dropped(tmp_path):
     assert chapter(dest, "01-introduction.md") == "# Introduction\n\nThe text begins here.\n"
     assert result.stderr == (f"{dest / '01-introduction.md'}:1: warning: a table of contents typed by hand stood "
                              "before this; it was dropped (reportkit makes its own)\n")
+
+
+def test_roman_chapters_section_numbers_and_a_label_before_its_text(tmp_path):
+    d = docx.Document()
+    d.add_paragraph("Report on Mali", style="Title")
+    bold(d, "I. Introduction")
+    bold(d, "1. Background")  # numbered within its chapter: reportkit's 1.1
+    d.add_paragraph("Opening words.")
+    bold(d, "II. General measures")
+    bold(d, "2.1 The plan")
+    p = d.add_paragraph()
+    p.add_run("Recommendation:").bold = True
+    p.add_run(" The State should adopt a plan.")
+    bold(d, "2.3 Coordination")  # reportkit numbers it 2.2: the author is told
+    d.add_paragraph("Last words.")
+    dest = tmp_path / "mali"
+    result = imported(save(d, tmp_path / "mali.docx"), dest)
+    assert tomllib.loads((dest / "report.toml").read_text(encoding="utf-8"))["number_headings"] is True
+    assert chapter(dest, "01-introduction.md") == "# Introduction\n\n## Background\n\nOpening words.\n"
+    assert chapter(dest, "02-general-measures.md") == (
+        "# General measures\n\n## The plan\n\n"
+        "::: recommendation\nThe State should adopt a plan.\n:::\n\n## Coordination\n\nLast words.\n")
+    numbered = [line for line in result.stderr.splitlines() if "numbered" in line]
+    assert numbered == [f"{dest / '02-general-measures.md'}:9: warning: this heading was numbered 2.3 in the "
+                        "document; reportkit numbers it 2.2"]

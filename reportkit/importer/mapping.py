@@ -847,8 +847,8 @@ class Mapper:
             else:
                 if number.rstrip(".") in ROMANS:
                     level = 1
-                elif number:
-                    level = number.rstrip(".").count(".") + 1 + roman
+                elif number:  # "2.1" is a section; a lone "1." under "II." chapters is one too
+                    level = number.rstrip(".").count(".") + 1 + (roman and "." not in number.rstrip("."))
                 elif styled:
                     level = last + 1
                 else:
@@ -892,7 +892,9 @@ class Mapper:
                 counters[level:] = [0] * (7 - level)
                 ours = ".".join(map(str, counters[:level]))
                 typed = h.number.rstrip(".")
-                if typed != "#" and re.fullmatch(r"[\d.]+", typed) and typed != ours:
+                # Compared only when both count from the chapter (a document may number its
+                # sections 1, 2… within each chapter, which reportkit writes 2.1, 2.2…).
+                if re.fullmatch(r"[\d.]+", typed) and typed.count(".") == ours.count(".") and typed != ours:
                     h.flags.append(f"this heading was numbered {typed} in the document; reportkit numbers it {ours}")
         ids: dict[str, str] = {}  # pandoc's heading id → reportkit's (parse.py makes them so)
         taken_ids: dict[str, int] = {}
