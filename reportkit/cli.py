@@ -404,7 +404,6 @@ def _figures_text(report_dir: Path, figs) -> str:
     ])
 
 
-
 @main.command(name="import")
 @click.argument("docx_file", metavar="DOCX", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("dest", type=click.Path(path_type=Path))

@@ -77,7 +77,9 @@ class Comment:
     """A Word comment."""
 
     author: str
+    """Who wrote it, as Word recorded it."""
     text: str
+    """Its paragraphs, on one line."""
 
 
 @dataclass
@@ -195,13 +197,7 @@ def read(data: bytes, name: str, comments: bool = True) -> Extras:
             in_table=in_table, rule=rule))
         _insert_marker(p, f"P{len(facts) - 1}")
     found = _comments(_xml(package, parts.get("comments"))) if comments else {}
-    for ref in list(root.iter(f"{W}commentReference")):
-        run = ref.getparent()
-        marker = _marker_run(f"C{ref.get(f'{W}id')}") if ref.get(f"{W}id") in found else None
-        if run is not None and run.tag == f"{W}r" and run.getparent() is not None:
-            if marker is not None:
-                run.addprevious(marker)
-            run.getparent().remove(run)
+    _mark_comments(root, found)
     core = _properties(package, parts.get("core"))
     language = _language(core.get("language", "")) or _language(styles.default_language)
     toc = re.search(r'\bTOC\b[^"]*\\o\s*"(\d)-(\d)"', " ".join(t.text or "" for t in root.iter(f"{W}instrText")))
@@ -330,6 +326,18 @@ def _marker_run(text: str) -> etree._Element:
 def _insert_marker(p: etree._Element, text: str) -> None:
     """At the paragraph's end: before its text, it would join a heading's typed number."""
     p.append(_marker_run(text))
+
+
+def _mark_comments(root: etree._Element, comments: dict[str, Comment]) -> None:
+    """Each comment's reference becomes the marker of the comment (or goes, when the comments
+    are dropped): pandoc leaves comments out when it accepts or rejects tracked changes."""
+    for ref in list(root.iter(f"{W}commentReference")):
+        run = ref.getparent()
+        if run is None or run.tag != f"{W}r" or run.getparent() is None:
+            continue
+        if ref.get(f"{W}id") in comments:
+            run.addprevious(_marker_run(f"C{ref.get(f'{W}id')}"))
+        run.getparent().remove(run)
 
 
 def _lift_text_boxes(body: etree._Element) -> dict[etree._Element, int]:

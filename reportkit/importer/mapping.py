@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..labels import CATALOGUES, labels
+from ..labels import CATALOGUES
 from ..model import (
     BOX_KINDS, Block, Box, Code, CodeBlock, Emphasis, Image, Inline, LineBreak, Link, List,
     Note, Paragraph, Quote, Recommendation, Rule, Strong, Table, Text, iter_nodes, plain_text,
@@ -43,7 +43,9 @@ class Comment:
     """A Word comment, kept in the text where it stood as ``<!-- comment, Author: text -->``."""
 
     author: str
+    """Who wrote it."""
     text: str
+    """What it says, on one line."""
 
 
 @dataclass
