@@ -403,3 +403,28 @@ def _figures_text(report_dir: Path, figs) -> str:
         f"  other boxes:          {figs.boxes}",
     ])
 
+
+@main.command(name="import")
+@click.argument("docx_file", metavar="DOCX", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--comments", type=click.Choice(["keep", "drop"]), default="keep", show_default=True,
+              help="Keep Word comments as <!-- comment, Author: … --> where they stood, or drop them.")
+@click.option("--track-changes", type=click.Choice(["accept", "reject"]),
+              help="Accept or reject the document's tracked changes (without it, such a document is refused).")
+def import_command(docx_file: Path, dest: Path, comments: str, track_changes: str | None) -> None:
+    """Make a new report in DEST from a Word report (.docx); then check it."""
+    from .build import check
+    from .importer import ImportOptions, import_docx
+
+    try:
+        imported = import_docx(docx_file, dest, ImportOptions(comments=comments, track_changes=track_changes))
+    except ReportError as err:
+        _fail(err)
+    click.echo(imported.summary())
+    _print_problems(imported.problems)
+    try:
+        _, problems, figs = check(dest)
+    except ReportError as err:
+        _fail(err)
+    _print_problems(problems.warnings)
+    click.echo(_figures_text(dest, figs))

@@ -11,7 +11,7 @@ import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from markdown_it.tree import SyntaxTreeNode
 
@@ -123,12 +123,20 @@ def new_report(dest: Path, source: str | Path, settings: Mapping[str, Any] | Non
 
     manifest = rewrite_manifest(toml_text, changes, removed)
     swap = _placeholder_swap(original.get("country"), changes.get("country"))
+    make_folder(dest, lambda tmp: _write(tmp, source_dir, report, manifest, swap, placeholder if skeleton else None))
+    return Created(dest, source_dir, template, tuple(report.meta.chapters), changes, removed)
+
+
+def make_folder(dest: Path, fill: Callable[[Path], None]) -> None:
+    """Make report folder ``dest`` whole or not at all: ``fill`` writes a hidden folder beside
+    it, which must load without errors, and is then renamed into place. On any failure the
+    hidden folder and the parents made for it are removed."""
     created_parents = [p for p in reversed(dest.parents) if not p.exists()]
     tmp = dest.parent / f".{dest.name}.new-{secrets.token_hex(4)}"
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.mkdir(tmp)
-        _write(tmp, source_dir, report, manifest, swap, placeholder if skeleton else None)
+        fill(tmp)
         _verify(tmp, dest)
         if dest.exists():
             raise ReportError(f"{dest} appeared while it was being made (nothing was written)")
@@ -143,7 +151,6 @@ def new_report(dest: Path, source: str | Path, settings: Mapping[str, Any] | Non
         if isinstance(err, OSError):
             raise ReportError(f"cannot create {dest}: {err.strerror or err}") from None
         raise
-    return Created(dest, source_dir, template, tuple(report.meta.chapters), changes, removed)
 
 
 def _write(tmp: Path, source_dir: Path, report: Report, manifest: str,
