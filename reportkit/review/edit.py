@@ -57,6 +57,9 @@ def one(md: MarkdownIt, unit: Unit, content: str, change: Change) -> str | None:
     if not now.exact or change.end > len(now.text) or change.start > change.end:
         return None
     wanted = now.text[: change.start] + change.insert + now.text[change.end:]
+    if unit.kind != "code":  # Markdown cannot start or end a paragraph with a space
+        lead = len(wanted.text) - len(wanted.text.lstrip())
+        wanted = wanted[lead: len(wanted.text.rstrip()) or lead]
     tries = 0
     one_line = "\n" not in content and unit.kind != "paragraph"
     for candidate in _candidates(content, now, change, unit):

@@ -24,7 +24,7 @@ from ..model import Report
 from . import edit
 from .edit import Change
 from .mapping import Match
-from .rich import ITALIC, BOLD, NOTE, Rich, shown
+from .rich import BOLD, ITALIC, NOTE, PICTURE, Rich, shown
 from .sources import Slot, Slots, Source, Unit, calls, render, units
 from .wordml import Comment, NewParagraph, Op, Paragraph, Reviewed
 
@@ -78,6 +78,8 @@ class Item:
     """Sort key: source order."""
     group: str = ""
     """The move it is half of (both halves are made, or neither)."""
+    half: str = ""
+    """For a move: "from" (where the text was) or "to" (where it went)."""
 
     @property
     def where(self) -> str:
@@ -172,6 +174,12 @@ class Planner:
         self.body_number = {p.index: n for n, p in enumerate(
             (p for p in reviewed.paragraphs if p.story == "body"), 1)}
         self.kept: dict[str, tuple[list[_Work], list[_Block]]] = {}
+        self.gone_notes = {note for p in reviewed.paragraphs if p.story == "body" for state, note in p.calls
+                           if state == "del"}
+        """The notes whose call the reviewer deleted (Word deletes their text with it)."""
+        from ..transforms import notes
+
+        self.numbers = {note.id: note.number for note in notes(report)}
         self.labels: list[tuple[str, Item]] = []
         """(label, item) of the note calls deleted with their paragraphs."""
 
@@ -205,6 +213,8 @@ class Planner:
     # --- paragraphs ----------------------------------------------------------------------------
 
     def paragraph(self, p: Paragraph) -> None:
+        if p.note_id and (p.note_id in self.gone_notes or not p.note):
+            return  # a note whose call was deleted goes with it; a new one is listed at its call
         m = self.matches[p.index]
         slot = m.slot
         if not _changed(p) and m.state != "edited" and not (m.state == "changed" and not self.mapped):
@@ -259,18 +269,28 @@ class Planner:
     def op(self, p: Paragraph, slot: Slot, op: Op, stage: list, work: _Work, k: int) -> int:
         """Items and changes for one tracked change; returns the next item number."""
         old = p.before.text
+        if NOTE in op.insert.text:
+            self.add(Item("change", op.author, describe(op, old, self.new_note(p)), status=BY_HAND,
+                          reason="write the note's call and text in the Markdown", **self.located(p, slot, op.start)),
+                     p, k)
+            return k + 1
         if op.kind == "format":
             others = [f for f in op.formats if f not in ("bold", "italic")]
             if others:
-                self.add(Item("change", op.author, f'changed the formatting of "{shown(op.insert.text)}" '
-                              f'({", ".join(others)})', status=NOT_APPLICABLE,
+                self.add(Item("change", op.author, f'changed the formatting of "{shown(op.insert.text)}": '
+                              f'{", ".join(others)}', status=NOT_APPLICABLE,
                               reason="Markdown has bold and italic only", **self.located(p, slot, op.start)), p, k)
                 k += 1
                 if len(others) == len(op.formats):
                     return k
                 op = replace(op, formats=tuple(f for f in op.formats if f in ("bold", "italic")))
-        item = self.add(Item("change", op.author, describe(op, old), status=APPLY, group=op.move,
-                             **self.located(p, slot, op.start)), p, k)
+        half = {"move-from": "from", "move-to": "to"}.get(op.kind, "")
+        text = describe(op, old)
+        if op.kind == "delete" and old[op.start:op.end].strip() == NOTE:
+            label = _label_at(slot.unit, self.md, op.start - slot.prefix) if slot.unit else ""
+            text = f"deleted note {self.numbers[label]} (its call and its text)" if label in self.numbers else text
+        item = self.add(Item("change", op.author, text, status=APPLY, group=op.move if half else "",
+                             half=half, **self.located(p, slot, op.start)), p, k)
         self.change(op, slot, item, stage, work)
         return k + 1
 
@@ -297,7 +317,7 @@ class Planner:
         what = {"heading": "heading", "cell": "text of the cell", "box-title": "box title",
                 "caption": "caption"}.get(unit.kind, "list item" if unit.marker else "paragraph")
         text = f'{verb} the {what} "{shown(p.before.text[slot.prefix:])}"' + (" to another place" if p.moved else "")
-        item = self.add(Item("change", p.deleted, text, status=APPLY, group=p.moved,
+        item = self.add(Item("change", p.deleted, text, status=APPLY, group=p.moved, half="from" if p.moved else "",
                              **self.located(p, slot, slot.prefix)), p, k)
         source = unit.source
         if unit.kind in ("cell", "box-title", "caption"):
@@ -320,6 +340,7 @@ class Planner:
     def insertion(self, p: Paragraph, slot: Slot, unit: Unit, new: NewParagraph, before: bool, k: int) -> None:
         verb = "moved a paragraph here" if new.move else "inserted a paragraph"
         item = self.add(Item("change", new.author, f'{verb}: "{shown(new.text.text)}"', status=APPLY, group=new.move,
+                             half="to" if new.move else "",
                              **self.located(p, slot, 0, after=not before, before=before,
                                             line=unit.first if before else unit.block[1])), p, k)
         body = edit.markdown(new.text)
@@ -372,12 +393,14 @@ class Planner:
         if p.split:
             out.append((p.split, f'split the paragraph: "{shown(p.after.text.replace(chr(10), " / "), 80)}"'))
         if p.style_change:
-            out.append((p.style_change[0], f'changed the paragraph\'s style to "{p.style_change[1]}"'))
-        for note_id in p.inserted_notes:
-            text = " ".join(q.after.text for q in self.reviewed.paragraphs if q.note_id == note_id and not q.note)
-            author = next((op.author for op in p.ops if NOTE in op.insert.text), "unknown")
-            out.append((author, f'inserted a note: "{shown(text.strip())}"'))
+            style = p.style_change[1]
+            out.append((p.style_change[0], f'changed the paragraph\'s style to "{style[:1].upper() + style[1:]}"'))
         return out
+
+    def new_note(self, p: Paragraph) -> str:
+        """The text of the notes the reviewer inserted in a paragraph."""
+        return " / ".join(" ".join(q.after.text for q in self.reviewed.paragraphs if q.note_id == note and not q.note)
+                          .strip() for note in p.inserted_notes)
 
     def described(self, p: Paragraph, m: Match | None = None, slot: Slot | None = None) -> list[tuple[str, str, int]]:
         """(author, what, character index) of every change of a paragraph, for listing."""
@@ -385,9 +408,10 @@ class Planner:
         if m is not None and m.state == "edited" and slot is not None:
             out += [("unknown", describe(op, slot.text.text), op.start) for op in differences(slot.text, p.before)]
         if p.deleted:
-            out.append((p.deleted, f'deleted the paragraph "{shown(p.before.text)}"', 0))
+            what = "the picture" if p.before.text.strip() == PICTURE else f'the paragraph "{shown(p.before.text)}"'
+            out.append((p.deleted, f"deleted {what}", 0))
         else:
-            out += [(op.author, describe(op, p.before.text), op.start) for op in p.ops]
+            out += [(op.author, describe(op, p.before.text, self.new_note(p)), op.start) for op in p.ops]
         for n in p.new_before + p.new_after:
             out.append((n.author, f'inserted a paragraph: "{shown(n.text.text)}"', 0))
         out += [(author, text, 0) for author, text in self.by_hand_only(p)]
@@ -656,13 +680,32 @@ def plan(reviewed: Reviewed, matches: list[Match], slots: Slots, report: Report,
         if not c.parent:
             planner.comment(c, replies.get(c.id, []))
     texts = planner.resolve()
+    _pair_moves(planner.items)
     items = sorted(planner.items, key=lambda i: i.order)
     return Plan(items, texts, slots.sources)
 
 
-def describe(op: Op, before: str) -> str:
-    """What a change did, in words ('deleted "almost "'); ``before`` is the text it edits."""
+def _pair_moves(items: list[Item]) -> None:
+    """Say where each moved text went, and where it came from."""
+    halves: dict[str, dict[str, Item]] = {}
+    for item in items:
+        if item.group and item.half:
+            halves.setdefault(item.group, {})[item.half] = item
+    for pair in halves.values():
+        if len(pair) == 2:
+            source, target = pair["from"], pair["to"]
+            same = source.path == target.path and not source.after and not target.after
+            source.text = source.text.removesuffix(" away").removesuffix(" to another place") + \
+                (f" to line {target.line}" if same else f" to {target.where}")
+            target.text += f" from line {source.line}" if same else f" from {source.where}"
+
+
+def describe(op: Op, before: str, note: str = "") -> str:
+    """What a change did, in words ('deleted "almost "'); ``before`` is the text it edits, and
+    ``note`` the text of a note it inserts."""
     old = shown(before[op.start:op.end])
+    if NOTE in op.insert.text and op.kind in ("insert", "replace"):
+        return f'inserted a note: "{shown(note)}"'
     match op.kind:
         case "insert":
             return f'inserted "{shown(op.insert.text)}"'

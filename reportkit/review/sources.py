@@ -501,9 +501,16 @@ def _starts(lines: list[str], offsets: list[int], first: int, content: str) -> l
     return out
 
 
-def calls(content: str) -> list[str]:
-    """The note labels a unit's Markdown calls."""
-    return [m.group(1).replace("\u00a0", " ") for m in _CALL.finditer(content)]
+def calls(text: str) -> list[str]:
+    """The labels of the notes a Markdown text calls (a definition, ``[^label]:`` opening a
+    line, is no call)."""
+    out = []
+    for m in _CALL.finditer(text):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        if text[m.end():m.end() + 1] == ":" and not text[line_start:m.start()].strip(" >"):
+            continue
+        out.append(m.group(1).replace("\u00a0", " "))
+    return out
 
 
 # --- the DOCX's paragraphs, as build writes them --------------------------------------------------

@@ -762,7 +762,7 @@ def _comments(parts: _Parts, main: str, rels: dict, paragraphs: list[Paragraph],
             c.parent = by_para.get(parent, "")
     if extended is None:  # LibreOffice drops the threads: a reply shares its comment's range
         first: dict[tuple[int, int, int], str] = {}
-        for c in sorted(comments, key=lambda c: c.date):
+        for c in sorted(comments, key=lambda c: c.date):  # stable: file order breaks ties
             key = (c.paragraph, c.start, c.end)
             if c.paragraph >= 0 and key in first:
                 c.parent = first[key]
