@@ -23,7 +23,7 @@ from .manifest import key_pos, load_manifest
 from .model import Image, Report, iter_nodes
 from .parse import parse_report
 from .transforms import Figures, apply_transforms, figures
-from .writers import _lo_pages
+from . import libreoffice
 
 
 def load(report_dir: Path) -> tuple[Report, Problems]:
@@ -38,8 +38,12 @@ def load(report_dir: Path) -> tuple[Report, Problems]:
 
 
 def check(report_dir: Path) -> tuple[Report, Problems, Figures]:
-    """``reportkit check``: load the report, count it, and warn when it is over its word limit."""
+    """``reportkit check``: load the report and its style, count it, and warn when it is over
+    its word limit."""
+    from .themes import load_theme
+
     report, problems = load(report_dir)
+    load_theme(report.meta.style, report_dir, key_pos(report_dir, "style"))  # its errors too
     figs = figures(report)
     if figs.word_limit and figs.words_counted > figs.word_limit:
         over = figs.words_counted - figs.word_limit
@@ -116,7 +120,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     out_dir = out_dir or report_dir / "build"
     name = report_dir.resolve().name
     _remove_stale_temporaries(out_dir, name)
-    options = _options(draft, creation_date(report, report_dir), _lo_pages.paginates(docx_page_numbers))
+    options = _options(draft, creation_date(report, report_dir), libreoffice.paginates(docx_page_numbers))
     cache = read_cache(out_dir)
     before = json.dumps(cache, sort_keys=True)
     inputs = {fmt: _input_files(report, report_dir, theme, fmt) for fmt in formats}

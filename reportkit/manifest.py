@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from .errors import Pos, Problems, ReportError
+from .files import is_contained, usable_file
 from .model import Metadata, Partner
 from .themes import available_styles, find_style
+from .tomlfile import describe, key_lines, read_toml, unknown
 
 
 @dataclass(frozen=True)
@@ -68,31 +67,14 @@ def load_manifest(report_dir: Path) -> tuple[Metadata, list[Path], Problems]:
     problems = Problems()
     if not path.is_file():
         raise ReportError(f"{report_dir} has no report.toml (is this a report folder?)")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise ReportError(f"not UTF-8 text (byte {err.start})", Pos(where, line)) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        message = re.sub(r"\s*\(at line \d+, column \d+\)$", "", str(err))
-        line = getattr(err, "lineno", None) or _line_from_message(str(err))
-        raise ReportError(f"TOML syntax error: {message}", Pos(where, line)) from None
-    lines = _key_lines(text)
-
-    def pos(*key: str) -> Pos:
-        for n in range(len(key), 0, -1):  # the key's own line, else its table's
-            if key[:n] in lines:
-                return Pos(where, lines[key[:n]])
-        return Pos(where, 0)
+    toml = read_toml(path)
+    data, pos = toml.data, toml.pos
 
     values: dict[str, Any] = {}
     for key, value in data.items():
         spec = FIELDS.get(key)
         if spec is None:
-            problems.error(_unknown(key, FIELDS), pos(key))
+            problems.error(unknown(key, FIELDS), pos(key))
             continue
         checked = _check(key, value, spec, pos, problems, report_dir)
         if checked is not None:
@@ -117,7 +99,7 @@ def load_manifest(report_dir: Path) -> tuple[Metadata, list[Path], Problems]:
 def key_pos(report_dir: Path, key: str) -> Pos:
     """Where a top-level key stands in ``report.toml`` (for warnings found after loading)."""
     path = report_dir / "report.toml"
-    return Pos(str(path), _key_lines(path.read_text(encoding="utf-8-sig")).get((key,), 0))
+    return Pos(str(path), key_lines(path.read_text(encoding="utf-8-sig")).get((key,), 0))
 
 
 def _check(key: str, value: Any, spec: Field, pos: Callable[..., Pos],
@@ -138,12 +120,12 @@ def _check(key: str, value: Any, spec: Field, pos: Callable[..., Pos],
         "partners": lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
     }[kind](value)
     if not ok:
-        problems.error(f'"{key}" must be {_TYPE_NAMES[kind]}, not {_describe(value)}', pos(key))
+        problems.error(f'"{key}" must be {_TYPE_NAMES[kind]}, not {describe(value)}', pos(key))
         return None
     if kind == "date":
         return _iso_date(key, value, pos, problems)
     if key == "logos":
-        return [_inside(report_dir, v, pos(key), problems, "logo") for v in value]
+        return [_logo(report_dir, v, pos(key), problems) for v in value]
     if kind == "partners":
         return _partners(value, pos, problems, report_dir)
     if key == "toc_depth" and value > 6:
@@ -158,30 +140,27 @@ def _partners(value: list[dict], pos: Callable[..., Pos], problems: Problems,
         where = pos("partners", str(i))
         for key, item in table.items():
             if key not in PARTNER_FIELDS:
-                problems.error(_unknown(key, dict.fromkeys(PARTNER_FIELDS), "partners."),
+                problems.error(unknown(key, dict.fromkeys(PARTNER_FIELDS), "partners."),
                                pos("partners", str(i), key))
             elif not isinstance(item, str):
-                problems.error(f'"partners.{key}" must be a string, not {_describe(item)}',
+                problems.error(f'"partners.{key}" must be a string, not {describe(item)}',
                                pos("partners", str(i), key))
         if not isinstance(table.get("name"), str) or not table.get("name", "").strip():
             problems.error('every [[partners]] entry needs a "name"', where)
             continue
         logo = table.get("logo", "")
         if isinstance(logo, str) and logo:
-            logo = _inside(report_dir, logo, where, problems, "logo")
+            logo = _logo(report_dir, logo, where, problems)
         partners.append(Partner(table["name"], str(table.get("description", "")), logo or ""))
     return partners
 
 
-def _inside(report_dir: Path, relative: str, pos: Pos, problems: Problems, what: str) -> str:
-    """Resolve a path the manifest names; it must exist inside the report folder."""
-    root = report_dir.resolve()
-    target = (report_dir / relative).resolve()
-    if not target.is_relative_to(root):
-        problems.error(f'{what} "{relative}" is outside the report folder', pos)
-    elif not target.is_file():
-        problems.error(f'{what} "{relative}" not found', pos)
-    return str(target)
+def _logo(report_dir: Path, name: str, pos: Pos, problems: Problems) -> str:
+    """A logo the manifest names, as an absolute path; it must be a file inside the report folder."""
+    path, problem = usable_file(name, report_dir, [report_dir], "logo")
+    if problem:
+        problems.error(problem, pos)
+    return str(path)
 
 
 def _chapter_files(report_dir: Path, listed: list[str] | None, pos: Pos,
@@ -192,21 +171,17 @@ def _chapter_files(report_dir: Path, listed: list[str] | None, pos: Pos,
             problems.error("no chapter files: list them in chapters = [...] or add .md files",
                            Pos(str(report_dir / "report.toml"), 1))
         return found
-    root = report_dir.resolve()
     files, seen = [], set()
     for name in listed:
-        path = report_dir / name
-        resolved = path.resolve()
-        if not resolved.is_relative_to(root):
-            problems.error(f'chapter "{name}" is outside the report folder', pos)
-        elif resolved in seen:
+        resolved, problem = usable_file(name, report_dir, [report_dir], "chapter")
+        if resolved in seen:
             problems.error(f'chapter "{name}" is listed twice', pos)
-        elif path.is_dir():
+        elif problem and resolved.is_dir() and is_contained(resolved, [report_dir]):
             problems.error(f'chapter "{name}" is a folder, not a file', pos)
-        elif not path.is_file():
-            problems.error(f'chapter file "{name}" not found', pos)
+        elif problem:
+            problems.error(problem, pos)
         else:
-            files.append(path)
+            files.append(report_dir / name)
         seen.add(resolved)
     return files
 
@@ -225,57 +200,5 @@ def _iso_date(key: str, value: Any, pos: Callable[..., Pos], problems: Problems)
     return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc).isoformat()
 
 
-def _unknown(key: str, known: dict, prefix: str = "") -> str:
-    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.7)
-    hint = f' (did you mean "{prefix}{close[0]}"?)' if close else ""
-    return f'unknown field "{prefix}{key}"{hint}'
-
-
-def _describe(value: Any) -> str:
-    names = {str: "a string", bool: "true/false", int: "a number", float: "a number",
-             list: "a list", dict: "a table"}
-    return f"{names.get(type(value), type(value).__name__)} ({value!r})" if not isinstance(
-        value, (list, dict)) else names[type(value)]
-
-
 def _freeze(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
-
-
-def _line_from_message(message: str) -> int:
-    match = re.search(r"at line (\d+)", message)
-    return int(match.group(1)) if match else 0
-
-
-_TABLE = re.compile(r"^\s*\[(\[)?\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=")
-
-
-def _key_lines(text: str) -> dict[tuple[str, ...], int]:
-    """Map (key,) and (table, index) to the line they stand on, for ``report.toml:LINE`` errors.
-
-    tomllib gives no positions for keys, so we scan the top-level structure ourselves:
-    table headers and ``key =`` lines (good enough for the flat file report.toml is).
-    """
-    lines: dict[tuple[str, ...], int] = {}
-    table: tuple[str, ...] = ()
-    counts: dict[str, int] = {}
-    depth = 0  # inside a multi-line array or string, keys are not keys
-    for number, line in enumerate(text.splitlines(), 1):
-        if depth == 0 and (m := _TABLE.match(line)):
-            name = m.group(2).strip().strip("\"'")
-            if m.group(1):
-                index = counts.get(name, 0)
-                counts[name] = index + 1
-                table = (name, str(index))
-                lines.setdefault((name,), number)
-            else:
-                table = (name,)
-            lines.setdefault(table, number)
-            continue
-        if depth == 0 and (m := _KEY.match(line)):
-            key = m.group(1).strip('"')
-            lines.setdefault(table + (key,) if table else (key,), number)
-        depth += line.count("[") - line.count("]") if depth or _KEY.match(line) else 0
-        depth = max(depth, 0)
-    return lines

@@ -17,9 +17,10 @@ from markdown_it.tree import SyntaxTreeNode
 
 from .errors import Pos, Problem, Problems, ReportError
 from .labels import CATALOGUES, labels
-from .manifest import _KEY, FIELDS, _check, _unknown
+from .manifest import FIELDS, _check
 from .model import Image, Report, iter_nodes
 from .parse import _COMMENT, make_parser, read_source
+from .tomlfile import KEY, unknown
 
 # Templates shipped with reportkit: the installed ``reportkit/templates`` package data, else the
 # repository's top-level templates/ when running from a checkout. One folder only, never both,
@@ -103,7 +104,7 @@ def new_report(dest: Path, source: str | Path, settings: Mapping[str, Any] | Non
     settings = dict(settings or {})
     for key in settings:  # unknown keys first: they need no source
         if key not in FIELDS:
-            raise BadOption(_unknown(key, FIELDS), "--set")
+            raise BadOption(unknown(key, FIELDS), "--set")
     source_dir, template = _resolve_source(source)
     values = {key: _coerce(key, value, source_dir) for key, value in settings.items()}
     if dest.exists() or dest.is_symlink():
@@ -384,7 +385,7 @@ def _top_level(lines: list[str]) -> tuple[dict[str, tuple[int, int]], int]:
         if not stripped or stripped.startswith("#"):
             i += 1
             continue
-        match = _KEY.match(lines[i])
+        match = KEY.match(lines[i])
         if stripped.startswith("[") or not match:
             break  # the first table: fields after it belong to it
         end = i + 1

@@ -10,7 +10,6 @@ import difflib
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
@@ -18,6 +17,7 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .errors import Pos, Problems
+from .files import url_scheme, usable_file
 from .labels import labels
 from .model import (
     BOX_KINDS, Block, Box, Chapter, Code, CodeBlock, Emphasis, Image, Inline, LineBreak, Link,
@@ -327,8 +327,8 @@ class _Converter:
             case "link":
                 url = str(node.attrs.get("href", ""))
                 children = tuple(self.children(node.children, in_note))
-                if _scheme(url) in REFUSED_SCHEMES:
-                    problems.error(f'link "{url[:60]}" refused: {_scheme(url)}: links are not allowed', self.pos())
+                if url_scheme(url) in REFUSED_SCHEMES:
+                    problems.error(f'link "{url[:60]}" refused: {url_scheme(url)}: links are not allowed', self.pos())
                     return list(children)
                 return [Link(children, url)]
             case "image":
@@ -350,31 +350,19 @@ class _Converter:
     def image(self, node: SyntaxTreeNode) -> list[Inline]:
         src = str(node.attrs.get("src", ""))
         alt = node.content
-        problem = self.check_image(src)
+        target, problem = usable_file(src, self.folder, [self.state.root], "image", url=True)
+        problem = problem or _image_problem(src, target)
         if problem:
             self.state.problems.error(problem, self.pos())
             return [Text(alt)] if alt else []
-        return [Image(src, alt, str((self.folder / unquote(src)).resolve()))]
-
-    def check_image(self, src: str) -> str:
-        """Why an image source is unusable, or "" when it is a real image inside the report."""
-        if _scheme(src):
-            return f'image "{src[:80]}": only files inside the report folder can be used'
-        target = (self.folder / unquote(src)).resolve()
-        if not target.is_relative_to(self.state.root):
-            return f'image "{src}" is outside the report folder'
-        if not target.is_file():
-            return f'image "{src}" not found'
-        with open(target, "rb") as f:
-            head = f.read(SVG_HEAD)
-        if is_svg(head):
-            return _svg_problem(src, target)
-        return _raster_problem(src, target)
+        return [Image(src, alt, str(target))]
 
 
-def _scheme(url: str) -> str:
-    parts = urlsplit(url.strip())
-    return parts.scheme.lower() if len(parts.scheme) > 1 else ""  # "C:" is a drive, not a scheme
+def _image_problem(src: str, target: Path) -> str:
+    """Why the file ``target`` is not an image both writers can show, or ""."""
+    with open(target, "rb") as f:
+        head = f.read(SVG_HEAD)
+    return _svg_problem(src, target) if is_svg(head) else _raster_problem(src, target)
 
 
 MAX_PIXELS = 50_000_000
@@ -403,13 +391,22 @@ def _svg_problem(src: str, target: Path) -> str:
 
 
 def _raster_problem(src: str, target: Path) -> str:
+    import warnings
+
     from PIL import Image as PILImage  # Pillow comes with WeasyPrint; only needed when images exist
 
-    PILImage.MAX_IMAGE_PIXELS = None  # we check the size ourselves, with a clearer message
     try:
-        with PILImage.open(target) as image:
-            width, height = image.size
-            kind = image.format
+        with warnings.catch_warnings():
+            # Pillow warns of an image past its own limit and refuses one past twice that; ours
+            # (MAX_PIXELS) is lower, so the image is too large either way, and said so below.
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+            with PILImage.open(target) as image:
+                width, height = image.size
+                kind = image.format
+    except PILImage.DecompressionBombError as err:
+        size = re.search(r"\((\d+) pixels\)", str(err))
+        pixels = f"{int(size[1]):,} pixels" if size else "too many pixels"
+        return f'image "{src}" is too large ({pixels}); scale it down to under 7000×7000'
     except Exception:  # Pillow raises many types for files it cannot read
         return f'image "{src}" is not a PNG, JPEG, GIF, WebP or SVG image'
     if kind not in ("PNG", "JPEG", "GIF", "WEBP"):

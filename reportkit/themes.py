@@ -1,39 +1,253 @@
-"""Find a style (``styles/NAME/theme.toml``), follow ``inherit``, and merge its settings."""
+"""Find a style (``styles/NAME/theme.toml``), follow ``inherit``, and check everything it holds.
+
+``theme.toml`` is read into ``Settings`` (frozen, every key typed and documented), merged key
+by key over the style's ancestors and, beneath them all, the default style's: the defaults live
+in ``styles/default/theme.toml`` alone. The style's fonts, its Jinja2 templates (compiled in a
+sandbox: a shared house style never runs code) and its cover logo are checked when it loads,
+so ``reportkit check`` reports every problem as ``path:line: message``, all at once.
+"""
 
 from __future__ import annotations
 
-import tomllib
+import functools
+import os
+import re
+import traceback
+import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from .errors import Pos, ReportError
+from .errors import Pos, Problem, Problems, ReportError
+from .files import usable_file
+from .tomlfile import TomlFile, describe, read_toml, unknown
 
 # Styles shipped with reportkit: the repository's top-level styles/ when running from a
 # checkout, the installed ``reportkit/styles`` package data otherwise.
 _HERE = Path(__file__).resolve().parent
 BUILTIN_DIRS = tuple(p for p in (_HERE.parent / "styles", _HERE / "styles") if p.is_dir())
 
+TEMPLATES = ("report.html.j2", "report.css.j2")
+"""The page shell and style sheet of the PDF: every style has them, its own or inherited."""
+
+
+# --- the settings ---------------------------------------------------------------------------
+
+
+class Length(str):
+    """A length as ``theme.toml`` writes it ("22mm", "2cm", "1in", "12pt"); prints as written."""
+
+    FORM = re.compile(r"(\d+(?:\.\d+)?|\.\d+)(mm|cm|in|pt)")
+    EXPECTED = 'a length ("22mm", "2cm", "1in" or "12pt")'
+    _EMU = {"mm": 36000, "cm": 360000, "in": 914400, "pt": 12700}
+
+    @property
+    def emu(self) -> int:
+        """The length in EMU (English Metric Units: 914,400 an inch), as Word counts."""
+        match = self.FORM.fullmatch(self)
+        return round(float(match[1]) * self._EMU[match[2]])
+
+
+class Colour(str):
+    """A colour as ``#RRGGBB``; prints as written."""
+
+    FORM = re.compile(r"#[0-9A-Fa-f]{6}")
+    EXPECTED = 'a colour as #RRGGBB ("#1F4E79")'
+
+    @property
+    def rgb(self) -> tuple[int, int, int]:
+        """Red, green and blue, 0 to 255."""
+        return int(self[1:3], 16), int(self[3:5], 16), int(self[5:7], 16)
+
+
+class PageSize(str):
+    """A paper size: "A4" or "Letter" (in any case)."""
+
+    FORM = re.compile(r"a4|letter", re.I)
+    EXPECTED = "A4 or Letter"
+
+
+@dataclass(frozen=True)
+class Page:
+    """``[page]``: the paper and its margins."""
+
+    size: PageSize
+    """The paper: "A4" or "Letter"."""
+    margin_top: Length
+    """The margin above the text."""
+    margin_bottom: Length
+    """The margin below the text (the page number stands in it)."""
+    margin_inside: Length
+    """The margin on the binding side (left on right-hand pages)."""
+    margin_outside: Length
+    """The margin away from the binding."""
+    caption_room: Length
+    """The room kept under a picture for its caption: a picture is at most the text's height less this."""
+
+
+@dataclass(frozen=True)
+class Fonts:
+    """``[fonts]``: families for the PDF (bundled in the style's ``fonts/``) and the DOCX (the
+    metric-compatible fonts Word users have)."""
+
+    body: str
+    """The text's family in the PDF."""
+    body_docx: str
+    """The text's family in the DOCX."""
+    heading: str
+    """The headings' family in the PDF."""
+    heading_docx: str
+    """The headings' family in the DOCX."""
+    mono: str
+    """The family of code in the PDF."""
+    mono_docx: str
+    """The family of code in the DOCX."""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """``[sizes]``: font sizes in points (numbers: 11, not "11pt"), and the line height."""
+
+    body: float
+    """The text."""
+    note: float
+    """Notes, captions and the page footer."""
+    title: float
+    """The title on the cover."""
+    subtitle: float
+    """The subtitle, authors and date on the cover."""
+    h1: float
+    """Chapter headings."""
+    h2: float
+    """Section headings."""
+    h3: float
+    """Subsection headings."""
+    toc: float
+    """The table of contents."""
+    line_height: float
+    """The distance between lines, as a multiple of the font size."""
+
+
+@dataclass(frozen=True)
+class Colours:
+    """``[colours]``: every colour of both files, as ``#RRGGBB``."""
+
+    text: Colour
+    """The text."""
+    heading: Colour
+    """Headings."""
+    link: Colour
+    """Links and note numbers."""
+    title: Colour
+    """The title and subtitle on the cover."""
+    rule: Colour
+    """Rules: under the title, above the notes, around table cells."""
+    recommendation_border: Colour
+    """The frame of recommendation boxes."""
+    recommendation_fill: Colour
+    """The background of recommendation boxes (and of table headings)."""
+    recommendation_title: Colour
+    """The title of recommendation boxes."""
+    good_practice_border: Colour
+    """The frame of good-practice boxes."""
+    good_practice_fill: Colour
+    """The background of good-practice boxes."""
+    good_practice_title: Colour
+    """The title of good-practice boxes."""
+    box_border: Colour
+    """The frame of other boxes."""
+    box_fill: Colour
+    """The background of other boxes."""
+    box_title: Colour
+    """The title of other boxes."""
+    draft: Colour
+    """The DRAFT mark and date stamp of ``--draft`` builds (the watermark at a tenth of it)."""
+
+
+@dataclass(frozen=True)
+class Cover:
+    """``[cover]``: the style's logo and how large logos show on the cover."""
+
+    logo: str
+    """A file in the style folder shown on every report's cover ("" for none); once loaded,
+    its absolute path."""
+    logo_max_width: Length
+    """The widest a cover logo (the report's ``logos`` and the style's) is shown."""
+    logo_max_height: Length
+    """The tallest a cover logo is shown."""
+    partner_logo_max_width: Length
+    """The widest a partner's logo is shown."""
+    partner_logo_max_height: Length
+    """The tallest a partner's logo is shown."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything ``theme.toml`` says, merged over the style's ancestors and the default style."""
+
+    page: Page
+    """``[page]``."""
+    fonts: Fonts
+    """``[fonts]``."""
+    sizes: Sizes
+    """``[sizes]``."""
+    colours: Colours
+    """``[colours]``."""
+    cover: Cover
+    """``[cover]``."""
+
+
+_TABLES: dict[str, type] = typing.get_type_hints(Settings)
+
+SCHEMA: dict[str, dict[str, type]] = {table: typing.get_type_hints(cls) for table, cls in _TABLES.items()}
+"""Table → key → the type of its value: every key ``theme.toml`` may hold, besides ``inherit``."""
+
+_EXPECTED = {str: "a string", float: "a positive number"}
+
+
+def setting_names() -> list[str]:
+    """Every setting as "table.key", in the order ``Settings`` declares them."""
+    return [f"{table}.{key}" for table, kinds in SCHEMA.items() for key in kinds]
+
+
+def css_string(text: str) -> str:
+    """A quoted CSS string: backslashes, quotes, line ends and "<" (no "</style>") escaped."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ").replace("<", "\\3c ")
+    return f'"{escaped}"'
+
+
+# --- the loaded style -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Face:
+    """A font file bundled with the style, and what it provides."""
+
+    path: Path
+    """The file."""
+    family: str
+    """The family name the file gives ("Carlito")."""
+    weight: int
+    """400 regular, 700 bold…"""
+    italic: bool
+    """True for an italic face."""
+
 
 @dataclass(frozen=True)
 class Theme:
-    """A loaded style: its folders (child first) and merged settings."""
+    """A loaded, checked style: its folders (child first), settings, fonts and templates."""
 
     name: str
     """The style's name, as given."""
     dirs: tuple[Path, ...]
-    """The style folder and those of its ancestors, child first (template search path)."""
-    settings: dict[str, Any]
-    """theme.toml merged over its ancestors' (tables merged key by key)."""
-
-    def get(self, dotted: str, default: Any = None) -> Any:
-        """A setting by dotted name, e.g. ``theme.get("colours.heading")``."""
-        value: Any = self.settings
-        for part in dotted.split("."):
-            if not isinstance(value, dict) or part not in value:
-                return default
-            value = value[part]
-        return value
+    """The style folder and those of its ancestors, child first (the search path of files)."""
+    settings: Settings
+    """``theme.toml`` merged over its ancestors' and the default style's."""
+    faces: tuple[Face, ...] = ()
+    """The bundled fonts (``fonts/`` of every folder; a child's file replaces its parent's)."""
+    templates: tuple[tuple[str, str, int, int], ...] = ()
+    """The templates found (name, file, modification time, size): what ``render`` uses,
+    compiled once per process."""
 
     def find(self, relative: str) -> Path | None:
         """The first file of that name in the style or its ancestors."""
@@ -43,46 +257,26 @@ class Theme:
                 return candidate
         return None
 
-    def fonts(self) -> list[Path]:
-        """Every bundled font file, child styles first (a child may add or replace fonts)."""
-        seen: dict[str, Path] = {}
-        for folder in self.dirs:
-            for font in sorted((folder / "fonts").glob("*.[ot]tf")):
-                seen.setdefault(font.name, font)
-        return list(seen.values())
+    def render(self, name: str, **context: Any) -> str:
+        """The style's template ``name`` rendered in the sandbox; an error in it (an unknown
+        variable, an attribute the sandbox refuses) is a ReportError at its line."""
+        from jinja2 import TemplateNotFound
+
+        template = _compiled(self.templates)[0][name]
+        try:
+            return template.render(**context)
+        except Exception as err:  # whatever a template does wrong, reported at its line
+            where = [f for f in traceback.extract_tb(err.__traceback__) if f.filename.endswith(".j2")]
+            if not where:
+                raise
+            message = f'the style has no template "{err.name}"' if isinstance(err, TemplateNotFound) else str(err)
+            raise ReportError(f"template error: {message}", Pos(where[-1].filename, where[-1].lineno or 0)) from None
 
 
 def style_dirs(report_root: Path | None) -> list[Path]:
     """Where styles are looked for: the report's own ``styles/`` first, then the shipped ones."""
     dirs = [report_root / "styles"] if report_root else []
     return dirs + list(BUILTIN_DIRS)
-
-
-def load_theme(name: str, report_root: Path | None = None, pos: Pos | None = None) -> Theme:
-    """Load style ``name`` and its ancestors; unknown names and inheritance loops are errors."""
-    chain: list[Path] = []
-    settings: list[dict[str, Any]] = []
-    current, where = name, pos
-    while current:
-        folder = find_style(current, report_root)
-        if folder is None:
-            known = ", ".join(sorted(available_styles(report_root))) or "none"
-            raise ReportError(f'unknown style "{current}" (available: {known})', where)
-        if folder in chain:
-            raise ReportError(f'style "{current}" inherits from itself', where)
-        toml_path = folder / "theme.toml"
-        try:
-            data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as err:
-            raise ReportError(f"{err.msg}", Pos(str(toml_path), getattr(err, "lineno", 0))) from None
-        chain.append(folder)
-        settings.append(data)
-        current, where = str(data.get("inherit", "") or ""), Pos(str(toml_path), 1)
-    merged: dict[str, Any] = {}
-    for data in reversed(settings):
-        merged = _merge(merged, data)
-    merged.pop("inherit", None)
-    return Theme(name, tuple(chain), merged)
 
 
 def available_styles(report_root: Path | None = None) -> list[str]:
@@ -98,15 +292,211 @@ def find_style(name: str, report_root: Path | None) -> Path | None:
         return None
     for base in style_dirs(report_root):
         if (base / name / "theme.toml").is_file():
-            return (base / name).resolve()
+            return base / name
     return None
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
+def load_theme(name: str, report_root: Path | None = None, pos: Pos | None = None) -> Theme:
+    """Load style ``name`` with its ancestors and check it all.
+
+    Raises one ReportError listing every problem: an unknown style or inheritance loop (at
+    ``pos``, or the ``inherit`` line), TOML syntax, unknown keys and wrong values (at their line
+    in ``theme.toml``), a cover logo outside the style, fonts that cannot be read, templates
+    that do not compile or reach outside the sandbox (at their file and line).
+    """
+    chain: list[Path] = []
+    files: list[TomlFile] = []
+    current, where = name, pos
+    while current:
+        folder = find_style(current, report_root)
+        if folder is None:
+            known = ", ".join(available_styles(report_root)) or "none"
+            raise ReportError(f'unknown style "{current}" (available: {known})', where)
+        if folder.resolve() in [c.resolve() for c in chain]:
+            raise ReportError(f'style "{current}" inherits from itself', where)
+        toml = read_toml(folder / "theme.toml")
+        chain.append(folder)
+        files.append(toml)
+        current, where = toml.data.get("inherit", ""), toml.pos("inherit")
+        if not isinstance(current, str):
+            raise ReportError(f'"inherit" must be a style name, not {describe(current)}', where)
+    default = find_style("default", None)
+    if default is not None and default.resolve() not in [c.resolve() for c in chain]:
+        files.append(read_toml(default / "theme.toml"))  # its settings only: not its files
+
+    problems = Problems()
+    merged: dict[str, dict[str, tuple[Any, Pos]]] = {table: {} for table in SCHEMA}
+    for toml in reversed(files):
+        for table, values in _checked(toml, problems).items():
+            merged[table].update(values)
+    dirs = tuple(chain)
+    logo, logo_pos = merged["cover"].get("logo", ("", None))
+    if logo:
+        merged["cover"]["logo"] = (_style_file(logo, dirs, logo_pos, problems), logo_pos)
+    faces = _faces(dirs, problems)
+    found = _template_files(dirs, problems)
+    problems.items += _compiled(found)[1]
+    for missing in sorted(set(TEMPLATES) - {t[0] for t in found}):
+        problems.error(f'the style has no {missing} (inherit = "default" to use the default\'s)',
+                       Pos(files[0].path, 0))
+    base = files[-1].path
+    for table, kinds in SCHEMA.items():
+        for key in kinds.keys() - merged[table].keys():
+            problems.error(f'missing setting "{table}.{key}"', Pos(base, 0))
+    problems.raise_errors()
+    settings = Settings(**{table: _TABLES[table](**{k: v for k, (v, _) in merged[table].items()})
+                           for table in SCHEMA})
+    return Theme(name, dirs, settings, faces, found)
+
+
+def _checked(toml: TomlFile, problems: Problems) -> dict[str, dict[str, tuple[Any, Pos]]]:
+    """The settings of one ``theme.toml``, each value of its type with its position; what is
+    unknown or of the wrong type goes to ``problems``."""
+    out: dict[str, dict[str, tuple[Any, Pos]]] = {}
+    for table, values in toml.data.items():
+        if table == "inherit":  # followed by load_theme
+            continue
+        kinds = SCHEMA.get(table)
+        if kinds is None:
+            problems.error(unknown(table, [*SCHEMA, "inherit"], noun="setting"), toml.pos(table))
+            continue
+        if not isinstance(values, dict):
+            problems.error(f'"{table}" must be a table ([{table}]), not {describe(values)}', toml.pos(table))
+            continue
+        for key, value in values.items():
+            pos = toml.pos(table, key)
+            if key not in kinds:
+                problems.error(unknown(key, kinds, f"{table}.", noun="setting"), pos)
+            elif (typed := _typed(kinds[key], value)) is None:
+                expected = getattr(kinds[key], "EXPECTED", None) or _EXPECTED[kinds[key]]
+                problems.error(f'"{table}.{key}" must be {expected}, not {describe(value)}', pos)
+            else:
+                out.setdefault(table, {})[key] = (typed, pos)
+    return out
+
+
+def _typed(kind: type, value: Any) -> Any:
+    """``value`` as a ``kind`` (str, float, Length, Colour, PageSize), or None if it is not one."""
+    if kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+        return value if ok else None  # 11 stays 11: the style sheet prints it as written
+    if not isinstance(value, str):
+        return None
+    if kind is str:
+        return value
+    return kind(value) if kind.FORM.fullmatch(value) else None
+
+
+def _style_file(name: str, dirs: tuple[Path, ...], pos: Pos | None, problems: Problems) -> str:
+    """A file the settings name (the cover logo), as an absolute path: the first folder of the
+    style that has it, and it must lie in one of them once symlinks are resolved."""
+    base = next((d for d in dirs if (d / name).is_file()), dirs[0])
+    path, problem = usable_file(name, base, dirs, "cover logo", "style folder")
+    if problem:
+        problems.error(problem, pos)
+    return str(path)
+
+
+def _faces(dirs: tuple[Path, ...], problems: Problems) -> tuple[Face, ...]:
+    """Every font file in the folders' ``fonts/``, child first (a child may add or replace
+    fonts), with family, weight and style read from the file."""
+    fonts: dict[str, Path] = {}
+    for folder in dirs:
+        for path in sorted((folder / "fonts").glob("*.[ot]tf")):
+            fonts.setdefault(path.name, path)
+    if not fonts:
+        return ()
+    from fontTools.ttLib import TTFont  # WeasyPrint depends on fontTools already
+
+    faces = []
+    for path in fonts.values():
+        _, problem = usable_file(f"fonts/{path.name}", path.parent.parent, dirs, "font", "style folder")
+        if problem:
+            problems.error(problem, Pos(str(path)))
+            continue
+        try:
+            with TTFont(path, lazy=True) as font:
+                names = font["name"]
+                family = names.getDebugName(16) or names.getDebugName(1) or path.stem
+                os2 = font["OS/2"]
+                faces.append(Face(path, family, os2.usWeightClass, bool(os2.fsSelection & 1)))  # bit 0: ITALIC
+        except Exception as err:  # fontTools raises many types for files it cannot read
+            problems.error(f"cannot be read as a font: {err}", Pos(str(path)))
+    return tuple(faces)
+
+
+def _template_files(dirs: tuple[Path, ...], problems: Problems) -> tuple[tuple[str, str, int, int], ...]:
+    """Each template name the style's search path finds (child first), with the file it finds
+    and that file's modification time and size; a file leading outside the style is refused."""
+    found: dict[str, tuple[str, str, int, int]] = {}
+    for folder in dirs:
+        for path in sorted(folder.rglob("*.j2")):
+            name = path.relative_to(folder).as_posix()
+            if name in found:
+                continue
+            _, problem = usable_file(name, folder, dirs, "template", "style folder")
+            if problem:
+                problems.error(problem, Pos(str(path)))
+                continue
+            stat = path.stat()
+            found[name] = (name, str(path), stat.st_mtime_ns, stat.st_size)
+    return tuple(sorted(found.values()))
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(found: tuple[tuple[str, str, int, int], ...]) -> tuple[dict[str, Any], tuple[Problem, ...]]:
+    """The templates ``found`` compiled in one sandboxed environment, and their errors: syntax,
+    and attributes the sandbox would refuse (found here, so ``check`` reports them). The
+    environment loads those files only, also for ``{% include %}`` and ``{% extends %}``.
+
+    Cached per process: ``found`` holds each file's time and size, so an edited or added
+    template is compiled anew (watch), an unchanged one only once."""
+    import jinja2  # here, not at the top: only styles being checked or rendered need it
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    files = {name: path for name, path, _, _ in found}
+
+    def load(name: str) -> tuple[str, str, Callable[[], bool]] | None:
+        path = files.get(name)
+        return None if path is None else (Path(path).read_text(encoding="utf-8"), path, lambda: True)
+
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.FunctionLoader(load),
+        autoescape=jinja2.select_autoescape(["html.j2", "xml.j2"], default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters["css_string"] = css_string
+    templates, problems = {}, []
+    for name, path, _, _ in found:
+        try:
+            source = Path(path).read_text(encoding="utf-8")
+            problems += [Problem(message, Pos(path, line)) for line, message in _unsafe(env.parse(source), source)]
+            templates[name] = env.get_template(name)
+        except jinja2.TemplateSyntaxError as err:
+            problems.append(Problem(f"template syntax error: {err.message}", Pos(path, err.lineno)))
+        except UnicodeDecodeError as err:
+            problems.append(Problem(f"not UTF-8 text (byte {err.start})", Pos(path)))
+    return templates, tuple(problems)
+
+
+def _unsafe(tree: Any, source: str) -> list[tuple[int, str]]:
+    """(line, message) for each line of a template reaching for an attribute whose name starts
+    with "_" (``cycler.__init__.__globals__``): the sandbox refuses those when rendering."""
+    from jinja2 import nodes
+
+    named: dict[int, list[str]] = {}
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        match node:  # x.name, x["name"], x | attr("name")
+            case (nodes.Getattr(attr=str(attr)) | nodes.Getitem(arg=nodes.Const(value=str(attr)))
+                  | nodes.Filter(name="attr", args=[nodes.Const(value=str(attr)), *_])) if attr.startswith("_"):
+                named.setdefault(node.lineno, []).append(attr)
+    lines = source.splitlines()
+    out = []
+    for line, attrs in sorted(named.items()):
+        text = lines[line - 1] if line <= len(lines) else ""
+        first = min(attrs, key=lambda a: text.find(a) if a in text else len(text))  # as read
+        out.append((line, f'template error: access to attribute "{first}" is unsafe '
+                          "(a style template may not reach Python's internals)"))
     return out

@@ -34,7 +34,7 @@ CASES = [
     ("missing-title", {"report.toml": 'chapters = ["01-intro.md", "02-findings.md"]\n'},
      ['report/report.toml:1: missing required field "title"'], 1),
     ("missing-chapter", {"02-findings.md": None},
-     ['report/report.toml:7: chapter file "02-findings.md" not found'], 1),
+     ['report/report.toml:7: chapter "02-findings.md" not found'], 1),
     ("undefined-note", {"01-intro.md": "# Introduction\n\nText.[^first]\n\nMore.[^nowhere]\n\n[^first]: A.\n"},
      ['report/01-intro.md:5: note "[^nowhere]" is not defined'], 1),
     ("unused-note", {"01-intro.md": INTRO + "\n[^spare]: Never called.\n"},

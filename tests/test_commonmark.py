@@ -1,8 +1,9 @@
 """Real-world Markdown: every CommonMark spec example and our footnote cases, each placed in a
 chapter, either parses (and builds) or fails with our clear ``path:line: message``; none crashes.
 
-In the normal run every example is parsed and rendered to HTML, and a bounded sample builds both
-PDF and DOCX. ``pytest -m slow tests/test_commonmark.py`` builds both formats for all of them.
+The normal run takes a sample: the first example of each section of the spec (and the middle
+one of the four sections with 40 or more), and every footnote case; each is rendered to HTML
+and built as PDF and DOCX. ``pytest -m slow tests/test_commonmark.py`` runs every other case.
 """
 
 from __future__ import annotations
@@ -22,9 +23,13 @@ DATA = Path(__file__).parent / "data"
 SPEC = json.loads((DATA / "commonmark.json").read_text(encoding="utf-8"))
 FOOTNOTES = [case.split("\n", 1) for case in
              (Path(__file__).parent / "fixtures" / "footnotes.md").read_text(encoding="utf-8").split("\n%%%\n")[1:]]
-CASES = [(f"spec-{e['example']}", e["markdown"]) for e in SPEC] + [
-    (f"footnote-{title[:30]}", body) for title, body in FOOTNOTES]
-SAMPLE = CASES[::25] + CASES[-len(FOOTNOTES):]
+SECTIONS = {e["section"]: [x for x in SPEC if x["section"] == e["section"]] for e in SPEC}
+CHOSEN = {examples[i]["example"] for examples in SECTIONS.values()
+          for i in ({0, len(examples) // 2} if len(examples) >= 40 else {0})}
+CASES = [(f"spec-{e['example']} {e['section']}", e["markdown"], e["example"] in CHOSEN) for e in SPEC] + [
+    (f"footnote-{title[:30]}", body, True) for title, body in FOOTNOTES]
+PARAMS = [pytest.param(markdown, id=name, marks=() if chosen else pytest.mark.slow)
+          for name, markdown, chosen in CASES]
 THEME = load_theme("default")
 
 
@@ -43,9 +48,10 @@ def _clear(err: ReportError, folder: Path) -> None:
 
 def test_cases_were_read():
     assert len(SPEC) == 652 and len(FOOTNOTES) == 16
+    assert len(SECTIONS) == 26 and len(CHOSEN) == 30
 
 
-@pytest.mark.parametrize("markdown", [c[1] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("markdown", PARAMS)
 def test_parses_and_renders_html_or_fails_clearly(tmp_path, markdown):
     folder = _report(tmp_path, markdown)
     try:
@@ -69,12 +75,6 @@ def _builds_or_fails_clearly(tmp_path: Path, markdown: str, monkeypatch) -> None
     assert [w.path.suffix for w in written] == [".pdf", ".docx"]
 
 
-@pytest.mark.parametrize("markdown", [c[1] for c in SAMPLE], ids=[c[0] for c in SAMPLE])
-def test_sample_builds_both_formats_or_fails_clearly(tmp_path, markdown, monkeypatch):
-    _builds_or_fails_clearly(tmp_path, markdown, monkeypatch)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("markdown", [c[1] for c in CASES], ids=[c[0] for c in CASES])
-def test_every_case_builds_both_formats_or_fails_clearly(tmp_path, markdown, monkeypatch):
+@pytest.mark.parametrize("markdown", PARAMS)
+def test_builds_both_formats_or_fails_clearly(tmp_path, markdown, monkeypatch):
     _builds_or_fails_clearly(tmp_path, markdown, monkeypatch)

@@ -9,29 +9,30 @@ from __future__ import annotations
 import io
 import shutil
 import re
-import struct
 import zipfile
-import zlib
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from docxutil import W, docx_text, footnotes_text, paragraph_text, pdf_pages, to_pdf
+from docxutil import W, docx_text, footnotes_text, paragraph_text, to_pdf
+from images import picture
+from pdfutil import page_texts
+from reportkit import libreoffice
 from reportkit.build import creation_date, load_report
 from reportkit.model import (
     Box, List, Code, Emphasis, Image, LineBreak, Link, Note, Paragraph, Section, Strong, Text,
     plain_text,
 )
-from reportkit.themes import load_theme
+from reportkit.themes import Colour, load_theme
 from reportkit.transforms import notes as report_notes
-from reportkit.writers import Options, _lo_pages
+from reportkit.writers import Options
 from reportkit.writers import docx as docx_writer
 
 from conftest import SAMPLE, make_report
 
-HAS_SOFFICE = _lo_pages.soffice() is not None
+HAS_SOFFICE = libreoffice.soffice() is not None
 needs_soffice = pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) is not installed")
 R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
@@ -126,16 +127,6 @@ Generic box.
 }
 
 
-def png(width: int, height: int) -> bytes:
-    """A small solid-colour PNG."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    rows = b"".join(b"\x00" + b"\x1f\x4e\x79" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-            + chunk(b"IEND", b""))
-
-
 def render(report_dir: Path, pages: bool) -> bytes:
     """The DOCX bytes of a report; ``pages`` decides whether LibreOffice paginates the contents."""
     report = load_report(report_dir)
@@ -190,11 +181,8 @@ def inline_text(nodes) -> str:
 
 @pytest.fixture(scope="module")
 def features_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = make_report(tmp_path_factory.mktemp("docx"), files=FEATURES, name="features")
-    (folder / "assets").mkdir(exist_ok=True)
-    (folder / "assets" / "logo.png").write_bytes(png(40, 20))
-    (folder / "assets" / "chart.png").write_bytes(png(300, 150))
-    return folder
+    pictures = {"assets/logo.png": picture(40, 20), "assets/chart.png": picture(300, 150)}
+    return make_report(tmp_path_factory.mktemp("docx"), files=FEATURES | pictures, name="features")
 
 
 @pytest.fixture(scope="module")
@@ -205,8 +193,6 @@ def features(features_dir: Path) -> bytes:
 @pytest.fixture(scope="module")
 def features_endnotes(features_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
     folder = tmp_path_factory.mktemp("endnotes") / "features"
-    import shutil
-
     shutil.copytree(features_dir, folder)
     toml = folder / "report.toml"
     toml.write_text(toml.read_text().replace('notes = "footnotes"', 'notes = "endnotes"'))
@@ -229,7 +215,7 @@ def sample_pdf(sample: bytes) -> list[str]:
         pytest.skip("LibreOffice (soffice) is not installed")
     pdf = to_pdf(sample)
     assert pdf, "LibreOffice did not convert the DOCX"
-    return pdf_pages(pdf)
+    return page_texts(pdf)
 
 
 # --- the sample report -------------------------------------------------------------------------
@@ -521,7 +507,7 @@ def test_features_styles_come_from_the_style_settings(features_dir: Path) -> Non
     """Fonts, sizes and colours of the Word styles follow theme.toml; a changed colour follows."""
     report = load_report(features_dir)
     theme = load_theme("default", features_dir)
-    settings = {**theme.settings, "colours": {**theme.settings["colours"], "recommendation_border": "#AA0000"}}
+    settings = replace(theme.settings, colours=replace(theme.settings.colours, recommendation_border=Colour("#AA0000")))
     data = docx_writer.render(report, replace(theme, settings=settings), Options(docx_page_numbers=False)).data
     styles = part(data, "word/styles.xml")
     style = {s.get(f"{W}styleId"): s for s in styles.findall(f"{W}style")}
@@ -610,7 +596,7 @@ def test_no_contents_page(features_dir: Path, tmp_path: Path) -> None:
 def test_features_open_in_libreoffice(features_dir: Path) -> None:
     """Paginated features report: notes in boxes and box titles come out at the foot of pages."""
     data = render(features_dir, pages=True)
-    pages = [re.sub(r"\s+", " ", p) for p in pdf_pages(to_pdf(data))]
+    pages = [re.sub(r"\s+", " ", p) for p in page_texts(to_pdf(data))]
     text = " ".join(pages)
     assert re.search(r"1 Introduction\.{5,}\s*3", pages[1])
     for words in ("3 A note called inside a box.", "4 A note in a box title.", "First listed recommendation.",
@@ -665,7 +651,7 @@ def test_numbered_paragraphs_and_recommendations_summary(features_dir: Path, tmp
 
 def test_libreoffice_profile_is_cached_and_a_bad_copy_is_replaced(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(_lo_pages, "soffice", lambda: "soffice")
+    monkeypatch.setattr(libreoffice, "soffice", lambda: "soffice")
     calls = []
 
     def convert(binary, source, folder, profile, timeout, export):
@@ -676,16 +662,16 @@ def test_libreoffice_profile_is_cached_and_a_bad_copy_is_replaced(tmp_path: Path
         (profile / "user").mkdir(exist_ok=True)
         return b"%PDF"
 
-    monkeypatch.setattr(_lo_pages, "_convert", convert)
-    assert _lo_pages.to_pdf(b"docx") == b"%PDF"  # fresh profile, then cached
+    monkeypatch.setattr(libreoffice, "_convert", convert)
+    assert libreoffice.to_pdf(b"docx") == b"%PDF"  # fresh profile, then cached
     assert calls == [None] and (tmp_path / "cache/reportkit/libreoffice-profile/user").is_dir()
-    assert _lo_pages.to_pdf(b"docx") == b"%PDF"  # starts from the cached copy
+    assert libreoffice.to_pdf(b"docx") == b"%PDF"  # starts from the cached copy
     assert calls[-1] == ["user"]
     cached = tmp_path / "cache/reportkit/libreoffice-profile"
     shutil.rmtree(cached)
     cached.mkdir()
     (cached / "broken").write_text("x")
-    assert _lo_pages.to_pdf(b"docx") == b"%PDF"  # the bad copy fails, a fresh profile works
+    assert libreoffice.to_pdf(b"docx") == b"%PDF"  # the bad copy fails, a fresh profile works
     assert calls[-2:] == [["broken"], None]
     assert sorted(p.name for p in cached.iterdir()) == ["user"]  # and replaces the bad cache
 
@@ -718,11 +704,11 @@ def test_an_office_started_ahead_converts_the_document_and_ends(tmp_path: Path) 
     document.add_paragraph("Started ahead")
     out = io.BytesIO()
     document.save(out)
-    with _lo_pages.Office() as office:
+    with libreoffice.Office() as office:
         assert office.process is not None
         pid, folder = office.process.pid, office.folder
         pdf = office.to_pdf(out.getvalue())
-    assert pdf is not None and "Started ahead" in pdf_pages(pdf)[0]
+    assert pdf is not None and "Started ahead" in page_texts(pdf)[0]
     assert _wait_gone(pid) and not folder.exists()
 
 
@@ -731,7 +717,7 @@ def test_an_office_started_ahead_dies_with_the_process_that_started_it(tmp_path:
     import subprocess
     import sys
 
-    script = ("import os; from reportkit.writers import _lo_pages; office = _lo_pages.Office(); "
+    script = ("import os; from reportkit import libreoffice; office = libreoffice.Office(); "
               "print(office.process.pid, office.folder, flush=True); os._exit(0)")  # killed: no cleanup
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     pid, folder = out.stdout.split(maxsplit=1)
@@ -763,14 +749,6 @@ def near(pixel: tuple[int, int, int], colour: tuple[int, int, int], tolerance: i
     return max(abs(a - b) for a, b in zip(pixel, colour)) < tolerance
 
 
-def _picture(kind: str, size: tuple[int, int], colour: tuple[int, int, int], dpi: int | None = None) -> bytes:
-    from PIL import Image as PILImage
-
-    out = io.BytesIO()
-    PILImage.new("RGB", size, colour).save(out, kind, **({"dpi": (dpi, dpi)} if dpi else {}))
-    return out.getvalue()
-
-
 PICTURES = {
     "01-intro.md": "# Pictures\n\n![A chart](chart.svg)\n\n![A band](band.svg)\n\n![A photo](photo.webp)\n\n"
                    "![A print](print.png)\n\n![A wide one](wide.png)\n\n![A tall one](tall.png)\n\nAfter the tall one.\n",
@@ -780,10 +758,10 @@ PICTURES = {
     # No size of its own: as wide as the text, as tall as its viewBox's proportions say.
     "band.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 800 100">'
                 '<rect width="800" height="100" fill="#33aa33"/></svg>',
-    "photo.webp": _picture("WEBP", (300, 150), (200, 50, 50)),
-    "print.png": _picture("PNG", (240, 120), (20, 80, 200), dpi=300),  # its stated 300 dpi do not shrink it
-    "wide.png": _picture("PNG", (2000, 250), (20, 180, 20)),
-    "tall.png": _picture("PNG", (600, 1300), (120, 20, 160)),  # taller than an A4 page
+    "photo.webp": picture(300, 150, (200, 50, 50), "WEBP"),
+    "print.png": picture(240, 120, (20, 80, 200), dpi=300),  # its stated 300 dpi do not shrink it
+    "wide.png": picture(2000, 250, (20, 180, 20)),
+    "tall.png": picture(600, 1300, (120, 20, 160)),  # taller than an A4 page
 }
 
 

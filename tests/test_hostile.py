@@ -6,23 +6,13 @@ non-ASCII letters, a 5 MB paragraph) expect exit 0 and no message.
 
 from __future__ import annotations
 
-import struct
-import zlib
-
 import pytest
 
 from conftest import run
+from images import claimed_png
 
 INTRO = "# Introduction\n\nText.[^first]\n\n[^first]: The first note.\n"
 TOML = 'title = "T"\nchapters = ["01-intro.md"]\n'
-
-
-def png(width: int, height: int) -> bytes:
-    """A PNG header claiming any size (the pixels are never decoded)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
 
 
 def nested_lists(depth: int) -> str:
@@ -72,8 +62,10 @@ CASES = [
      ['report/01-intro.md:7: image "assets/none.png" not found'], 1),
     ("image-not-an-image", {"01-intro.md": INTRO + "\n![x](01-intro.md)\n"},
      ['report/01-intro.md:7: image "01-intro.md" is not a PNG, JPEG, GIF, WebP or SVG image'], 1),
-    ("image-huge", {"01-intro.md": INTRO + "\n![x](big.png)\n", "big.png": png(20000, 20000)},
-     ['report/01-intro.md:7: image "big.png" is too large (20000×20000 pixels); scale it down to under 7000×7000'], 1),
+    ("image-huge", {"01-intro.md": INTRO + "\n![x](big.png)\n", "big.png": claimed_png(20000, 20000)},
+     ['report/01-intro.md:7: image "big.png" is too large (400,000,000 pixels); scale it down to under 7000×7000'], 1),
+    ("image-large", {"01-intro.md": INTRO + "\n![x](big.png)\n", "big.png": claimed_png(10000, 10000)},
+     ['report/01-intro.md:7: image "big.png" is too large (10000×10000 pixels); scale it down to under 7000×7000'], 1),
     ("svg-after-a-comment-works", {"01-intro.md": INTRO + "\n![x](a.svg)\n",
                                    "a.svg": '<!-- Generator: a drawing program -->\n<!DOCTYPE svg PUBLIC '
                                             '"-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n'
@@ -94,20 +86,9 @@ CASES = [
 ]
 
 
-def _write(folder, files):
-    for relative, content in files.items():
-        path = folder / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8", newline="")
-
-
 @pytest.mark.parametrize("files, expected, code", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_case(report_factory, monkeypatch, files, expected, code):
-    folder = report_factory({"report.toml": TOML, "02-findings.md": None})
-    _write(folder, files)
+    folder = report_factory({"report.toml": TOML, "02-findings.md": None, **files})
     sources = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     monkeypatch.chdir(folder.parent)
     result = run("check", "report")
@@ -116,6 +97,19 @@ def test_case(report_factory, monkeypatch, files, expected, code):
     assert "Traceback" not in result.output
     after = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     assert after == sources  # nothing written, sources untouched
+
+
+def test_pillow_keeps_its_guard_against_huge_images(report_factory, monkeypatch):
+    """The size limit is checked per image: Pillow's own limit stays on for the whole process."""
+    from PIL import Image
+
+    limit = Image.MAX_IMAGE_PIXELS
+    folder = report_factory({"report.toml": TOML, "02-findings.md": None,
+                             "01-intro.md": INTRO + "\n![x](big.png)\n", "big.png": claimed_png(20000, 20000)})
+    monkeypatch.chdir(folder.parent)
+    assert run("check", "report").exit_code == 1
+    assert Image.MAX_IMAGE_PIXELS is not None
+    assert Image.MAX_IMAGE_PIXELS == limit
 
 
 def test_symlinked_chapter_leading_out(report_factory, monkeypatch, tmp_path):
@@ -142,8 +136,7 @@ BUILD_CASES = [
 @pytest.mark.parametrize("files, args, expected", [c[1:] for c in BUILD_CASES], ids=[c[0] for c in BUILD_CASES])
 def test_build_case(report_factory, monkeypatch, files, args, expected):
     monkeypatch.setenv("REPORTKIT_DOCX_PAGES", "0")
-    folder = report_factory({"report.toml": TOML, "02-findings.md": None})
-    _write(folder, files)
+    folder = report_factory({"report.toml": TOML, "02-findings.md": None, **files})
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     monkeypatch.chdir(folder.parent)
     result = run("build", "report", *args)

@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLE, make_report, run
+from images import picture
 
 import reportkit.new
 from reportkit.new import list_templates, rewrite_manifest, skeleton_text
 
 TEMPLATES = ["crc", "crc-opsc", "upr"]
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
-       b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
-       b"\x00\x00IEND\xaeB`\x82")
+PNG = picture(1, 1)
 
 
 def toml(folder: Path) -> dict:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import tomllib
 
 from conftest import ROOT
 
 from reportkit.manifest import FIELDS
+from reportkit.themes import setting_names
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -14,6 +16,15 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def test_every_report_toml_field_is_documented_with_its_default():
     documented = set(re.findall(r"^\| `(\w+)` \|", README, flags=re.M))
     assert documented == set(FIELDS)
+
+
+def test_every_theme_setting_is_documented_with_the_default_styles_value():
+    rows = dict(re.findall(r"^\| `(\w+\.\w+)` \| (.*?) \|", README, flags=re.M))
+    assert list(rows) == setting_names()
+    defaults = tomllib.loads((ROOT / "styles" / "default" / "theme.toml").read_text(encoding="utf-8"))
+    for name, shown in rows.items():
+        table, key = name.split(".")
+        assert tomllib.loads(f"value = {shown}")["value"] == defaults[table][key], name
 
 
 def test_opens_with_the_two_fresh_machine_commands():

@@ -6,27 +6,18 @@ from __future__ import annotations
 import io
 import re
 import shutil
-import struct
 import zipfile
-import zlib
 from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLE, run
+from conftest import SAMPLE, make_report, run
 from docxutil import docx_text, to_pdf
+from images import picture
 from pdfutil import destinations, links, page_texts, reader, squash
 
 from reportkit.build import build
-from reportkit.writers import _lo_pages
-
-
-def _png(rgb: tuple[int, int, int], size: int = 8) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    raw = b"".join(b"\x00" + bytes(rgb) * size for _ in range(size))
-    ihdr = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+from reportkit import libreoffice
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +48,7 @@ def test_upr_pdf_numbers_body_paragraphs(upr):
     assert numbers == list(range(1, len(numbers) + 1))  # continuous across sections
 
 
-@pytest.mark.skipif(not _lo_pages.soffice(), reason="LibreOffice is not installed")
+@pytest.mark.skipif(not libreoffice.soffice(), reason="LibreOffice is not installed")
 def test_upr_docx_numbers_body_paragraphs_as_word_shows_them(upr):
     folder, files = upr
     text = "\n".join(page for page in _pdf_pages(to_pdf(files["docx"])))
@@ -88,15 +79,13 @@ def test_upr_cover_names_the_country(upr):
 def house(tmp_path_factory):
     """The minimal report built with the default style, and with a house style inheriting it."""
     root = tmp_path_factory.mktemp("house")
-    folder = root / "report"
-    shutil.copytree(Path(__file__).parent / "reports" / "minimal", folder,
-                    ignore=shutil.ignore_patterns("build"))
+    folder = make_report(root)
     style = folder / "styles" / "coalition"
     style.mkdir(parents=True)
     (style / "theme.toml").write_text(
         'inherit = "default"\n[colours]\nrecommendation_border = "#8B1E3F"\n'
         'recommendation_fill = "#F8E9EE"\n[cover]\nlogo = "coalition-logo.png"\n', encoding="utf-8")
-    (style / "coalition-logo.png").write_bytes(_png((139, 30, 63)))
+    (style / "coalition-logo.png").write_bytes(picture(8, 8, (139, 30, 63)))
     plain = build(folder, root / "plain", ("pdf", "docx", "html"))
     styled = build(folder, root / "styled", ("pdf", "docx", "html"), style="coalition")
     return ({w.path.suffix[1:]: w.path.read_bytes() for w in plain},

@@ -18,6 +18,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from conftest import SAMPLE, TESTS
 from reportkit.model import (
     Emphasis,
     GoodPractice,
@@ -32,9 +33,7 @@ from reportkit.model import (
     plain_text,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-REPORT_DIR = ROOT / "reports" / "kyrgyzstan-2013"
-EXTRACTION = Path(__file__).resolve().parent / "data" / "kyrgyzstan-2013.extraction.md"
+EXTRACTION = TESTS / "data" / "kyrgyzstan-2013.extraction.md"
 
 N_NOTES = 25
 CALL = "⁽{}⁾"  # how a note call is written when calls are kept in the compared text
@@ -201,7 +200,7 @@ def extraction() -> Extraction:
 def report():
     from reportkit.build import load_report
 
-    return load_report(REPORT_DIR)
+    return load_report(SAMPLE)
 
 
 def marked_text(node) -> str:

@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 from markupsafe import Markup
 
 from .. import transforms
-from ..errors import Pos, Problem, ReportError
+from ..errors import Pos
 from ..labels import labels
 from ..model import (
     Block,
@@ -46,7 +46,7 @@ from ..model import (
     Text,
     plain_text,
 )
-from ..themes import Theme
+from ..themes import Theme, css_string
 from . import Options, Rendered, default_box_title
 
 UrlFor = Callable[[Path], str]
@@ -80,8 +80,7 @@ def document(report: Report, theme: Theme, options: Options, url: UrlFor = file_
     """The whole HTML document: the style's page shell around the chapters' markup.
 
     ``url`` decides how fonts, images and logos are referenced (``file_url`` for WeasyPrint,
-    ``data_url`` for a self-contained file). Files outside the report and its style folders
-    are refused with the source position first (``check_files``).
+    ``data_url`` for a self-contained file).
     """
     return Shell(report, theme, options, url).html()
 
@@ -121,7 +120,6 @@ class Shell:
     for the whole document (``html()``) or for one part laid out alone (``html(part)``)."""
 
     def __init__(self, report: Report, theme: Theme, options: Options, url: UrlFor = file_url):
-        check_files(report, theme)
         self.report, self.theme, self.options, self.url = report, theme, options, url
         meta = report.meta
         self.words = labels(meta.language)
@@ -145,12 +143,9 @@ class Shell:
         if self.toc:
             self.toc += [TocLine(1, "", self.words["summary_of_recommendations"], "#summary")] * bool(self.summary)
             self.toc += [TocLine(1, "", self.words["notes"], "#notes")] * bool(self.endnotes)
-        logo = theme.get("cover.logo", "")
-        style_logo = _style_file(theme, logo) if logo else None
-        self.logos = [url(Path(p)) for p in meta.logos] + ([url(style_logo)] if style_logo else [])
+        style_logo = theme.settings.cover.logo  # checked, and made absolute, by load_theme
+        self.logos = [url(Path(p)) for p in (*meta.logos, style_logo) if p]
         self.faces = font_faces(theme, url)
-        self.css_template = _environment(theme).get_template("report.css.j2")
-        self.html_template = _environment(theme, autoescape=True).get_template("report.html.j2")
 
     def html(self, part: int | None = None, first_page: int = 1, total: int = 0,
              toc_pages: dict[str, int] | None = None) -> str:
@@ -168,7 +163,8 @@ class Shell:
         toc = self.toc if front else []
         if part is not None and toc:
             toc = [dataclasses.replace(line, page=str((toc_pages or {}).get(line.href[1:], ""))) for line in toc]
-        css = self.css_template.render(
+        css = self.theme.render(
+            "report.css.j2",
             settings=self.theme.settings,
             faces=self.faces,
             words=words,
@@ -178,7 +174,8 @@ class Shell:
             stamp=options.stamp,
             part=placed,
         )
-        return self.html_template.render(
+        return self.theme.render(
+            "report.html.j2",
             meta=meta,
             words=words,
             css=Markup(css),
@@ -243,12 +240,6 @@ def css_content(label: str, **values: str) -> str:
     return " ".join(parts) or '""'
 
 
-def css_string(text: str) -> str:
-    """A quoted CSS string: backslashes, quotes, line ends and "<" (no "</style>") escaped."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ").replace("<", "\\3c ")
-    return f'"{escaped}"'
-
-
 def w3c_date(moment: datetime) -> str:
     """An ISO date-time for the PDF metadata; a naive one is taken as UTC."""
     if moment.tzinfo is None:
@@ -271,79 +262,11 @@ class FontFace:
 
 
 def font_faces(theme: Theme, url: UrlFor) -> list[FontFace]:
-    """The style's bundled fonts, with family, weight and style read from the font files."""
-    from fontTools.ttLib import TTFont  # WeasyPrint depends on fontTools already
-
-    faces = []
-    for path in theme.fonts():
-        font = TTFont(path, lazy=True)
-        names = font["name"]
-        family = names.getDebugName(16) or names.getDebugName(1) or path.stem
-        os2 = font["OS/2"]
-        italic = bool(os2.fsSelection & 1)  # bit 0: ITALIC
-        faces.append(FontFace(family, os2.usWeightClass, italic, url(path)))
-        font.close()
-    return faces
+    """The style's bundled fonts (family, weight and style as read from the files)."""
+    return [FontFace(face.family, face.weight, face.italic, url(face.path)) for face in theme.faces]
 
 
-def _environment(theme: Theme, autoescape: bool = False) -> "jinja2.Environment":
-    import jinja2  # here, not at the top: the PDF writer started ahead gets its HTML made
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(d) for d in theme.dirs]),
-        autoescape=autoescape,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-    env.filters["css_string"] = css_string
-    return env
-
-
-def _style_file(theme: Theme, relative: str) -> Path:
-    found = theme.find(relative)
-    if found is None:
-        where = Pos(str(theme.dirs[0] / "theme.toml"))
-        raise ReportError(f'the style has no file "{relative}" (cover.logo)', where)
-    return found
-
-
-# --- files: only from the report and its style ----------------------------------------------
-
-
-def allowed_roots(report: Report, theme: Theme) -> list[Path]:
-    """The folders files may be read from: the report's and the style's (resolved)."""
-    roots = [Path(report.root).resolve()] if report.root else []
-    return roots + [Path(d).resolve() for d in theme.dirs]
-
-
-def is_contained(path: Path, roots: list[Path]) -> bool:
-    """Whether ``path``, symlinks resolved, lies inside one of ``roots``."""
-    real = Path(path).resolve()
-    return any(real == root or real.is_relative_to(root) for root in roots)
-
-
-def check_files(report: Report, theme: Theme) -> None:
-    """Refuse images and logos outside the report and style folders, or on the network.
-
-    Raises one ``ReportError`` listing every offending file at its source position (the
-    enclosing paragraph's line for an image), before anything is rendered.
-    """
-    roots = allowed_roots(report, theme)
-    problems = []
-    for image, pos in located_images(report):
-        if re.match(r"[a-zA-Z][a-zA-Z0-9.+-]*:", image.src):  # http:, file:, data:…
-            problems.append(Problem(f'image "{image.src}" is not a file in the report folder', pos))
-        elif image.path and not is_contained(Path(image.path), roots):
-            problems.append(Problem(f'image "{image.src}" lies outside the report folder', pos))
-        elif not image.path or not Path(image.path).is_file():
-            problems.append(Problem(f'image "{image.src}" was not found', pos))
-    manifest = Pos(str(Path(report.root) / "report.toml")) if report.root else None
-    logos = [*report.meta.logos, *(p.logo for p in report.meta.partners if p.logo)]
-    for logo in logos:
-        if not is_contained(Path(logo), roots) or not Path(logo).is_file():
-            problems.append(Problem(f'logo "{logo}" is not a file in the report folder', manifest))
-    if problems:
-        raise ReportError(problems)
+# --- where images stand ---------------------------------------------------------------------
 
 
 def located_images(node: Node, pos: Pos | None = None) -> Iterator[tuple[Image, Pos | None]]:

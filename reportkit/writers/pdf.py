@@ -63,10 +63,11 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from ..ahead import file_stat
 from ..errors import Pos, Problem, ReportError
+from ..files import allowed_roots, is_contained
 from ..model import Note, Report, iter_nodes
 from ..themes import Theme
 from . import Options, Rendered
-from .html import Shell, own_shell, allowed_roots, file_url, is_contained, located_images, w3c_date
+from .html import Shell, own_shell, file_url, located_images, w3c_date
 
 PDF_VARIANT = "pdf/ua-1"
 """Tagged, accessible PDF (PDF/UA-1), as far as WeasyPrint supports it."""

@@ -1,0 +1,199 @@
+"""What the DOCX holds beyond the chapters: page setup, cover, contents, summary of
+recommendations, notes heading, footer and document properties.
+
+The contents is a real TOC field whose result already lists every entry, linked. Page numbers
+are written once LibreOffice has paginated the document (``Contents.number``); until then
+entries carry none and the field is marked dirty, so Word offers to update it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timezone
+
+from docx.document import Document
+from docx.shared import Emu, Mm
+from lxml.etree import _Element
+
+from ...model import Report, plain_text
+from .. import Options
+from . import ooxml as ox
+from .nodes import Writer
+from .ooxml import Story
+from .styles import Page
+
+
+def page_setup(document: Document, page: Page) -> None:
+    """Page size and margins (mirrored when inside and outside differ); none of the template's
+    preview picture and revision ids."""
+    section = document.sections[0]
+    section.page_width, section.page_height = page.width, page.height
+    section.top_margin = page.top
+    section.bottom_margin = page.bottom
+    section.left_margin = page.inside
+    section.right_margin = page.outside
+    section.header_distance = section.footer_distance = Mm(10)
+    if section.left_margin != section.right_margin:
+        ox.mirror_margins(document)
+    ox.drop_settings(document, ("savePreviewPicture", "rsids"))
+
+
+def cover(w: Writer, story: Story) -> None:
+    """The cover page: title, subtitle, authors, partners, date, logos (no page number)."""
+    meta, cover = w.report.meta, w.theme.settings.cover
+    w.paragraph(story, "Title", meta.title)
+    if meta.subtitle:
+        w.paragraph(story, "Subtitle", meta.subtitle)
+    for author in meta.authors:
+        w.paragraph(story, "Cover Author", author)
+    if meta.partners:
+        w.paragraph(story, "Cover Label", w.words["in_collaboration_with"])
+    for partner in meta.partners:
+        if partner.logo:
+            w.picture_paragraph(story, "Cover Logo", partner.logo, Emu(cover.partner_logo_max_width.emu),
+                                Emu(cover.partner_logo_max_height.emu))
+        w.paragraph(story, "Cover Partner", partner.name)
+        if partner.description:
+            w.paragraph(story, "Cover Partner Description", partner.description)
+    if meta.date:
+        w.paragraph(story, "Cover Date", meta.date)
+    if w.options.draft and w.options.stamp:
+        w.paragraph(story, "Cover Date", f"{w.words['draft']} · {w.options.stamp}")
+    logos = [*meta.logos, *([cover.logo] if cover.logo else [])]  # the style's, checked and absolute
+    for logo in logos:
+        w.picture_paragraph(story, "Cover Logo", logo, Emu(cover.logo_max_width.emu), Emu(cover.logo_max_height.emu))
+
+
+@dataclass
+class Contents:
+    """The contents as written, to give it page numbers once they are known."""
+
+    bookmarks: list[str]
+    """The bookmarks whose pages the contents show, in order."""
+    links: list[tuple[_Element, str]] = field(default_factory=list)
+    """Each entry's hyperlink and the bookmark it goes to."""
+    begin: list[_Element] | None = None
+    """The runs opening the TOC field in the first entry; None when the contents is empty."""
+
+    def number(self, pages: dict[str, int]) -> None:
+        """Give each entry its page from ``pages`` (bookmark → page): a PAGEREF field after a
+        tab. The TOC field is then no longer marked for updating."""
+        if self.begin is None:
+            return
+        for link, bookmark in self.links:
+            page = pages.get(bookmark)
+            if page is not None:
+                link.append(ox.tab_run())
+                link.extend(ox.field_runs(f"PAGEREF {bookmark} \\h", [ox.run(str(page))]))
+        ox.field_updated(self.begin)
+
+
+def contents(w: Writer, story: Story) -> Contents:
+    """The contents: a TOC field over an entry per heading to ``toc_depth``, each linked."""
+    entries = toc_entries(w)
+    written = Contents([bookmark for _, _, bookmark in entries])
+    paragraphs = [w.p("TOC Heading", w.words["contents"])]
+    instruction = f'TOC \\o "1-{w.report.meta.toc_depth}" \\h \\z \\u'
+    for i, (level, text, bookmark) in enumerate(entries):
+        p = w.p(f"toc {min(level, 9)}")
+        if i == 0:
+            written.begin = ox.field_begin(instruction, dirty=True)
+            p.extend(written.begin)
+        link = ox.hyperlink(anchor=bookmark)
+        link.append(ox.run(text))
+        written.links.append((link, bookmark))
+        p.append(link)
+        paragraphs.append(p)
+    end = w.p("toc 1") if not entries else paragraphs[-1]
+    if not entries:
+        end.extend(ox.field_begin(instruction, dirty=True))
+        paragraphs.append(end)
+    end.append(ox.field_end())
+    story.add(ox.toc_block(paragraphs))
+    return written
+
+
+def toc_entries(w: Writer) -> list[tuple[int, str, str]]:
+    """(level, text, bookmark) of each contents line: headings to ``toc_depth``, then the
+    summary of recommendations and the notes."""
+    from ...transforms import toc  # the view lives with the numbering transforms
+
+    meta = w.report.meta
+    entries = [
+        (e.level, " ".join(x for x in (e.number, plain_text(e.title)) if x), w.anchors[e.id])
+        for e in toc(w.report)
+    ]
+    if meta.recommendations_summary:
+        entries.append((1, w.words["summary_of_recommendations"], w.anchors["#summary"]))
+    if meta.notes == "endnotes" and w.has_notes():
+        entries.append((1, w.words["notes"], w.anchors["#notes"]))
+    return entries
+
+
+def summary(w: Writer, story: Story) -> None:
+    """The annex listing every recommendation by number, each linked to its box."""
+    from ...transforms import recommendations  # the view lives with the numbering transforms
+
+    heading = w.paragraph(story, "Heading 1", w.words["summary_of_recommendations"])
+    w.bookmark(heading, "#summary")
+    for item in recommendations(w.report):
+        p = story.add(w.p("Recommendation Summary", f"{item.number}.\t"))
+        link = ox.hyperlink(anchor=w.anchors.get(item.box_id, ""))
+        link.append(ox.run(item.text))
+        p.append(link)
+
+
+def notes_heading(w: Writer, story: Story) -> None:
+    """The heading of the endnotes, which Word places after it, at the end of the document."""
+    w.bookmark(w.paragraph(story, "Heading 1", w.words["notes"]), "#notes")
+
+
+def footer(w: Writer) -> None:
+    """Page numbers in the footer; the cover's own first-page footer stays empty. A draft's
+    header says so."""
+    section = w.doc.sections[0]
+    section.different_first_page_header_footer = True
+    p = ox.footer_paragraph(section)
+    ox.set_ppr(p, ox.para_style(w.ids["Footer"]))
+    fields = {"{n}": "PAGE", "{total}": "NUMPAGES"}
+    for piece in re.split(r"(\{n\}|\{total\})", w.words["page_of"]):  # "Page {n} of {total}"
+        if piece in fields:
+            p.extend(ox.field_runs(fields[piece], [ox.run("1")]))
+        elif piece:
+            p.append(ox.run(piece))
+    section.first_page_footer.is_linked_to_previous = False  # its own, empty: no number on the cover
+    if w.options.draft:
+        header = ox.header_paragraph(section)
+        ox.set_ppr(header, ox.para_style(w.ids["Header"]))
+        header.append(ox.run(" · ".join(x for x in (w.words["draft"], w.options.stamp) if x)))
+
+
+def properties(document: Document, report: Report, options: Options) -> None:
+    """Title, author, subject, keywords, language and fixed dates in docProps/core.xml; only
+    reportkit's name in docProps/app.xml."""
+    from ..html import keywords, subject  # the same metadata as the PDF
+
+    meta = report.meta
+    props = document.core_properties
+    props.title = _fit(meta.title)
+    props.author = _fit("; ".join(meta.authors))
+    props.subject = _fit(subject(report))
+    props.keywords = _fit(", ".join(keywords(report)), ", ")
+    props.language = meta.language
+    props.comments = _fit(meta.subtitle)
+    props.category = ""
+    props.last_modified_by = "reportkit"
+    props.revision = 1
+    created = options.created
+    if created.tzinfo is not None:  # core.xml dates are UTC ("…Z")
+        created = created.astimezone(timezone.utc).replace(tzinfo=None)
+    props.created = props.modified = created
+    ox.set_application(document.part.package, "reportkit")
+
+
+def _fit(text: str, separator: str = " ") -> str:
+    """Shorten a property to the 255 characters Word allows, at a ``separator``."""
+    while len(text) > 255:
+        text = text.rsplit(separator, 1)[0] if separator in text else text[:255]
+    return text

@@ -1,0 +1,310 @@
+"""The report's nodes in WordprocessingML: one ``match`` for blocks, one for inlines.
+
+A box draws its frame with its paragraphs' borders, except a box holding a table (paragraph
+borders stop at a table): a one-cell table with the same borders and fill frames it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from docx.document import Document
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.part import XmlPart
+from docx.shared import Emu, Length
+from lxml.etree import _Element
+
+from ...labels import labels
+from ...model import (
+    Block, Box, Cell, Code, CodeBlock, Emphasis, Image, Inline, LineBreak, Link, List,
+    Note, Paragraph, Quote, Report, Rule, Section, Strong, Table, Text,
+    iter_nodes,
+)
+from ...themes import Theme
+from .. import Options, default_box_title
+from . import ooxml as ox
+from .images import Pictures
+from .numbering import Numbering
+from .ooxml import Story
+from .styles import BOX_INDENT, BOX_STYLES, Page, box_look
+
+
+@dataclass(frozen=True)
+class Context:
+    """How blocks are written where they stand: in the body, a box, a note, a list."""
+
+    style: str = "Normal"
+    """Paragraph style of plain paragraphs."""
+    box: str = ""
+    """The box style ("Recommendation"…) when inside a box, else ""."""
+    depth: int = 0
+    """List nesting: 0 outside lists."""
+
+
+@dataclass(frozen=True)
+class Format:
+    """Character formatting inherited from enclosing inlines."""
+
+    bold: bool = False
+    italic: bool = False
+    link: bool = False
+
+
+@dataclass
+class Writer:
+    """Writes one report's nodes into a python-docx document whose styles, numbering and notes
+    part are made."""
+
+    report: Report
+    theme: Theme
+    options: Options
+    doc: Document
+    page: Page
+    ids: dict[str, str]
+    """Style name → style id."""
+    numbering: Numbering
+    notes_part: XmlPart
+    """footnotes.xml or endnotes.xml, as the report places its notes."""
+    words: dict[str, str] = field(init=False)
+    """The fixed labels in the report's language."""
+    anchors: dict[str, str] = field(init=False)
+    """Section or box id (and "#summary", "#notes") → bookmark name."""
+    pictures: Pictures = field(init=False, default_factory=Pictures)
+    _bookmarks: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self.words = labels(self.report.meta.language)
+        self.anchors = _anchor_names(self.report)
+
+    # --- blocks ----------------------------------------------------------------------------
+
+    def blocks(self, nodes: tuple[Block, ...], story: Story, ctx: Context) -> None:
+        """Blocks in order. Two boxes in a row get a thin gap, or Word would merge their frames."""
+        previous: Block | None = None
+        for node in nodes:
+            if (isinstance(node, Box) and isinstance(previous, Box) and node.kind == previous.kind
+                    and not _framed(previous)):
+                story.add(self._spacer())
+            self.block(node, story, ctx)
+            previous = node
+
+    def _spacer(self) -> _Element:
+        """An empty paragraph 6 pt high: the gap after a table, or between two boxes."""
+        spacer = self.p("Normal")
+        ox.set_ppr(spacer, ox.spacing(0, 0, line=120, rule="exact"))
+        return spacer
+
+    def block(self, node: Block, story: Story, ctx: Context) -> None:
+        """One block."""
+        match node:
+            case Paragraph(content=(Image(alt=alt, path=path),)):
+                self.picture_paragraph(story, "Figure", path, self.page.text_width, self.page.picture_height, alt)
+                if alt:
+                    self.paragraph(story, "Caption", alt)
+            case Paragraph(content):
+                numbered = self.report.meta.number_paragraphs and ctx == Context()  # body text only
+                p = story.add(self.p("Numbered Paragraph" if numbered else ctx.style))
+                self.inlines(content, p, story, Format())
+            case List(items, ordered, start):
+                num_id = self.numbering.list_number(ordered, start, bool(ctx.box), ctx.depth)
+                style = f"{ctx.box} List" if ctx.box else ("List Number" if ordered else "List Bullet")
+                inner = replace(ctx, depth=ctx.depth + 1)
+                for item in items:
+                    first = True
+                    for child in item:
+                        if isinstance(child, Paragraph) and first:
+                            p = story.add(self.p(style))
+                            ox.set_ppr(p, ox.numbering_properties(num_id, level=min(ctx.depth, 2)))
+                            self.inlines(child.content, p, story, Format())
+                        elif isinstance(child, Paragraph):
+                            p = story.add(self.p(ctx.style if ctx.box else "List Continue"))
+                            self.inlines(child.content, p, story, Format())
+                        else:
+                            self.block(child, story, inner)
+                        first = False
+            case Table(head, rows, aligns):
+                story.add(self.table(head, rows, aligns, story, ctx))
+                story.add(self._spacer())  # the PDF's space after a table
+            case Quote(blocks):
+                self.blocks(blocks, story, ctx if ctx.box or ctx.style != "Normal" else replace(ctx, style="Quote"))
+            case CodeBlock(text):
+                p = story.add(self.p("Code Block"))
+                p.append(ox.run(text.rstrip("\n")))
+            case Rule():
+                story.add(self.p("Rule"))
+            case Box(title=title, blocks=blocks, id=box_id):
+                style = BOX_STYLES.get(node.kind, "Box")
+                inner = Context(style=style, box=style)
+                outer = story
+                if _framed(node):
+                    # Paragraph borders stop at a table: the box is framed by a table of its own.
+                    story = Story(story.part, self.frame(story, node.kind))
+                heading = self.p(f"{style} Title")
+                if title:
+                    self.inlines(title, heading, story, Format())
+                else:
+                    heading.append(ox.run(default_box_title(node, self.words)))
+                if len(heading) > 1:  # more than its properties: a title to show
+                    story.add(heading)
+                    if box_id:
+                        self.bookmark(heading, box_id)
+                self.blocks(blocks, story, inner)
+                if story is not outer:
+                    ox.unframe(story.container, {self.ids[n] for n in (style, f"{style} Title", f"{style} List")})
+                    outer.add(self._spacer())  # the frame is a table
+            case Section(level, title, section_id, blocks, number):
+                p = story.add(self.p(f"Heading {min(level, 6)}"))
+                if number:
+                    p.append(ox.run(f"{number} "))
+                self.inlines(title, p, story, Format())
+                self.bookmark(p, section_id)
+                self.blocks(blocks, story, ctx)
+            case _:
+                raise TypeError(f"docx writer has no case for {type(node).__name__}")
+
+    def table(self, head: tuple[Cell, ...], rows: tuple[tuple[Cell, ...], ...], aligns: tuple[str, ...],
+              story: Story, ctx: Context) -> _Element:
+        """A table on the "Report Table" style, its header row repeated on each page."""
+        columns = max(len(head), *(len(r) for r in rows)) if rows else len(head)
+        width = self.page.text_width - (Emu(BOX_INDENT * 635 * 2) if ctx.box else 0)  # in a box: its frame's cell
+        all_rows = ([head] if head else []) + list(rows)
+        tbl = ox.table(len(all_rows), columns, width, self.ids["Report Table"])
+        for r, ((row, paragraphs), cells) in enumerate(zip(ox.table_rows(tbl), all_rows)):
+            heading = bool(head) and r == 0
+            if heading:
+                ox.repeat_header(row)
+            for c, p in enumerate(paragraphs):
+                ox.set_ppr(p, ox.para_style(self.ids["Table Heading" if heading else "Table Text"]))
+                align = aligns[c] if c < len(aligns) else ""
+                if align in ("center", "right"):
+                    ox.set_ppr(p, ox.align(align))
+                if c < len(cells):
+                    self.inlines(cells[c], p, story, Format())
+        return tbl
+
+    def frame(self, story: Story, kind: str) -> _Element:
+        """A one-cell table framing a box that holds a table, as the box's paragraph style would
+        (same borders, fill, and text edge); returns its cell, emptied, for the box's blocks."""
+        borders, fill = box_look(self.theme, kind, space_pt=0)
+        edge = BOX_INDENT // 2  # the frame's border halfway into the box's indent, its text at the indent
+        tbl, cell = ox.frame_table(Emu(self.page.text_width - Emu(edge * 635 * 2)), BOX_INDENT,
+                                   (80, edge, 40, edge), borders, fill)
+        story.add(tbl)
+        return cell
+
+    # --- inlines ---------------------------------------------------------------------------
+
+    def inlines(self, nodes: tuple[Inline, ...], target: _Element, story: Story, fmt: Format) -> None:
+        """Inlines appended to a paragraph or hyperlink element."""
+        for node in nodes:
+            self.inline(node, target, story, fmt)
+
+    def inline(self, node: Inline, target: _Element, story: Story, fmt: Format) -> None:
+        """One inline."""
+        match node:
+            case Text(text):
+                target.append(self._run(text, fmt))
+            case Emphasis(children):
+                self.inlines(children, target, story, replace(fmt, italic=True))
+            case Strong(children):
+                self.inlines(children, target, story, replace(fmt, bold=True))
+            case Code(text):
+                r = self._run(text, fmt)
+                ox.set_rpr(r, ox.char_style(self.ids["Code"]))
+                target.append(r)
+            case LineBreak():
+                target.append(ox.line_break_run())
+            case Link(children, url):
+                if fmt.link:  # a link cannot hold a link
+                    self.inlines(children, target, story, fmt)
+                    return
+                if url.startswith("#"):
+                    anchor = self.anchors.get(url[1:])
+                    if anchor is None:
+                        self.inlines(children, target, story, fmt)
+                        return
+                    link = ox.hyperlink(anchor=anchor)
+                else:
+                    link = ox.hyperlink(rel_id=story.part.relate_to(url, RT.HYPERLINK, is_external=True))
+                target.append(link)
+                self.inlines(children, link, story, replace(fmt, link=True))
+            case Image(alt=alt, path=path):
+                target.append(self.pictures.run(story, path, self.page.text_width, self.page.picture_height, alt))
+            case Note(number=number, repeat=True):
+                # A second call of the same note shows its number; Word has no second reference.
+                r = ox.run(str(number), style_id=self.ids[self._note_style("Reference")])
+                target.append(r)
+            case Note(blocks=blocks, number=number):
+                self.note(blocks, number)
+                placement = self.report.meta.notes
+                target.append(ox.note_reference(placement, number, self.ids[self._note_style("Reference")]))
+            case _:
+                raise TypeError(f"docx writer has no case for {type(node).__name__}")
+
+    def note(self, blocks: tuple[Block, ...], number: int) -> None:
+        """Write a note's text into the notes part, its own number first."""
+        placement = self.report.meta.notes
+        element = ox.add_note(self.notes_part, placement, number)
+        story = Story(self.notes_part, element)
+        self.blocks(blocks, story, Context(style=self._note_style("Text")))
+        first = ox.first_paragraph(element)
+        if first is None:
+            first = story.add(self.p(self._note_style("Text")))
+        ox.prepend(first, ox.note_mark(placement, self.ids[self._note_style("Reference")]), ox.run(" "))
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def p(self, style: str, text: str = "") -> _Element:
+        """A new paragraph of ``style`` holding plain ``text``, not yet placed."""
+        return ox.paragraph("" if style == "Normal" else self.ids[style], text)
+
+    def paragraph(self, story: Story, style: str, text: str) -> _Element:
+        """Add a paragraph of plain text."""
+        return story.add(self.p(style, text))
+
+    def picture_paragraph(self, story: Story, style: str, path: str, max_w: Length, max_h: Length, alt: str = "") -> None:
+        """A paragraph holding one image."""
+        p = story.add(self.p(style))
+        p.append(self.pictures.run(story, path, max_w, max_h, alt))
+
+    def bookmark(self, p: _Element, key: str) -> None:
+        """Bookmark paragraph ``p`` as the target of ``key`` (a section or box id, "#summary",
+        "#notes")."""
+        self._bookmarks += 1
+        ox.bookmark(p, self.anchors[key], self._bookmarks)
+
+    def has_notes(self) -> bool:
+        """Whether the report has notes."""
+        return any(isinstance(n, Note) for n in iter_nodes(self.report.chapters))
+
+    def _run(self, text: str, fmt: Format) -> _Element:
+        props = []
+        if fmt.link:
+            props.append(ox.char_style(self.ids["Hyperlink"]))
+        if fmt.bold:
+            props += ox.bold()
+        if fmt.italic:
+            props += ox.italic()
+        return ox.run(text, *props)
+
+    def _note_style(self, what: str) -> str:
+        return ("footnote " if self.report.meta.notes == "footnotes" else "endnote ") + what.lower()
+
+
+def _anchor_names(report: Report) -> dict[str, str]:
+    """Bookmark names for every heading (``_Toc…``, as Word names them) and box (``_Ref…``)."""
+    names: dict[str, str] = {}
+    for node in iter_nodes(report.chapters):
+        if isinstance(node, Section) and node.id not in names:
+            names[node.id] = f"_Toc{len(names) + 1:08d}"
+        elif isinstance(node, Box) and node.id and node.id not in names:
+            names[node.id] = f"_Ref{len(names) + 1:08d}"
+    names["#summary"] = f"_Toc{len(names) + 1:08d}"
+    names["#notes"] = f"_Toc{len(names) + 1:08d}"
+    return names
+
+
+def _framed(box: Block) -> bool:
+    """Whether a box holds a table: paragraph borders stop at a table, so the writer frames such
+    a box with a one-cell table instead (``Writer.frame``)."""
+    return isinstance(box, Box) and any(isinstance(n, Table) for n in iter_nodes(box.blocks))

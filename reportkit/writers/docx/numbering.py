@@ -1,0 +1,66 @@
+"""List and paragraph numbering: the document's numbering definitions, and a fresh count for each
+numbered list.
+
+Bullets and numbers each have a definition for the body and one for boxes (indented by the
+box's indent, so the bullet stays inside the frame); body paragraphs numbered 1., 2., 3. (when
+the report asks, as UPR submissions do) have their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from docx.document import Document
+from lxml.etree import _Element
+
+from . import ooxml as ox
+from .styles import BOX_INDENT, LIST_INDENT, PARAGRAPH_INDENT
+
+LEVELS = {
+    True: (("decimal", "%1."), ("lowerLetter", "%2."), ("lowerRoman", "%3.")),
+    False: (("bullet", "\u2022"), ("bullet", "\u2013"), ("bullet", "\u25e6")),
+}
+"""Ordered or not → the number format and text of each list level: 1. a. i., or • – ◦."""
+
+
+@dataclass
+class Numbering:
+    """The numbering part of one document, and the list definitions in it."""
+
+    element: _Element
+    """The numbering part's root."""
+    lists: dict[tuple[bool, bool], int]
+    """(ordered, in a box) → its list definition (w:abstractNum id)."""
+
+    @classmethod
+    def of(cls, document: Document) -> Numbering:
+        """Replace the template's list definitions by ours, and number the list styles and the
+        "Numbered Paragraph" style by them (the styles must exist)."""
+        numbering = ox.empty_numbering(document)
+        lists: dict[tuple[bool, bool], int] = {}
+        kinds = ((False, False), (True, False), (False, True), (True, True))  # (ordered, in a box)
+        for abstract_id, (ordered, in_box) in enumerate(kinds):
+            start = BOX_INDENT if in_box else 0
+            levels = [(fmt, text, start + LIST_INDENT * (ilvl + 1), LIST_INDENT)
+                      for ilvl, (fmt, text) in enumerate(LEVELS[ordered])]
+            numbering.append(ox.abstract_numbering(abstract_id, levels))
+            lists[(ordered, in_box)] = abstract_id
+        paragraphs = len(kinds)
+        numbering.append(ox.abstract_numbering(paragraphs, [("decimal", "%1.", PARAGRAPH_INDENT, PARAGRAPH_INDENT)]))
+        for abstract_id in range(paragraphs + 1):  # every w:abstractNum before the first w:num
+            numbering.append(ox.numbering_instance(abstract_id + 1, abstract_id))
+        ox.number_style(document, "Numbered Paragraph", paragraphs + 1)
+        for name, ordered in (("List Bullet", False), ("List Number", True)):
+            ox.number_style(document, name, lists[(ordered, False)] + 1)
+        return cls(numbering, lists)
+
+    def list_number(self, ordered: bool, start: int, in_box: bool, depth: int) -> int:
+        """The numbering (w:num id) for a new list at nesting ``depth`` (0 outside lists):
+        a numbered list restarts at its own ``start``; bullets and nested lists share their
+        definition's numbering."""
+        abstract_id = self.lists[(ordered, in_box)]
+        if not ordered or depth > 0:
+            return abstract_id + 1
+        num_id = ox.numbering_instances(self.element) + 1
+        self.element.append(ox.numbering_instance(num_id, abstract_id, start))
+        return num_id
