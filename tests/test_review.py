@@ -731,3 +731,61 @@ def test_a_copy_saved_again_by_libreoffice_reviews_the_same(built: Path, report:
     out = tmp_path / "rebuilt"
     build(report, out, ("docx",), docx_page_numbers=False)
     assert accepted_text(out / "kyrgyzstan-2013.docx") == accepted_text(reviewed)
+
+
+def test_comments_inline_travel_with_the_text(built: Path, report: Path, tmp_path: Path) -> None:
+    reviewed = reviewed_copy(built, tmp_path / "reviewed.docx")
+    code, lines = review(reviewed, report, "--apply", "--comments", "inline")
+    assert code == 0
+    chapter = (report / "02-general-measures.md").read_text()
+    assert "**has not signed or ratified**<!-- review, Reviewer B: Still true in 2026? --><!-- review, " \
+           "Reviewer C (reply): Checked: signed 2025, not ratified. --> the *Optional Protocol" in chapter
+    assert "[^upr-2010-states]: Austria<!-- review, Reviewer C: Add the other States? -->, Argentina" in \
+        (report / "01-introduction.md").read_text()
+    assert run("check", report).exit_code == 0
+    out = tmp_path / "rebuilt"
+    build(report, out, ("docx",), docx_page_numbers=False)
+    assert accepted_text(out / "kyrgyzstan-2013.docx") == accepted_text(reviewed)
+
+
+def test_json_lists_the_same_for_tools(built: Path, report: Path, tmp_path: Path) -> None:
+    doc = WordCopy(built)
+    p = doc.paragraph("Kyrgyzstan is party to almost all")
+    doc.delete(p, "almost ")
+    doc.comment(p, "relevant", "Which ones?")
+    result = run("review", doc.save(tmp_path / "reviewed.docx"), report, "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    chapter = str(report / "02-general-measures.md")
+    assert data["source_map"] is False and data["applied"] is False
+    assert [{k: i[k] for k in ("kind", "author", "path", "line", "status", "text")} for i in data["items"]] == [
+        {"kind": "change", "author": "Reviewer A", "path": chapter, "line": 5, "status": "apply",
+         "text": 'deleted "almost "'},
+        {"kind": "comment", "author": "Reviewer B", "path": chapter, "line": 5, "status": "",
+         "text": ' on "relevant": Which ones?'},
+    ]
+    assert data["items"][0]["message"] == f'{chapter}:5: Reviewer A deleted "almost "'
+    assert data["diff"].startswith(f"--- {chapter}\n+++ {chapter}\n")
+
+
+def test_a_file_that_is_not_a_docx_is_one_line_and_exit_1(report: Path, tmp_path: Path) -> None:
+    fake = tmp_path / "reviewed.docx"
+    fake.write_text("not a zip")
+    code, lines = review(fake, report)
+    assert (code, lines) == (1, [f"{fake}: not a Word document (File is not a zip file)"])
+
+
+def test_endnotes_are_matched_by_their_order(sources: Path, tmp_path: Path) -> None:
+    report = tmp_path / "kyrgyzstan-2013"
+    shutil.copytree(sources, report)
+    toml = report / "report.toml"
+    toml.write_text(toml.read_text().replace('notes = "footnotes"', 'notes = "endnotes"'))
+    build(report, tmp_path / "out", ("docx",), docx_page_numbers=False)
+    doc = WordCopy(tmp_path / "out" / "kyrgyzstan-2013.docx")
+    p = doc.paragraph("Austria, Argentina, Japan and Uruguay.", notes=True)
+    doc.insert(p, doc.where(p, "Uruguay"), " (UPR 2010)")
+    code, lines = review(doc.save(tmp_path / "reviewed.docx"), report, "--apply")
+    assert code == 0
+    assert listed(lines, report)[0] == '01-introduction.md:13: in note 2, Reviewer A inserted " (UPR 2010)"'
+    assert "[^upr-2010-states]: Austria, Argentina, Japan and Uruguay (UPR 2010)." in \
+        (report / "01-introduction.md").read_text()

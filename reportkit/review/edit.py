@@ -86,11 +86,14 @@ def _candidates(content: str, now: Rendering, change: Change, unit: Unit) -> Ite
         texts = markdown_variants(change.insert, (left, right), cell)
         if not texts:
             return
-    starts = _gap(content, now.spans, a)
-    if a == b:
-        ends: list[int] | None = None
-        if change.insert.fmt and a > 0 and change.insert.fmt[0] == now.text.fmt[a - 1]:
-            starts = starts[::-1]  # same formatting as the text before: join it first
+    starts = _gap(content, now.spans, a)  # nearest the character before first
+    ends: list[int] | None = None
+    if change.raw:  # a comment goes after the markup that closes the text it is on
+        closing = [p for p in starts if p in now.closers]
+        starts = sorted(closing, reverse=True) + [p for p in starts if p not in closing]
+    elif a == b:
+        if not (a > 0 and change.insert.fmt and change.insert.fmt[0] == now.text.fmt[a - 1]):
+            starts = starts[::-1]  # formatted otherwise than the text before: outside its markup first
     else:
         starts = starts[::-1]  # tightest first: just before the first replaced character
         ends = _gap(content, now.spans, b)

@@ -560,6 +560,9 @@ class Planner:
                 else:
                     item.status = ""
             inline.remove(culprit)
+        if self.reads_as(source, self.compose(source, inline, blocks), inline, blocks):
+            self.kept[source.path] = (inline, list(blocks))
+            return self.compose(source, inline, blocks) or source.text
         kept: list[_Block] = []
         for block in sorted(blocks, key=lambda b: b.start):
             trial = self.compose(source, inline, kept + [block])

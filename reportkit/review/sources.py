@@ -12,6 +12,7 @@ or what generated it (cover, contents, heading numbers, default box titles).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -179,10 +180,14 @@ class Rendering:
     """Per character: the range of ``Unit.content`` it came from."""
     exact: bool
     """False when some text could not be found in the Markdown (then ``spans`` are unreliable)."""
+    closers: tuple[int, ...] = ()
+    """The offsets just after each closing markup (``*``, ``**``, a link's ``](…)``)."""
 
 
+@functools.lru_cache(maxsize=4096)
 def render(md: MarkdownIt, content: str, kind: str) -> Rendering:
-    """Render one unit's inline Markdown, tracing each character to its source."""
+    """Render one unit's inline Markdown, tracing each character to its source (kept for the
+    units an edit of their file leaves as they were)."""
     if kind == "code":
         return Rendering(Rich.plain(content.rstrip("\n")), (), False)
     tokens = md.parseInline(content, {})[0].children or []
@@ -194,6 +199,7 @@ def render(md: MarkdownIt, content: str, kind: str) -> Rendering:
     exact = True
     depth = {"strong": 0, "em": 0, "link": 0}
     autolink: tuple[int, int] | None = None  # its text may be decoded (%20 shows as a space)
+    closers: list[int] = []
 
     def current() -> int:
         return (BOLD if depth["strong"] else 0) | (ITALIC if depth["em"] else 0) | (LINK if depth["link"] else 0)
@@ -252,6 +258,9 @@ def render(md: MarkdownIt, content: str, kind: str) -> Rendering:
                 depth[token.type[:-5]] += 1
             case "em_close" | "strong_close":
                 depth[token.type[:-6]] -= 1
+                if content.startswith(token.markup, cursor):
+                    cursor += len(token.markup)
+                    closers.append(cursor)
             case "link_open":
                 depth["link"] += 1
                 if token.markup == "autolink":
@@ -264,6 +273,7 @@ def render(md: MarkdownIt, content: str, kind: str) -> Rendering:
                     cursor = _after_link(content, cursor)
                 elif autolink:
                     cursor, autolink = autolink[1], None
+                closers.append(cursor)
             case "image":
                 start = content.find("![", cursor)
                 if start < 0:
@@ -294,7 +304,7 @@ def render(md: MarkdownIt, content: str, kind: str) -> Rendering:
             rich, spans = rich[: attrs.start()], spans[: attrs.start()]
     elif kind == "caption":
         rich = Rich(rich.text, (0,) * len(rich))
-    return Rendering(rich, tuple(spans), exact)
+    return Rendering(rich, tuple(spans), exact, tuple(closers))
 
 
 def _quote_pairs(md: MarkdownIt) -> list[tuple[str, str]]:
@@ -309,6 +319,9 @@ def _find(content: str, cursor: int, rendered: str, quotes: list[tuple[str, str]
     ``cursor`` where it stands (straight quotes standing for typographic ones)."""
     if not rendered:
         return []
+    at = content.find(rendered, cursor)
+    if at >= 0 and "\"" not in content[cursor:at] and "'" not in content[cursor:at]:
+        return [(k, k + 1) for k in range(at, at + len(rendered))]  # as typed: no quotes made curly before it
     first = {rendered[0]} | {straight for typo, straight in quotes if rendered.startswith(typo)}
     p = cursor
     while p < len(content):
