@@ -393,6 +393,58 @@ def _set_text(r: etree._Element, text: str) -> None:
     t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
 
 
+# --- the source map, as build will write it ---------------------------------------------------------
+
+
+def with_source_map(built: Path, sources: Path, target: Path) -> Path:
+    """``built`` with reportkit's source map: a ``_rk`` bookmark around each paragraph and the
+    map in a custom XML part (what ``build`` writes; made here from the paragraphs in order)."""
+    from reportkit.build import load_report
+    from reportkit.review.sourcemap import Entry, to_xml
+    from reportkit.review.sources import mapping_parser, slots
+
+    report = load_report(sources)
+    expected = slots(report, sources, mapping_parser(report.meta.language))
+    names = dict(zip((c.path for c in report.chapters), report.meta.chapters))
+
+    def entry(slot, bookmark: str = "") -> Entry:
+        unit = slot.unit
+        if unit is None:
+            return Entry(slot.kind, bookmark=bookmark, what=slot.what)
+        key = next((k for k, u in expected.units[unit.source.path].items() if u is unit), ())
+        row, col = (key[2], key[3]) if slot.kind == "cell" else (-1, -1)
+        return Entry(slot.kind, names[unit.source.path], unit.first, unit.last, unit.hash, bookmark, row=row, col=col)
+
+    doc = WordCopy(built)
+    body = list(doc.parts["word/document.xml"].iter(w("p")))
+    assert len(body) == len(expected.body)
+    entries = []
+    for n, (p, slot) in enumerate(zip(body, expected.body), 1):
+        name = f"_rk{n}"
+        ppr = p.find(w("pPr"))
+        p.insert(1 if ppr is not None else 0, etree.Element(w("bookmarkStart"), {w("id"): str(5000 + n), w("name"): name}))
+        p.append(etree.Element(w("bookmarkEnd"), {w("id"): str(5000 + n)}))
+        entries.append(entry(slot, name))
+    doc.files["customXml/item1.xml"] = to_xml(entries, [[entry(s) for s in note] for note in expected.notes])
+    doc.files["customXml/itemProps1.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n<ds:datastoreItem '
+        b'ds:itemID="{6C3C8BC8-F283-45AE-878A-BAB7291924A1}" xmlns:ds="http://schemas.openxmlformats.org/'
+        b'officeDocument/2006/customXml"><ds:schemaRefs/></ds:datastoreItem>')
+    doc.files["customXml/_rels/item1.xml.rels"] = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="' + _PKG.encode() +
+        b'"><Relationship Id="rId1" Type="' + _RT.encode() + b'customXmlProps" Target="itemProps1.xml"/>'
+        b'</Relationships>')
+    rels = etree.fromstring(doc.files["word/_rels/document.xml.rels"])
+    etree.SubElement(rels, f"{{{_PKG}}}Relationship", Id="rIdSourceMap", Type=_RT + "customXml",
+                     Target="../customXml/item1.xml")
+    doc.files["word/_rels/document.xml.rels"] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8")
+    types = etree.fromstring(doc.files["[Content_Types].xml"])
+    etree.SubElement(types, f"{{{_CT}}}Override", PartName="/customXml/itemProps1.xml",
+                     ContentType="application/vnd.openxmlformats-officedocument.customXmlProperties+xml")
+    doc.files["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8")
+    return doc.save(target)
+
+
 # --- Word's "accept all changes", to compare a rebuilt DOCX with ---------------------------------------
 
 
@@ -481,6 +533,12 @@ def built(sources: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("built")
     build(sources, out, ("docx",), docx_page_numbers=False)
     return out / "kyrgyzstan-2013.docx"
+
+
+@pytest.fixture(scope="module")
+def mapped(built: Path, sources: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The DOCX with its source map."""
+    return with_source_map(built, sources, tmp_path_factory.mktemp("mapped") / "kyrgyzstan-2013.docx")
 
 
 @pytest.fixture
@@ -591,7 +649,7 @@ def test_every_kind_of_change_is_listed_at_its_line(built: Path, report: Path, t
     assert code == 0
     assert listed(lines, report) == [
         *ROUND_TRIP,
-        "23 changes (Reviewer A: 23), 4 comments",
+        "23 changes (Reviewer A: 23), 3 comments and 1 reply",
         "23 can be applied (--apply), 0 to do by hand, 0 in conflict, 0 not applicable",
         "this DOCX has no source map: its paragraphs were matched with the sources by their text",
     ]
@@ -720,13 +778,17 @@ def saved_by_libreoffice(docx: Path, tmp_path: Path) -> Path:
     return saved
 
 
-def test_a_copy_saved_again_by_libreoffice_reviews_the_same(built: Path, report: Path, tmp_path: Path) -> None:
-    reviewed = saved_by_libreoffice(reviewed_copy(built, tmp_path / "reviewed.docx", note_comment=False), tmp_path)
+def test_a_copy_saved_again_by_libreoffice_reviews_the_same(mapped: Path, report: Path, tmp_path: Path) -> None:
+    """LibreOffice keeps the source map (bookmarks and custom XML) and the revisions, renumbers
+    the notes and comments and drops the comments' threads, which their ranges still tell."""
+    reviewed = saved_by_libreoffice(reviewed_copy(mapped, tmp_path / "reviewed.docx", note_comment=False), tmp_path)
     code, lines = review(reviewed, report)
     assert code == 0
-    assert listed(lines, report)[:-3] == [line for line in ROUND_TRIP if "Add the other States?" not in line]
+    assert listed(lines, report) == [*(line for line in ROUND_TRIP if "Add the other States?" not in line),
+                                     "23 changes (Reviewer A: 23), 2 comments and 1 reply",
+                                     "23 can be applied (--apply), 0 to do by hand, 0 in conflict, 0 not applicable"]
     code, lines = review(reviewed, report, "--apply")
-    assert code == 0 and lines[-2] == "23 applied, 0 to do by hand, 0 in conflict, 0 not applicable"
+    assert code == 0 and lines[-1] == "23 applied, 0 to do by hand, 0 in conflict, 0 not applicable"
     assert run("check", report).exit_code == 0
     out = tmp_path / "rebuilt"
     build(report, out, ("docx",), docx_page_numbers=False)
@@ -789,3 +851,59 @@ def test_endnotes_are_matched_by_their_order(sources: Path, tmp_path: Path) -> N
     assert listed(lines, report)[0] == '01-introduction.md:13: in note 2, Reviewer A inserted " (UPR 2010)"'
     assert "[^upr-2010-states]: Austria, Argentina, Japan and Uruguay (UPR 2010)." in \
         (report / "01-introduction.md").read_text()
+
+
+# --- with the source map ----------------------------------------------------------------------------
+
+
+def test_with_the_source_map_every_change_is_listed_and_applied(mapped: Path, report: Path, tmp_path: Path) -> None:
+    reviewed = reviewed_copy(mapped, tmp_path / "reviewed.docx")
+    code, lines = review(reviewed, report)
+    assert listed(lines, report) == [
+        *ROUND_TRIP,
+        "23 changes (Reviewer A: 23), 3 comments and 1 reply",
+        "23 can be applied (--apply), 0 to do by hand, 0 in conflict, 0 not applicable",
+    ]
+    code, lines = review(reviewed, report, "--apply")
+    assert code == 0 and run("check", report).exit_code == 0
+    out = tmp_path / "rebuilt"
+    build(report, out, ("docx",), docx_page_numbers=False)
+    assert accepted_text(out / "kyrgyzstan-2013.docx") == accepted_text(reviewed)
+
+
+def test_edits_without_track_changes_are_changes_by_unknown(mapped: Path, report: Path, tmp_path: Path) -> None:
+    doc = WordCopy(mapped)
+    p = doc.paragraph("Kyrgyzstan is party to almost all")
+    for t in p.iter(w("t")):
+        t.text = t.text.replace("almost all", "nearly all")
+    doc.format(doc.paragraph("has not signed or ratified"), "has not signed or ratified", bold=True)
+    reviewed = doc.save(tmp_path / "reviewed.docx")
+    code, lines = review(reviewed, report, "--apply")
+    assert [line for line in listed(lines, report) if not line.startswith(("---", "+++", "@@", " ", "+", "-"))] == [
+        '02-general-measures.md:5: unknown replaced "almost" by "nearly"',
+        '02-general-measures.md:7: Reviewer A made "has not signed or ratified" bold',
+        "2 changes (Reviewer A: 1, unknown: 1), 0 comments",
+        "2 applied, 0 to do by hand, 0 in conflict, 0 not applicable",
+    ]
+    assert "Kyrgyzstan is party to nearly all relevant" in (report / "02-general-measures.md").read_text()
+
+
+def test_with_the_source_map_a_paragraph_changed_since_the_build_is_a_conflict(mapped: Path, report: Path,
+                                                                              tmp_path: Path) -> None:
+    doc = WordCopy(mapped)
+    doc.delete(doc.paragraph("Kyrgyzstan is party to almost all"), "almost ")
+    doc.insert(doc.paragraph("has not signed or ratified"), 0, "Still, ")
+    reviewed = doc.save(tmp_path / "reviewed.docx")
+    chapter = report / "02-general-measures.md"
+    chapter.write_text("<!-- moved down by two lines -->\n\n" +
+                       chapter.read_text().replace("party to almost all", "party to nearly all"))
+    code, lines = review(reviewed, report, "--apply")
+    assert [line for line in listed(lines, report) if not line.startswith(("---", "+++", "@@", " ", "+", "-"))] == [
+        "02-general-measures.md:5: conflict: this paragraph changed in the sources since the DOCX was built; "
+        "not applied",
+        '02-general-measures.md:5:   Reviewer A deleted "almost "',
+        '02-general-measures.md:9: Reviewer A inserted "Still, "',
+        "2 changes (Reviewer A: 2), 0 comments",
+        "1 applied, 0 to do by hand, 1 in conflict, 0 not applicable",
+    ]
+    assert "\n\nStill, However, the government of Kyrgyzstan has not signed" in chapter.read_text()

@@ -49,12 +49,14 @@ class Result:
         """The closing lines: changes by author, comments, and what became of the changes."""
         changes = self.changes
         by_author = Counter(i.author for i in changes)
-        comments = [i for i in self.items if i.kind in ("comment", "reply")]
+        comments = [i for i in self.items if i.kind == "comment"]
+        replies = sum(i.kind == "reply" for i in self.items)
         status = Counter(i.status for i in changes)
         authors = ", ".join(f"{a}: {n}" for a, n in sorted(by_author.items()))
         can = "applied" if self.applied else "can be applied (--apply)"
         out = [f"{len(changes)} change{'s' * (len(changes) != 1)}{f' ({authors})' if authors else ''}, "
-               f"{len(comments)} comment{'s' * (len(comments) != 1)}",
+               f"{len(comments)} comment{'s' * (len(comments) != 1)}"
+               + (f" and {replies} repl{'ies' if replies != 1 else 'y'}" if replies else ""),
                f"{status[APPLY]} {can}, {status[BY_HAND]} to do by hand, {status[CONFLICT]} in conflict, "
                f"{status[NOT_APPLICABLE]} not applicable"]
         if not self.mapped:

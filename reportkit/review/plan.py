@@ -728,27 +728,38 @@ def describe(op: Op, before: str, note: str = "") -> str:
 
 
 def differences(expected: Rich, found: Rich) -> list[Op]:
-    """The edits that turn ``expected`` into ``found``, by "unknown" (no revision marks)."""
-    matcher = difflib.SequenceMatcher(None, expected.text, found.text, autojunk=False)
+    """The edits that turn ``expected`` into ``found``, word by word, by "unknown" (no revision
+    marks tell who made them)."""
+    def words(text: str) -> list[str]:
+        return re.findall(r"\w+|\s+|[^\w\s]", text)
+
+    old, new = words(expected.text), words(found.text)
+    at_old = [0]
+    for word in old:
+        at_old.append(at_old[-1] + len(word))
+    at_new = [0]
+    for word in new:
+        at_new.append(at_new[-1] + len(word))
     ops = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        a, b, c, d = at_old[i1], at_old[i2], at_new[j1], at_new[j2]
         if tag != "equal":
-            ops.append(Op(i1, i2, found[j1:j2], "unknown", {"insert": "insert", "delete": "delete"}.get(tag, "replace")))
+            ops.append(Op(a, b, found[c:d], "unknown", {"insert": "insert", "delete": "delete"}.get(tag, "replace")))
             continue
-        k = i1
-        while k < i2:  # formatting changed on text left as it was
-            if expected.fmt[k] == found.fmt[j1 + k - i1]:
+        k = a
+        while k < b:  # formatting changed on text left as it was
+            if expected.fmt[k] == found.fmt[c + k - a]:
                 k += 1
                 continue
             end = k
-            while end < i2 and expected.fmt[end] != found.fmt[j1 + end - i1]:
+            while end < b and expected.fmt[end] != found.fmt[c + end - a]:
                 end += 1
             diff = 0
-            for a, b in zip(expected.fmt[k:end], found.fmt[j1 + k - i1:j1 + end - i1]):
-                diff |= a ^ b
+            for x, y in zip(expected.fmt[k:end], found.fmt[c + k - a:c + end - a]):
+                diff |= x ^ y
             formats = tuple(n for bit, n in ((BOLD, "bold"), (ITALIC, "italic")) if diff & bit)
             if formats:
-                ops.append(Op(k, end, found[j1 + k - i1:j1 + end - i1], "unknown", "format", formats=formats))
+                ops.append(Op(k, end, found[c + k - a:c + end - a], "unknown", "format", formats=formats))
             k = end
     return ops
 

@@ -91,7 +91,9 @@ class Source:
 
     def lines(self, first: int, last: int) -> str:
         """Lines ``first`` to ``last`` (1-based, inclusive)."""
-        return "\n".join(self.text.split("\n")[first - 1:last])
+        start = self.offsets[first - 1] if first - 1 < len(self.offsets) else len(self.text)
+        end = self.offsets[last] - 1 if last < len(self.offsets) else len(self.text)
+        return self.text[start:end]
 
 
 def source_hash(text: str) -> str:
