@@ -9,7 +9,6 @@ comment parts (comments.xml, commentsExtended.xml) written into the built DOCX w
 from __future__ import annotations
 
 import copy
-import io
 import itertools
 import json
 import shutil
@@ -489,11 +488,6 @@ def accepted_text(path: Path) -> tuple[list[str], list[str]]:
         out[name] = texts
     notes = [*out.get("word/footnotes.xml", []), *out.get("word/endnotes.xml", [])]
     return out["word/document.xml"], notes
-
-
-def built_text(path: Path) -> tuple[list[str], list[str]]:
-    """The same view of a DOCX as built (no revisions)."""
-    return accepted_text(path)
 
 
 # --- fixtures -------------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..model import Report
 from .sourcemap import Entry, SourceMap
@@ -144,11 +143,3 @@ class _Finder:
             candidates = [u for key, u in self.units.get(path, {}).items()
                           if u.kind == "paragraph" and u.hash == entry.hash]
         return min(candidates, key=lambda u: abs(u.first - entry.first), default=None)
-
-
-def relative(path: str, root: Path) -> str:
-    """A source file's name relative to the report folder, as the source map keeps it."""
-    try:
-        return str(Path(path).resolve().relative_to(root.resolve()))
-    except ValueError:
-        return Path(path).name

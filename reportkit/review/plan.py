@@ -21,6 +21,7 @@ from markdown_it import MarkdownIt
 
 from ..manifest import key_pos
 from ..model import Report
+from ..transforms import notes as all_notes
 from . import edit
 from .edit import Change
 from .mapping import Match
@@ -123,8 +124,12 @@ class _Work:
     """The changes to make in one unit, in stages (each edits the text the one before left)."""
 
     unit: Unit
+    """The unit edited."""
     stages: list[list[tuple[Change, Item]]] = field(default_factory=list)
+    """Its changes, each with the item that reports it: edits without Track Changes, then the
+    tracked ones."""
     content: str = ""
+    """Its Markdown once the changes that can be made are made."""
     labels: list[tuple[int, str, Item]] = field(default_factory=list)
     """(stage, note label, item) of the note calls its changes delete."""
     comments: list[tuple[Change, Item]] | None = None
@@ -138,15 +143,23 @@ class _Block:
     """A paragraph added or removed: an edit of whole lines."""
 
     source: Source
+    """The file."""
     start: int
+    """Where the lines replaced begin (a file offset)."""
     end: int
+    """Where they end (``start`` for an insertion)."""
     text: str
+    """What replaces them."""
     item: Item
+    """The item reporting it."""
     removes: tuple[Unit, ...] = ()
+    """The units it removes."""
     adds: tuple[Rich, ...] = ()
+    """What the paragraphs it adds render to."""
     anchor: Unit | None = None
     """The unit the added paragraphs go next to."""
     before: bool = False
+    """True when they go before it."""
 
 
 class Planner:
@@ -177,9 +190,7 @@ class Planner:
         self.gone_notes = {note for p in reviewed.paragraphs if p.story == "body" for state, note in p.calls
                            if state == "del"}
         """The notes whose call the reviewer deleted (Word deletes their text with it)."""
-        from ..transforms import notes
-
-        self.numbers = {note.id: note.number for note in notes(report)}
+        self.numbers = {note.id: note.number for note in all_notes(report)}
         self.labels: list[tuple[str, Item]] = []
         """(label, item) of the note calls deleted with their paragraphs."""
 
@@ -463,6 +474,7 @@ class Planner:
             where.update(path=m.near[0], line=m.near[1])
             where.pop("place", None)
         on = f' on "{shown(c.quoted)}"' if c.quoted.strip() else ""
+        on += " (resolved)" if c.done else ""
         item = self.add(Item("comment", c.author, f"{on}: {_one_line(c.text)}", **where), p, 10**6 + c.start)
         for reply in replies:
             self.add(Item("reply", reply.author, _one_line(reply.text), **where), p, 10**6 + c.start)

@@ -22,7 +22,7 @@ from markdown_it import MarkdownIt
 
 from ..labels import labels
 from ..model import (
-    Block, Box, CodeBlock, Image, List, Note, Paragraph, Quote, Report, Rule, Section, Table,
+    Block, Box, CodeBlock, Image, List, Paragraph, Quote, Report, Rule, Section, Table,
     iter_nodes, plain_text,
 )
 from ..parse import make_parser
@@ -696,11 +696,3 @@ def slots(report: Report, root: Path, md: MarkdownIt) -> Slots:
 def _framed(box: Block) -> bool:
     """Whether ``build`` frames a box with a table (it holds one), as the DOCX writer does."""
     return isinstance(box, Box) and any(isinstance(n, Table) for n in iter_nodes(box.blocks))
-
-
-def note_of(report: Report, number: int) -> Note | None:
-    """Note ``number`` of the report."""
-    for node in iter_nodes(report.chapters):
-        if isinstance(node, Note) and node.number == number and not node.repeat:
-            return node
-    return None

@@ -94,8 +94,6 @@ class Paragraph:
     body, and for a note the reviewer inserted."""
     index: int
     """Its position in ``Reviewed.paragraphs``."""
-    cell: tuple[int, int, int] | None
-    """In a table: (table number in the story, row, column) of its cell; None outside tables."""
     style: str
     """Its style's name before the review, lower case."""
     before: Rich
@@ -221,7 +219,7 @@ class _Parts:
         if not name or name not in self.names:
             return None
         try:
-            return etree.fromstring(self.package.read(name), etree.XMLParser(resolve_entities=False, huge_tree=True))
+            return etree.fromstring(self.package.read(name), etree.XMLParser(resolve_entities=False))
         except etree.XMLSyntaxError as err:
             raise NotADocx(f"{name} is not well-formed XML ({err})") from None
 
@@ -266,6 +264,7 @@ class _Parts:
 
 
 def _join(folder: str, target: str) -> str:
+    """The part name a relationship target of a part in ``folder`` names."""
     if target.startswith("/"):
         return target.lstrip("/")
     parts = (folder.split("/") if folder else []) + target.split("/")
@@ -280,6 +279,7 @@ def _join(folder: str, target: str) -> str:
 
 
 def _links(rels: dict) -> dict[str, str]:
+    """Relationship id → address, of a part's hyperlinks."""
     return {rid: target for rid, (reltype, target, _) in rels.items() if reltype.endswith("/hyperlink")}
 
 
@@ -300,13 +300,14 @@ class _Styles:
             align = style.find(f"{q('w:rPr')}/{q('w:vertAlign')}")
             if align is not None and align.get(q("w:val")) == "superscript":
                 self.raised.add(sid)
-        for sid in list(self.names):
-            seen = {sid}
+        for start in list(self.names):  # a style based on a raised one is raised too
+            sid, seen = start, {start}
             while sid in based and based[sid] not in seen:
                 sid = based[sid]
                 seen.add(sid)
                 if sid in self.raised:
-                    self.raised.add(next(iter(seen)))
+                    self.raised.add(start)
+                    break
 
     def name(self, style_id: str | None, default: str = "normal") -> str:
         if not style_id:
@@ -336,26 +337,33 @@ class _Piece:
 
 @dataclass
 class _XmlParagraph:
+    """One w:p as it is in the file (a paragraph before the review may be several, split by
+    inserted marks)."""
+
     pieces: list[_Piece]
+    """Its text, stretch by stretch."""
     style: str
+    """Its style's name before the review."""
     style_after: str
+    """Its style's name after it."""
     mark: str
     """State of the paragraph mark: "", "ins", "del", "from" or "to"."""
     mark_author: str
+    """Who inserted or deleted the mark."""
     style_author: str
+    """Who changed its style ("" if nobody did)."""
     bookmarks: list[str]
+    """The names of the bookmarks starting in it."""
     container: int
-    cell: tuple[int, int, int] | None
+    """The table cell (its id) or story the paragraph stands in: marks join paragraphs of one."""
     anchors: list[tuple[str, int]]
     """(comment id, offset in the text before the review) of comment range starts in it."""
     ends: list[tuple[str, int]]
+    """The same for comment range ends."""
 
 
 _OLD = ("", "del", "from")
 _NEW = ("", "ins", "to")
-_SKIPPED = {q(f"w:{n}") for n in ("pPr", "rPr", "proofErr", "permStart", "permEnd", "lastRenderedPageBreak",
-                                   "customXmlInsRangeStart", "customXmlInsRangeEnd", "customXmlDelRangeStart",
-                                   "customXmlDelRangeEnd", "bookmarkEnd", "moveFromRangeEnd", "moveToRangeEnd")}
 _WRAPPERS = {q(f"w:{n}") for n in ("smartTag", "customXml", "fldSimple", "dir", "bdo")}
 _OTHER_FORMATS = {"u": "underline", "strike": "strikethrough", "dstrike": "strikethrough", "color": "colour",
                   "highlight": "highlight", "sz": "size", "rFonts": "font", "caps": "capitals",
@@ -374,42 +382,36 @@ class _Reader:
     def story(self, root: etree._Element, story: str, links: dict[str, str], base: int) -> list[Paragraph]:
         """The paragraphs of one story; ``base`` is the index the first one gets."""
         self.links = links
-        self.tables = 0
         self.move = ""
         xml: list[_XmlParagraph] = []
-        self._blocks(root, xml, 0, None)
+        self._blocks(root, xml, 0)
         return self._paragraphs(xml, story, base)
 
     # -- blocks ---------------------------------------------------------------------------
 
-    def _blocks(self, parent: etree._Element, out: list[_XmlParagraph], container: int,
-                cell: tuple[int, int, int] | None) -> None:
+    def _blocks(self, parent: etree._Element, out: list[_XmlParagraph], container: int) -> None:
         for child in parent:
             tag = child.tag
             if tag == q("w:p"):
-                out.append(self._paragraph(child, container, cell))
-            elif tag == q("w:tbl"):
-                self.tables += 1
-                table = self.tables
-                for r, row in enumerate(child.iter(q("w:tr"))):
-                    if row.getparent() is not child and _table_of(row) is not child:
-                        continue
-                    for c, tc in enumerate(x for x in row.iter(q("w:tc")) if _row_of(x) is row):
-                        self._blocks(tc, out, id(tc), (table, r, c))
-            elif tag in (q("w:sdt"),):
+                out.append(self._paragraph(child, container))
+            elif tag == q("w:tbl"):  # each cell holds paragraphs of its own, row by row
+                for row in (r for r in child.iter(q("w:tr")) if _ancestor(r, "w:tbl") is child):
+                    for tc in (c for c in row.iter(q("w:tc")) if _ancestor(c, "w:tr") is row):
+                        self._blocks(tc, out, id(tc))
+            elif tag == q("w:sdt"):
                 content = child.find(q("w:sdtContent"))
                 if content is not None:
-                    self._blocks(content, out, container, cell)
+                    self._blocks(content, out, container)
             elif tag in (q("w:customXml"), q("w:ins"), q("w:del"), q("w:moveFrom"), q("w:moveTo")):
-                self._blocks(child, out, container, cell)
+                self._blocks(child, out, container)
             elif tag == q("mc:AlternateContent"):
                 chosen = child.find(q("mc:Fallback"))
                 if chosen is None:
                     chosen = child.find(q("mc:Choice"))
                 if chosen is not None:
-                    self._blocks(chosen, out, container, cell)
+                    self._blocks(chosen, out, container)
 
-    def _paragraph(self, p: etree._Element, container: int, cell: tuple[int, int, int] | None) -> _XmlParagraph:
+    def _paragraph(self, p: etree._Element, container: int) -> _XmlParagraph:
         ppr = p.find(q("w:pPr"))
         style = style_after = self.styles.name(_val(ppr, "w:pStyle"))
         mark, mark_author, style_author = "", "", ""
@@ -423,7 +425,7 @@ class _Reader:
                 found = rpr.find(q(tag)) if rpr is not None else None
                 if found is not None:
                     mark, mark_author = state, found.get(q("w:author"), "")
-        xp = _XmlParagraph([], style, style_after, mark, mark_author, style_author, [], container, cell, [], [])
+        xp = _XmlParagraph([], style, style_after, mark, mark_author, style_author, [], container, [], [])
         self._inline(p, xp, "", "", "")
         return xp
 
@@ -449,10 +451,6 @@ class _Reader:
                 content = child.find(q("w:sdtContent"))
                 if content is not None:
                     self._inline(content, xp, state, author, link)
-            elif tag == q("mc:AlternateContent"):
-                chosen = child.find(q("mc:Choice"))
-                if chosen is not None:
-                    self._inline(chosen, xp, state, author, link)
             elif tag == q("w:bookmarkStart"):
                 xp.bookmarks.append(child.get(q("w:name"), ""))
             elif tag == q("w:commentRangeStart"):
@@ -472,8 +470,8 @@ class _Reader:
             before = self._fmt(old, link)
             formats = _changed_formats(rpr, old)
             fmt_author = change.get(q("w:author"), "")
-        raised = rpr is not None and (self.styles.raised & {_val(rpr, "w:rStyle")} or
-                                      _val(rpr, "w:vertAlign") == "superscript")
+        raised = rpr is not None and (_val(rpr, "w:rStyle") in self.styles.raised
+                                      or _val(rpr, "w:vertAlign") == "superscript")
         move = self.move if state in ("from", "to") else ""
 
         def add(text: str, call: str = "") -> None:
@@ -507,7 +505,7 @@ class _Reader:
                     add(chr(int(code, 16)))
             elif tag in (q("w:footnoteReference"), q("w:endnoteReference")):
                 add(NOTE, call=child.get(q("w:id"), ""))
-            elif tag in (q("w:drawing"), q("w:pict"), q("w:object")):
+            elif tag in (q("w:drawing"), q("w:pict"), q("w:object"), q("mc:AlternateContent")):
                 add(PICTURE)
             elif tag == q("w:commentReference"):
                 cid = child.get(q("w:id"), "")
@@ -546,7 +544,7 @@ class _Reader:
             original = [xp for xp in group if any(p.state in _OLD for p in xp.pieces)]
             main = original[0] if len(original) == 1 else group[-1]
             last = group[-1]
-            para = Paragraph(story, 0, base + len(out), main.cell, last.style, _rich(main.pieces, _OLD),
+            para = Paragraph(story, 0, base + len(out), last.style, _rich(main.pieces, _OLD),
                              _rich(main.pieces, _NEW), _ops(main.pieces))
             para.bookmarks = tuple(b for xp in group for b in xp.bookmarks)
             para.calls = [(p.state, p.call) for p in main.pieces if p.call and p.call != "repeat" and p.state in _OLD]
@@ -576,16 +574,10 @@ class _Reader:
         return out
 
 
-def _table_of(row: etree._Element) -> etree._Element | None:
-    node = row.getparent()
-    while node is not None and node.tag != q("w:tbl"):
-        node = node.getparent()
-    return node
-
-
-def _row_of(tc: etree._Element) -> etree._Element | None:
-    node = tc.getparent()
-    while node is not None and node.tag != q("w:tr"):
+def _ancestor(node: etree._Element, tag: str) -> etree._Element | None:
+    """The nearest ancestor of ``node`` named ``tag``."""
+    node = node.getparent()
+    while node is not None and node.tag != q(tag):
         node = node.getparent()
     return node
 
