@@ -428,3 +428,31 @@ def import_command(docx_file: Path, dest: Path, comments: str, track_changes: st
         _fail(err)
     _print_problems(problems.warnings)
     click.echo(_figures_text(dest, figs))
+
+
+
+@main.command(name="review")
+@click.argument("reviewed", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("report_dir", type=_REPORT_DIR, default=".")
+@click.option("--apply", "apply_", is_flag=True, help="Write the changes that map with certainty into the sources.")
+@click.option("--comments", type=click.Choice(["list", "inline"]), default="list", show_default=True,
+              help="inline: with --apply, also write each comment into the sources as an HTML comment.")
+@click.option("--json", "as_json", is_flag=True, help="Print the review as JSON.")
+def review_command(reviewed: Path, report_dir: Path, apply_: bool, comments: str, as_json: bool) -> None:
+    """List the tracked changes and comments of REVIEWED (a Word copy of the built DOCX) at
+    their place in REPORT_DIR's sources; with --apply, write them in."""
+    from .review import review
+
+    try:
+        result = review(reviewed, report_dir, apply=apply_, comments_inline=comments == "inline")
+    except ReportError as err:
+        _fail(err)
+    if as_json:
+        click.echo(result.to_json())
+        return
+    for line in result.lines():
+        click.echo(line)
+    if result.diff and apply_:
+        click.echo(result.diff, nl=False)
+    for line in result.summary():
+        click.echo(line)
