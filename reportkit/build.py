@@ -23,7 +23,7 @@ from .manifest import key_pos, load_manifest
 from .model import Image, Report, iter_nodes
 from .parse import parse_report
 from .transforms import Figures, apply_transforms, figures
-from .writers import _lo_pages
+from . import libreoffice
 
 
 def load(report_dir: Path) -> tuple[Report, Problems]:
@@ -116,7 +116,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     out_dir = out_dir or report_dir / "build"
     name = report_dir.resolve().name
     _remove_stale_temporaries(out_dir, name)
-    options = _options(draft, creation_date(report, report_dir), _lo_pages.paginates(docx_page_numbers))
+    options = _options(draft, creation_date(report, report_dir), libreoffice.paginates(docx_page_numbers))
     cache = read_cache(out_dir)
     before = json.dumps(cache, sort_keys=True)
     inputs = {fmt: _input_files(report, report_dir, theme, fmt) for fmt in formats}

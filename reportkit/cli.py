@@ -134,7 +134,7 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
     Several folders build one after another on each core, with one summary line each.
     """
     from .ahead import start_pdf, unchanged
-    from .writers import _lo_pages
+    from . import libreoffice
 
     start = time.perf_counter()
     chosen = _formats(formats)
@@ -144,7 +144,7 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
             raise click.BadParameter("--out needs a single REPORT_DIR", param_hint="--out")
         sys.exit(_build_many(dirs, chosen, style, draft, force, quiet))
     kept = None if force else unchanged(dirs[0], out or dirs[0] / "build", chosen, style, draft,
-                                        _lo_pages.paginates())
+                                        libreoffice.paginates())
     if kept is not None:  # nothing read by the last build has changed: no need to parse
         warnings, outputs = kept
         for warning in warnings:

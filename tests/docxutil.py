@@ -13,7 +13,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from reportkit.writers import _lo_pages
+from reportkit import libreoffice
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -91,7 +91,7 @@ def footnotes_text(source: Path | bytes, placement: str = "footnotes") -> list[t
 def to_pdf(source: Path | bytes, timeout: float = 180) -> bytes | None:
     """Convert with LibreOffice (its own profile per run); None when soffice is missing."""
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
-    return _lo_pages.to_pdf(data, timeout, export="pdf")
+    return libreoffice.to_pdf(data, timeout, export="pdf")
 
 
 def pdf_pages(pdf: bytes) -> list[str]:

@@ -26,12 +26,13 @@ from reportkit.model import (
 )
 from reportkit.themes import load_theme
 from reportkit.transforms import notes as report_notes
-from reportkit.writers import Options, _lo_pages
+from reportkit import libreoffice
+from reportkit.writers import Options
 from reportkit.writers import docx as docx_writer
 
 from conftest import SAMPLE, make_report
 
-HAS_SOFFICE = _lo_pages.soffice() is not None
+HAS_SOFFICE = libreoffice.soffice() is not None
 needs_soffice = pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) is not installed")
 R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
@@ -665,7 +666,7 @@ def test_numbered_paragraphs_and_recommendations_summary(features_dir: Path, tmp
 
 def test_libreoffice_profile_is_cached_and_a_bad_copy_is_replaced(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(_lo_pages, "soffice", lambda: "soffice")
+    monkeypatch.setattr(libreoffice, "soffice", lambda: "soffice")
     calls = []
 
     def convert(binary, source, folder, profile, timeout, export):
@@ -676,16 +677,16 @@ def test_libreoffice_profile_is_cached_and_a_bad_copy_is_replaced(tmp_path: Path
         (profile / "user").mkdir(exist_ok=True)
         return b"%PDF"
 
-    monkeypatch.setattr(_lo_pages, "_convert", convert)
-    assert _lo_pages.to_pdf(b"docx") == b"%PDF"  # fresh profile, then cached
+    monkeypatch.setattr(libreoffice, "_convert", convert)
+    assert libreoffice.to_pdf(b"docx") == b"%PDF"  # fresh profile, then cached
     assert calls == [None] and (tmp_path / "cache/reportkit/libreoffice-profile/user").is_dir()
-    assert _lo_pages.to_pdf(b"docx") == b"%PDF"  # starts from the cached copy
+    assert libreoffice.to_pdf(b"docx") == b"%PDF"  # starts from the cached copy
     assert calls[-1] == ["user"]
     cached = tmp_path / "cache/reportkit/libreoffice-profile"
     shutil.rmtree(cached)
     cached.mkdir()
     (cached / "broken").write_text("x")
-    assert _lo_pages.to_pdf(b"docx") == b"%PDF"  # the bad copy fails, a fresh profile works
+    assert libreoffice.to_pdf(b"docx") == b"%PDF"  # the bad copy fails, a fresh profile works
     assert calls[-2:] == [["broken"], None]
     assert sorted(p.name for p in cached.iterdir()) == ["user"]  # and replaces the bad cache
 
@@ -718,7 +719,7 @@ def test_an_office_started_ahead_converts_the_document_and_ends(tmp_path: Path) 
     document.add_paragraph("Started ahead")
     out = io.BytesIO()
     document.save(out)
-    with _lo_pages.Office() as office:
+    with libreoffice.Office() as office:
         assert office.process is not None
         pid, folder = office.process.pid, office.folder
         pdf = office.to_pdf(out.getvalue())
@@ -731,7 +732,7 @@ def test_an_office_started_ahead_dies_with_the_process_that_started_it(tmp_path:
     import subprocess
     import sys
 
-    script = ("import os; from reportkit.writers import _lo_pages; office = _lo_pages.Office(); "
+    script = ("import os; from reportkit import libreoffice; office = libreoffice.Office(); "
               "print(office.process.pid, office.folder, flush=True); os._exit(0)")  # killed: no cleanup
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     pid, folder = out.stdout.split(maxsplit=1)

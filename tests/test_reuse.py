@@ -18,7 +18,7 @@ from docxutil import docx_text, to_pdf
 from pdfutil import destinations, links, page_texts, reader, squash
 
 from reportkit.build import build
-from reportkit.writers import _lo_pages
+from reportkit import libreoffice
 
 
 def _png(rgb: tuple[int, int, int], size: int = 8) -> bytes:
@@ -57,7 +57,7 @@ def test_upr_pdf_numbers_body_paragraphs(upr):
     assert numbers == list(range(1, len(numbers) + 1))  # continuous across sections
 
 
-@pytest.mark.skipif(not _lo_pages.soffice(), reason="LibreOffice is not installed")
+@pytest.mark.skipif(not libreoffice.soffice(), reason="LibreOffice is not installed")
 def test_upr_docx_numbers_body_paragraphs_as_word_shows_them(upr):
     folder, files = upr
     text = "\n".join(page for page in _pdf_pages(to_pdf(files["docx"])))

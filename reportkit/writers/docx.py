@@ -5,7 +5,7 @@ The document is python-docx's default package with its styles rewritten from ``t
 A box draws its frame with its paragraphs' borders, except a box holding a table (paragraph
 borders stop at a table): a one-cell table with the same borders and fill frames it.
 Raw WordprocessingML python-docx lacks (notes, fields, bookmarks, links, borders) comes from
-``_ooxml``; page numbers of the contents come from LibreOffice through ``_lo_pages``.
+``_ooxml``; page numbers of the contents come from LibreOffice through ``libreoffice``.
 
 Set ``REPORTKIT_DOCX_PAGES=0`` to skip LibreOffice: the contents then carry no page numbers
 and their field is marked for Word to update.
@@ -41,7 +41,7 @@ from ..model import (
 from ..parse import SVG_HEAD, is_svg
 from ..themes import Theme
 from . import Options, Rendered, default_box_title
-from . import _lo_pages
+from .. import libreoffice
 from . import _ooxml as ox
 from ._ooxml import el
 
@@ -66,12 +66,12 @@ def render(report: Report, theme: Theme, options: Options) -> Rendered:
     from .html import check_files  # the same file checks as the PDF, before anything is written
 
     check_files(report, theme)
-    if not (report.meta.toc_depth > 0 and options.docx_page_numbers and _lo_pages.soffice()):
+    if not (report.meta.toc_depth > 0 and options.docx_page_numbers and libreoffice.soffice()):
         return Rendered(DocxWriter(report, theme, options).write(), None)
-    with _lo_pages.Office() as office:  # starts now, to be up when the document is written
+    with libreoffice.Office() as office:  # starts now, to be up when the document is written
         writer = DocxWriter(report, theme, options)
         data = writer.write()
-        found = _lo_pages.paginate(data, writer.toc_bookmarks(), office=office)
+        found = libreoffice.paginate(data, writer.toc_bookmarks(), office=office)
     if found is None:
         return Rendered(data, None)
     return Rendered(writer.with_page_numbers(found.pages), found.count)
