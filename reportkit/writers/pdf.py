@@ -3,7 +3,8 @@
 WeasyPrint reads files only through ``ContainedFetcher`` (report and style folders,
 ``data:`` URLs; never the network). After layout, every note of the model must stand in
 a page's footnote area (or in the Notes section), whole: WeasyPrint 70 can drop footnotes
-silently, and a report that loses a citation must not be sent.
+silently, and a report that loses a citation must not be sent. What reportkit changes in
+WeasyPrint itself is in ``weasyprint_fixes``.
 
 ``Relayout`` serves ``watch``: it keeps the pages of each part of the report (front,
 chapters, summary, endnotes: each begins on a page of its own) and lays out again only the
@@ -14,51 +15,21 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import inspect
 import mimetypes
 import re
-import sys
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from . import weasyprint_fixes
 
-def _import_weasyprint() -> None:
-    """Import WeasyPrint, its C libraries (Pango, HarfBuzz, fontconfig…) loaded by file name.
-
-    WeasyPrint tries several names for each library, and cffi looks up every name without a
-    dot with ``ctypes.util.find_library``, which on Linux runs ``ldconfig`` and then the C
-    compiler (WeasyPrint issue #1125): 0.15 s of the 0.4 s the import takes. Each list also
-    holds the library's file name (``libpango-1.0.so.0``), which the system's loader finds
-    itself. So during the import the lookup answers "not found" at once and the file names
-    load the same libraries; should that fail, the import is done again the usual way.
-    """
-    if sys.platform.startswith("linux") and "weasyprint" not in sys.modules:
-        import contextlib
-        import ctypes.util
-        import io
-
-        lookup = ctypes.util.find_library
-        ctypes.util.find_library = lambda name: None
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):  # WeasyPrint's banner when it fails
-                import weasyprint  # noqa: F401
-        except OSError:
-            for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
-                del sys.modules[name]
-        finally:
-            ctypes.util.find_library = lookup
-    import weasyprint  # noqa: F401
-
-
-_import_weasyprint()
+weasyprint_fixes.apply()  # imports WeasyPrint itself, before the imports below
 
 from weasyprint import HTML  # noqa: E402
 from weasyprint.document import Document, Page
 from weasyprint.formatting_structure.boxes import FootnoteAreaBox
-from weasyprint.layout import block as weasyprint_block
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from ..ahead import file_stat
@@ -316,30 +287,3 @@ def _source_of(url: str, report: Report) -> Pos | None:
         if image.path and file_url(Path(image.path)) == url:
             return pos
     return Pos(str(Path(report.root) / "report.toml")) if report.root else None
-
-
-def _keep_notes_with_their_lines() -> None:
-    """Switch off a WeasyPrint 70 pagination heuristic that loses notes.
-
-    When a paragraph's line overflows the page where breaking before it would leave too
-    few lines (``orphans``), WeasyPrint 70 pushes the page's earlier footnotes to the next
-    page to make room, then keeps the line *without laying out the notes it calls*: those
-    notes vanish (about 1 in 600 in our stress reports), and the pushed ones land a page
-    after their calls. No ``orphans``/``widows`` value avoids it (it fires at line number
-    ``orphans`` of any paragraph). With the heuristic off, the paragraph simply moves to
-    the next page, as orphans ask. The patch applies only where the exact line is found;
-    ``check_notes`` still verifies every note after layout.
-    """
-    heuristic = "report = not context.in_column and can_break_now and not could_break_before"
-    try:
-        lines, first = inspect.getsourcelines(weasyprint_block._linebox_layout)
-    except (OSError, TypeError):
-        return
-    source = "".join(lines)
-    if heuristic in source:
-        # Blank lines first, so tracebacks keep pointing at the right lines of block.py.
-        patched = "\n" * (first - 1) + source.replace(heuristic, "report = False  # reportkit")
-        exec(compile(patched, weasyprint_block.__file__, "exec"), vars(weasyprint_block))
-
-
-_keep_notes_with_their_lines()
