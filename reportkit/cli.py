@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import csv
-import io
 import json
 import os
 import signal
@@ -133,8 +131,9 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
 
     Several folders build one after another on each core, with one summary line each.
     """
-    from .ahead import start_pdf, unchanged
     from . import libreoffice
+    from .ahead import start_pdf, unchanged
+    from .progress import Progress
 
     start = time.perf_counter()
     chosen = _formats(formats)
@@ -153,7 +152,8 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
             _echo_outputs([(path, "unchanged", True) for path in outputs], start)
         return
     ahead = start_pdf(chosen)  # WeasyPrint loads while we read the report
-    progress = Progress(enabled=not quiet and (verbose or sys.stderr.isatty()), verbose=verbose)
+    progress = Progress(lambda text: click.echo(text, nl=False, err=True),
+                        enabled=not quiet and (verbose or sys.stderr.isatty()), verbose=verbose)
     try:
         from .build import build
 
@@ -223,45 +223,6 @@ def _build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], style: str | N
     if not quiet:
         click.echo(f"{len(dirs) - failed} of {len(dirs)} reports built")
     return 1 if failed else 0
-
-
-class Progress:
-    """What a build is doing, on one self-erasing terminal line, once it has taken over a second."""
-
-    DELAY = 1.0
-
-    def __init__(self, enabled: bool, verbose: bool = False):
-        self.enabled = enabled
-        self.verbose = verbose
-        self.current = ""
-        self.shown = ""
-        self.start = time.perf_counter()
-        self._stop = None
-
-    def stage(self, text: str) -> None:
-        self.current = text
-        if self.verbose:
-            click.echo(f"[{time.perf_counter() - self.start:5.1f} s] {text}", err=True)
-
-    def __enter__(self) -> "Progress":
-        if self.enabled and not self.verbose:
-            import threading
-
-            self._stop = threading.Event()
-            threading.Thread(target=self._tick, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._stop:
-            self._stop.set()
-            if self.shown:
-                click.echo("\r\x1b[K", nl=False, err=True)
-
-    def _tick(self) -> None:
-        while not self._stop.wait(0.2):
-            if time.perf_counter() - self.start > self.DELAY and self.current != self.shown:
-                self.shown = self.current
-                click.echo(f"\r\x1b[K{self.current}…", nl=False, err=True)
 
 
 @main.command(name="watch")
@@ -336,36 +297,13 @@ def new_command(dest: Path | None, source: str | None, settings: dict[str, str],
 def recommendations_command(report_dir: Path, fmt: str) -> None:
     """List every recommendation with its number and section, for advocacy follow-up."""
     from .build import load_report
-    from .model import plain_text
-    from .transforms import recommendations
+    from .tables import recommendations_table
 
     try:
         report = load_report(report_dir)
     except ReportError as err:
         _fail(err)
-    rows = [{
-        "number": item.number,
-        "section_number": item.section_number,
-        "section": plain_text(item.section.title) if item.section else "",
-        "text": item.text,
-    } for item in recommendations(report)]
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-    elif fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["number"],
-                                lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        click.echo(buffer.getvalue(), nl=False)
-    else:
-        current = None
-        for row in rows:
-            heading = f"{row['section_number']} {row['section']}".strip()
-            if heading != current:
-                click.echo(f"{'' if current is None else chr(10)}## {heading}\n")
-                current = heading
-            click.echo(f"{row['number']}. {row['text']}")
+    click.echo(recommendations_table(report, fmt), nl=False)
 
 
 def _problem_json(problem: Problem) -> dict:
