@@ -230,7 +230,7 @@ def test_a_note_in_a_heading_stays_out_of_the_bookmark():
 def test_long_urls_in_notes_wrap_inside_the_margins():
     url = "https://example.org/" + "a-very-long-path-segment/" * 12 + "?query=" + "x" * 80
     report = chapter_report(para("Cited.", Note("u", (para("See ", Link((Text(url),), url)),))))
-    document = pdf.layout(report, load_theme("default"), Options())
+    document = pdf.lay_out(html.document(report, load_theme("default"), Options()), report, load_theme("default"))
     page = document.pages[1]._page_box
     right = page.content_box_x() + page.width
     text_boxes = [b for b in page.descendants() if type(b).__name__ == "TextBox"]
@@ -317,7 +317,7 @@ def test_weasyprint_keeps_the_notes_of_a_line_that_overflows_at_its_orphans_line
             + "<br>" for i in range(count)) + "</p>"
 
     document = HTML(string=f"<style>{css}</style>{lines(15, 0, 1)}{lines(6, 1, 2)}").render()
-    assert pdf.laid_out_notes(document) == {1, 2}
+    assert pdf.laid_out_notes(document.pages) == {1, 2}
 
 
 def test_a_weasyprint_whose_code_no_longer_matches_a_fix_is_refused_by_name(monkeypatch):
