@@ -55,11 +55,11 @@ def load_report(report_dir: Path) -> Report:
 
 
 def creation_date(report: Report, report_dir: Path) -> datetime:
-    """The date stamped into outputs (see ``dating``)."""
-    return dating(report, report_dir)[0]
+    """The date stamped into outputs (see ``_dating``)."""
+    return _dating(report, report_dir)[0]
 
 
-def dating(report: Report, report_dir: Path) -> tuple[datetime, list[Path]]:
+def _dating(report: Report, report_dir: Path) -> tuple[datetime, list[Path]]:
     """The date stamped into outputs, and the files whose modification times give it: report.toml's
     ``created``, else SOURCE_DATE_EPOCH (no files), else the last change of report.toml and the
     chapters. Never "now", so a rebuild of unchanged sources gives identical bytes."""
@@ -68,16 +68,20 @@ def dating(report: Report, report_dir: Path) -> tuple[datetime, list[Path]]:
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         return datetime.fromtimestamp(int(epoch), timezone.utc), []
-    sources = [report_dir / "report.toml", *(report_dir / c for c in report.meta.chapters)]
-    newest = max(int(p.stat().st_mtime) for p in sources)
-    return datetime.fromtimestamp(newest, timezone.utc), sources
+    sources = _sources(report, report_dir)
+    return datetime.fromtimestamp(max(int(p.stat().st_mtime) for p in sources), timezone.utc), sources
 
 
-def report_files(report: Report, report_dir: Path) -> list[Path]:
-    """The report's files the writers read (the style's aside): report.toml, chapters, images, logos."""
-    files = [report_dir / "report.toml", *(report_dir / c for c in report.meta.chapters)]
-    files += [Path(n.path) for n in iter_nodes(report.chapters) if isinstance(n, Image)]
-    return files + [Path(p) for p in report.meta.logos] + [Path(p.logo) for p in report.meta.partners if p.logo]
+def _sources(report: Report, report_dir: Path) -> list[Path]:
+    """report.toml and the chapters."""
+    return [report_dir / "report.toml", *(report_dir / c for c in report.meta.chapters)]
+
+
+def _report_files(report: Report, report_dir: Path) -> list[Path]:
+    """The report's files the writers read (the style's aside): its sources, images and logos."""
+    images = [Path(n.path) for n in iter_nodes(report.chapters) if isinstance(n, Image)]
+    logos = [Path(p) for p in report.meta.logos] + [Path(p.logo) for p in report.meta.partners if p.logo]
+    return _sources(report, report_dir) + images + logos
 
 
 @dataclass(frozen=True)
@@ -87,9 +91,10 @@ class Built:
     theme: Theme
     """The report's style."""
     files: list[Path]
-    """The report's files it read (``report_files``)."""
+    """The report's files it read: report.toml, chapters, images, logos (the style's aside)."""
     dated_by: list[Path]
-    """The files whose modification times date the outputs (``dating``)."""
+    """The files whose modification times date the outputs (none when report.toml's ``created``
+    or SOURCE_DATE_EPOCH does)."""
     warnings: list[Problem]
     """The warnings about the sources."""
     outputs: list[Written]
@@ -114,7 +119,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
         options.warn(problem)
     theme = load_theme(options.style or report.meta.style, report_dir,
                        None if options.style else key_pos(report_dir, "style"))
-    created, dated_by = dating(report, report_dir)
+    created, dated_by = _dating(report, report_dir)
     writer_options = Options(draft=options.draft, stamp=f"{created:%Y-%m-%d}" if options.draft else "",
                              created=created, docx_page_numbers=options.docx_page_numbers)
     out_dir = out_dir or report_dir / "build"
@@ -127,7 +132,8 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
             options.progress(f"writing {path.name}")
             write_atomic(path, output.data)
             written[fmt] = Written(path, output.pages, seconds)
-    return Built(theme, report_files(report, report_dir), dated_by, problems.warnings, [written[f] for f in formats])
+    return Built(theme, _report_files(report, report_dir), dated_by, problems.warnings,
+                 [written[f] for f in formats])
 
 
 def render_each(report: Report, theme: Theme, options: Options,

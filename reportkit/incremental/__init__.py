@@ -3,7 +3,7 @@
 
 - ``record``: what each output was made from, kept in the output folder. A build whose options,
   files and folder listings are as recorded leaves the output as it is, and when every output
-  is, nothing is parsed: a build with nothing to do takes a twentieth of one that renders.
+  is, nothing is parsed: a build with nothing to do takes under a tenth of one that renders.
 - ``workers`` and ``render``: formats rendered side by side, in forked processes. ``reportkit
   build`` forks its PDF writer before it imports the pipeline, so that WeasyPrint's import
   (0.4 s) overlaps the parse, and writes the DOCX meanwhile.
