@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 from ..outputs import BuildOptions, Written, remove_stale_temporaries, write_atomic
 from . import record
 from .record import CACHE_NAME
-from .workers import can_fork, start_pdf
 
 if TYPE_CHECKING:
     from .relayout import Relayout
@@ -72,6 +71,8 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
 def _build(report_dir: Path, out_dir: Path, formats: tuple[str, ...], options: BuildOptions, parallel: bool,
            ahead: bool, relayout: Relayout | None):
     """``build.build``, its formats rendered side by side (see ``build``)."""
+    from .workers import can_fork, start_pdf  # a build with nothing to do needs no process
+
     worker = start_pdf() if ahead and "pdf" in formats and relayout is None else None
     try:
         # Imported once the PDF writer is forked: WeasyPrint loads there meanwhile.
