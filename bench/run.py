@@ -10,7 +10,7 @@ rendering the very HTML reportkit hands it (the floor for this engine), with the
 that floor, the peak memory, and a rebuild in ``reportkit watch`` after a one-word edit. For a
 fair view it also times WeasyPrint alone importing the way reportkit does (its C libraries
 loaded by file name, which saves about 0.15 s), the "quick floor". ``--write`` also writes
-bench/RESULTS.md.
+bench/RESULTS.md, keeping its hand-written notes section.
 """
 
 from __future__ import annotations
@@ -228,10 +228,12 @@ def main() -> None:
               f"Machine: {machine()}\n\n## Against the targets of {TARGETS}\n\n{targets(rows)}\n")
     print(report)
     if args.write:
-        (ROOT / "bench" / "RESULTS.md").write_text(
+        results = ROOT / "bench" / "RESULTS.md"
+        notes = results.read_text(encoding="utf-8").partition("\n## Notes")[1:] if results.exists() else ()
+        results.write_text(
             "# Benchmark results\n\nProduced by `python bench/run.py --write` "
             f"(medians of {args.runs} runs, whole processes, imports included), {time.strftime('%Y-%m-%d')}.\n\n"
-            + report, encoding="utf-8")
+            + report + "".join(notes), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import csv
-import io
 import json
 import os
 import signal
@@ -133,8 +131,9 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
 
     Several folders build one after another on each core, with one summary line each.
     """
-    from .ahead import start_pdf, unchanged
-    from . import libreoffice
+    from .incremental import build
+    from .outputs import BuildOptions
+    from .progress import Progress
 
     start = time.perf_counter()
     chosen = _formats(formats)
@@ -142,126 +141,40 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
     if len(dirs) > 1:
         if out:
             raise click.BadParameter("--out needs a single REPORT_DIR", param_hint="--out")
-        sys.exit(_build_many(dirs, chosen, style, draft, force, quiet))
-    kept = None if force else unchanged(dirs[0], out or dirs[0] / "build", chosen, style, draft,
-                                        libreoffice.paginates())
-    if kept is not None:  # nothing read by the last build has changed: no need to parse
-        warnings, outputs = kept
-        for warning in warnings:
-            click.echo(warning, err=True)
-        if not quiet:
-            _echo_outputs([(path, "unchanged", True) for path in outputs], start)
-        return
-    ahead = start_pdf(chosen)  # WeasyPrint loads while we read the report
-    progress = Progress(enabled=not quiet and (verbose or sys.stderr.isatty()), verbose=verbose)
+        sys.exit(_build_many(dirs, chosen, BuildOptions(style=style, draft=draft), force, quiet))
+    progress = Progress(lambda text: click.echo(text, nl=False, err=True),
+                        enabled=not quiet and (verbose or sys.stderr.isatty()), verbose=verbose)
+    options = BuildOptions(style=style, draft=draft, progress=progress.stage,
+                           warn=lambda problem: click.echo(str(problem), err=True))
     try:
-        from .build import build
-
         with progress:
-            written = build(dirs[0], out, chosen, style=style, draft=draft, force=force, ahead=ahead,
-                            progress=progress.stage, warn=lambda p: click.echo(str(p), err=True))
+            written = build(dirs[0], out, chosen, options, force=force, ahead=True)
     except ReportError as err:
         _fail(err)
-    finally:
-        if ahead is not None:
-            ahead.close()
     if quiet:
         return
-    _echo_outputs([(item.path, "unchanged" if item.unchanged else
-                    f"{f'{item.pages} pages, ' if item.pages else ''}{item.seconds:.1f} s", item.unchanged)
-                   for item in written], start)
-
-
-def _echo_outputs(outputs: list[tuple[Path, str, bool]], start: float) -> None:
-    """One line per output (path, what happened, whether it was kept as it was), then the time."""
-    for path, state, kept in outputs:
-        click.echo(f"{'kept' if kept else 'wrote'} {path} ({state})")
-    if all(kept for _, _, kept in outputs):
+    for item in written:
+        state = "unchanged" if item.unchanged else f"{f'{item.pages} pages, ' if item.pages else ''}{item.seconds:.1f} s"
+        click.echo(f"{'kept' if item.unchanged else 'wrote'} {item.path} ({state})")
+    if all(item.unchanged for item in written):
         click.echo("nothing changed since the last build (use --force to rebuild)")
     click.echo(f"done in {time.perf_counter() - start:.1f} s")
 
 
-def _build_one(report_dir: Path, formats: tuple[str, ...], style: str | None, draft: bool,
-               force: bool) -> tuple[bool, str, list[str]]:
-    """Build one of several reports (in a worker): success, a summary line, any problems."""
-    from .build import build
-
-    start = time.perf_counter()
-    try:
-        written = build(report_dir, None, formats, style=style, draft=draft, force=force, parallel=False)
-    except ReportError as err:
-        return False, f"{report_dir}: failed ({len(err.problems)} errors)", [str(p) for p in err.problems]
-    except Exception as err:  # one broken report must not stop the others
-        return False, f"{report_dir}: failed ({type(err).__name__}: {err})", []
-    parts = [f"{w.path.suffix[1:].upper()} {'unchanged' if w.unchanged else f'{w.pages} pages' if w.pages else 'written'}"
-             for w in written]
-    return True, f"{report_dir}: ok, {', '.join(parts)} ({time.perf_counter() - start:.1f} s)", []
-
-
-def _build_star(job: tuple) -> tuple[bool, str, list[str]]:
-    return _build_one(*job)
-
-
-def _build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], style: str | None, draft: bool,
-                force: bool, quiet: bool) -> int:
+def _build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], options, force: bool, quiet: bool) -> int:
     """Build each report on its own core; print one line per report; 1 if any failed."""
-    from contextlib import nullcontext
+    from .incremental.many import build_many
 
-    from .ahead import can_fork
-    from .build import fork_pool
-
-    jobs = [(d, formats, style, draft, force) for d in dirs]
-    pool = fork_pool(min(len(dirs), os.cpu_count() or 1)) if can_fork() else None
     failed = 0
-    with pool or nullcontext():
-        for ok, line, problems in (pool.imap if pool else map)(_build_star, jobs):
-            failed += not ok
-            for problem in problems:
-                click.echo(problem, err=True)
-            if not quiet or not ok:
-                click.echo(line, err=not ok)
+    for outcome in build_many(dirs, formats, options, force):
+        failed += not outcome.ok
+        for problem in outcome.problems:
+            click.echo(problem, err=True)
+        if not quiet or not outcome.ok:
+            click.echo(outcome.summary, err=not outcome.ok)
     if not quiet:
         click.echo(f"{len(dirs) - failed} of {len(dirs)} reports built")
     return 1 if failed else 0
-
-
-class Progress:
-    """What a build is doing, on one self-erasing terminal line, once it has taken over a second."""
-
-    DELAY = 1.0
-
-    def __init__(self, enabled: bool, verbose: bool = False):
-        self.enabled = enabled
-        self.verbose = verbose
-        self.current = ""
-        self.shown = ""
-        self.start = time.perf_counter()
-        self._stop = None
-
-    def stage(self, text: str) -> None:
-        self.current = text
-        if self.verbose:
-            click.echo(f"[{time.perf_counter() - self.start:5.1f} s] {text}", err=True)
-
-    def __enter__(self) -> "Progress":
-        if self.enabled and not self.verbose:
-            import threading
-
-            self._stop = threading.Event()
-            threading.Thread(target=self._tick, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._stop:
-            self._stop.set()
-            if self.shown:
-                click.echo("\r\x1b[K", nl=False, err=True)
-
-    def _tick(self) -> None:
-        while not self._stop.wait(0.2):
-            if time.perf_counter() - self.start > self.DELAY and self.current != self.shown:
-                self.shown = self.current
-                click.echo(f"\r\x1b[K{self.current}…", nl=False, err=True)
 
 
 @main.command(name="watch")
@@ -336,36 +249,13 @@ def new_command(dest: Path | None, source: str | None, settings: dict[str, str],
 def recommendations_command(report_dir: Path, fmt: str) -> None:
     """List every recommendation with its number and section, for advocacy follow-up."""
     from .build import load_report
-    from .model import plain_text
-    from .transforms import recommendations
+    from .tables import recommendations_table
 
     try:
         report = load_report(report_dir)
     except ReportError as err:
         _fail(err)
-    rows = [{
-        "number": item.number,
-        "section_number": item.section_number,
-        "section": plain_text(item.section.title) if item.section else "",
-        "text": item.text,
-    } for item in recommendations(report)]
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-    elif fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["number"],
-                                lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        click.echo(buffer.getvalue(), nl=False)
-    else:
-        current = None
-        for row in rows:
-            heading = f"{row['section_number']} {row['section']}".strip()
-            if heading != current:
-                click.echo(f"{'' if current is None else chr(10)}## {heading}\n")
-                current = heading
-            click.echo(f"{row['number']}. {row['text']}")
+    click.echo(recommendations_table(report, fmt), nl=False)
 
 
 def _problem_json(problem: Problem) -> dict:

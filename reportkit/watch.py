@@ -6,8 +6,9 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from .build import CACHE_NAME, build
 from .errors import ReportError
+from .incremental import CACHE_NAME, build
+from .outputs import BuildOptions
 
 
 def watch(report_dir: Path, formats: tuple[str, ...], out_dir: Path | None = None,
@@ -21,31 +22,29 @@ def watch(report_dir: Path, formats: tuple[str, ...], out_dir: Path | None = Non
     errors prints them and leaves the last good outputs in place. ``changes`` replaces the
     file watcher (tests pass a finite iterable).
     """
+    from .incremental.relayout import Relayout
     from .writers import get_writer
 
     for fmt in formats:
         get_writer(fmt)  # import the writers once: later rounds start warm
-    relayout = None
-    if "pdf" in formats:
-        from .writers.pdf import Relayout
-
-        relayout = Relayout()  # keeps the PDF's pages between rounds
+    relayout = Relayout() if "pdf" in formats else None  # keeps the PDF's pages between rounds
     out_dir = out_dir or report_dir / "build"
     order = tuple(sorted(formats, key=lambda f: f == "pdf"))  # DOCX (and HTML) before the PDF
+    # Warnings print before rendering starts. Each output lands when ready, the DOCX first; its
+    # contents get page numbers from `reportkit build`, not here.
+    options = BuildOptions(style=style, docx_page_numbers=False, together=False,
+                           warn=lambda problem: echo(str(problem)))
     saves = iter(changes if changes is not None else _file_changes(report_dir, out_dir))
-    _round(report_dir, order, out_dir, style, echo, relayout)
+    _round(report_dir, order, out_dir, options, echo, relayout)
     for _ in saves:
-        _round(report_dir, order, out_dir, style, echo, relayout)
+        _round(report_dir, order, out_dir, options, echo, relayout)
 
 
-def _round(report_dir: Path, formats: tuple[str, ...], out_dir: Path, style: str | None,
+def _round(report_dir: Path, formats: tuple[str, ...], out_dir: Path, options: BuildOptions,
            echo: Callable[[str], None], relayout=None) -> bool:
     start = time.perf_counter()
     try:
-        # Warnings print before rendering starts. The DOCX lands first; its contents get page
-        # numbers from `reportkit build`, not here.
-        written = build(report_dir, out_dir, formats, style=style, together=False, docx_page_numbers=False,
-                        relayout=relayout, warn=lambda problem: echo(str(problem)))
+        written = build(report_dir, out_dir, formats, options, relayout=relayout)
     except ReportError as err:
         for problem in err.problems:
             echo(str(problem))

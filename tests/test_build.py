@@ -1,4 +1,4 @@
-"""``build``: the cache (nothing done twice), parallel formats, atomic outputs, watch rounds."""
+"""Building: nothing done twice, formats side by side, outputs replaced whole, watch rounds."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from reportkit.build import CACHE_NAME, build
 from reportkit.errors import ReportError
+from reportkit.incremental import CACHE_NAME, build
+from reportkit.outputs import BuildOptions
 from reportkit.watch import watch
 
 
@@ -146,7 +147,7 @@ def test_killed_build_keeps_previous_outputs(tmp_path):
 
 
 def test_interrupted_write_leaves_no_temp_file(tmp_path, monkeypatch):
-    from reportkit import build as build_module
+    from reportkit import outputs
 
     target = tmp_path / "out.pdf"
     target.write_bytes(b"previous")
@@ -154,9 +155,9 @@ def test_interrupted_write_leaves_no_temp_file(tmp_path, monkeypatch):
     def interrupted(*_args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(build_module.os, "replace", interrupted)
+    monkeypatch.setattr(outputs.os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        build_module.write_atomic(target, b"new")
+        outputs.write_atomic(target, b"new")
     assert target.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["out.pdf"]
 
@@ -202,8 +203,8 @@ def test_watch_rebuilds_and_survives_an_error(report_factory):
 
 def test_docx_without_page_numbers_is_rebuilt_by_a_full_build(report_factory):
     folder = report_factory()
-    build(folder, formats=("pdf", "docx"), docx_page_numbers=False)  # as watch does
-    again = build(folder, formats=("pdf", "docx"), docx_page_numbers=True)
+    build(folder, formats=("pdf", "docx"), options=BuildOptions(docx_page_numbers=False))  # as watch does
+    again = build(folder, formats=("pdf", "docx"), options=BuildOptions(docx_page_numbers=True))
     assert [w.unchanged for w in again] == [True, False]
 
 

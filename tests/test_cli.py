@@ -106,7 +106,7 @@ def test_watch_rebuilds_on_save_survives_an_error_and_stops_on_ctrl_c(report_fac
 
 
 def test_cli_start_up_does_not_import_the_writers():
-    code = ("import sys, reportkit.cli, reportkit.build; "
+    code = ("import sys, reportkit.cli, reportkit.build, reportkit.incremental; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('weasyprint', 'docx')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, check=True)
     assert out.stdout.strip() == "[]"

@@ -67,7 +67,7 @@ def _builds_or_fails_clearly(tmp_path: Path, markdown: str, monkeypatch) -> None
     monkeypatch.setenv("REPORTKIT_DOCX_PAGES", "0")
     folder = _report(tmp_path, markdown)
     try:
-        written = build(folder, formats=("pdf", "docx"), parallel=False)
+        written = build(folder, formats=("pdf", "docx")).outputs
     except ReportError as err:
         _clear(err, folder)
         assert not (folder / "build" / f"{folder.name}.pdf").exists()

@@ -822,9 +822,10 @@ def test_libreoffice_shows_pictures_in_the_text_column_at_the_pdfs_size(pictures
     import subprocess
 
     from reportkit.build import build
+    from reportkit.outputs import BuildOptions
 
     out = tmp_path / "out"
-    build(pictures_dir, out, ("pdf", "docx"), docx_page_numbers=False)
+    build(pictures_dir, out, ("pdf", "docx"), BuildOptions(docx_page_numbers=False))
     office = tmp_path / "office.pdf"
     office.write_bytes(to_pdf((out / "pictures.docx").read_bytes()))
 

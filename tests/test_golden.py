@@ -69,7 +69,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, bytes
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("REPORTKIT_DOCX_PAGES", "0")
         for name in REPORTS:
-            written = build(_folder(name), tmp_path_factory.mktemp(name), formats=("pdf", "docx"))
+            written = build(_folder(name), tmp_path_factory.mktemp(name), formats=("pdf", "docx")).outputs
             out[name] = {w.path.suffix[1:]: w.path.read_bytes() for w in written}
     return out
 
@@ -105,7 +105,7 @@ def test_two_builds_write_the_same_bytes(tmp_path):
     """Rebuilding unchanged sources gives identical files (LibreOffice's page numbers included
     when it is installed). The sample's renders are compared in test_pdf.py and test_docx.py."""
     folder = _folder("features")
-    first = build(folder, tmp_path / "first", formats=("pdf", "docx"))
-    second = build(folder, tmp_path / "second", formats=("pdf", "docx"))
+    first = build(folder, tmp_path / "first", formats=("pdf", "docx")).outputs
+    second = build(folder, tmp_path / "second", formats=("pdf", "docx")).outputs
     for a, b in zip(first, second, strict=True):
         assert a.path.read_bytes() == b.path.read_bytes(), a.path.name

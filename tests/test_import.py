@@ -30,6 +30,10 @@ from reportkit.importer import pandoc
 from reportkit.model import Note, Paragraph, Section, iter_nodes, plain_text
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+from reportkit.outputs import BuildOptions
+
+NO_PAGES = BuildOptions(docx_page_numbers=False)
+"""Builds without the LibreOffice pass for the contents' page numbers (quicker; not under test here)."""
 
 
 TEST_REPORTS = sorted(p.parent.name for p in (TESTS / "reports").glob("*/report.toml"))
@@ -42,7 +46,7 @@ def built(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("built")
     docs = {}
     for name, folder in (("sample", SAMPLE), *((n, TESTS / "reports" / n) for n in TEST_REPORTS)):
-        written = build(folder, out / name, ("docx",), parallel=False, docx_page_numbers=False)
+        written = build(folder, out / name, ("docx",), NO_PAGES).outputs
         docs[name] = written[0].path
     return docs
 
@@ -131,7 +135,7 @@ def test_tables_images_lists_quotes_and_endnotes_come_back(tmp_path):
         "# Two\n\n| Year | Cases |\n|------|------:|\n| 2011 | 38 |\n\n"
         "::: recommendation\nPublish this:\n\n| Year | Cases |\n|---|---|\n| 2013 | 5 |\n:::\n\n"
         "::: box First\nOne.\n:::\n\n::: box\nTwo.\n:::\n", encoding="utf-8")
-    docx_path = build(source, tmp_path / "out", ("docx",), parallel=False, docx_page_numbers=False)[0].path
+    docx_path = build(source, tmp_path / "out", ("docx",), NO_PAGES).outputs[0].path
     dest = tmp_path / "back"
     result = imported(docx_path, dest)
     assert result.stdout.splitlines()[0] == ("imported features.docx: 2 chapters, 3 headings, 1 note, "
@@ -370,7 +374,7 @@ def test_without_pandoc_import_says_how_to_get_it(tmp_path, monkeypatch, built):
 def test_the_imported_report_builds(built, tmp_path):
     dest = tmp_path / "minimal"
     imported(built["minimal"], dest)
-    written = build(dest, formats=("docx",), parallel=False, docx_page_numbers=False)
+    written = build(dest, formats=("docx",), options=NO_PAGES).outputs
     back = docx.Document(io.BytesIO(written[0].path.read_bytes()))
     assert [p.text for p in back.paragraphs if p.style.name.startswith("Heading")] == \
         ["1 Introduction", "2 Findings", "2.1 Law"]

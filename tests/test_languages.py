@@ -17,7 +17,7 @@ RUSSIAN = TESTS / "reports" / "russian"
 @pytest.fixture(scope="module")
 def russian(tmp_path_factory):
     out = tmp_path_factory.mktemp("ru")
-    written = build(RUSSIAN, out, ("pdf", "docx"))
+    written = build(RUSSIAN, out, ("pdf", "docx")).outputs
     return {w.path.suffix[1:]: w.path.read_bytes() for w in written}
 
 

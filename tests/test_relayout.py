@@ -11,10 +11,15 @@ from PIL import Image as PILImage
 
 from conftest import SAMPLE, make_report
 from pdfutil import page_texts, squash
-from reportkit.build import build, load_report
+from reportkit.build import load_report
 from reportkit.errors import ReportError
+from reportkit.incremental import build
+from reportkit.incremental.relayout import Relayout
+from reportkit.outputs import BuildOptions
 from reportkit.themes import load_theme
 from reportkit.writers import Options, pdf
+
+NO_LIBREOFFICE = BuildOptions(docx_page_numbers=False)
 
 PARA = ("The State party should strengthen the protection of children against sale and "
         "exploitation, and report on the measures taken. ") * 4
@@ -27,7 +32,7 @@ def findings(first: int, second: int) -> str:
     return f"# Findings\n\n## First\n\n{a}\n\n## Second\n\n{b}\n"
 
 
-def rendered(relayout: pdf.Relayout, folder: Path, options: Options = Options()) -> tuple[bytes, bytes]:
+def rendered(relayout: Relayout, folder: Path, options: Options = Options()) -> tuple[bytes, bytes]:
     """The PDF from ``relayout`` and from a full build of the same sources."""
     report = load_report(folder)
     theme = load_theme(report.meta.style, folder)
@@ -43,7 +48,7 @@ def edit(path: Path, old: str, new: str) -> None:
 def test_a_one_word_edit_lays_out_one_chapter_and_makes_the_full_builds_bytes(tmp_path):
     folder = tmp_path / "sample"
     shutil.copytree(SAMPLE, folder, ignore=shutil.ignore_patterns("build"))
-    relayout = pdf.Relayout()
+    relayout = Relayout()
     first, full = rendered(relayout, folder)
     assert first == full and relayout.relaid is None
     assert len(relayout.parts) == 7  # front and six chapters
@@ -63,7 +68,7 @@ def test_parts_carry_page_numbers_paragraph_numbers_endnotes_summary_and_draft(t
         "02-findings.md": findings(6, 4) + "\nA call.[^n2]\n\n[^n2]: The second chapter's note.\n",
         "03-more.md": "# More\n\n" + "\n\n".join([PARA] * 8) + "\n\n::: recommendation\nAct.\n:::\n",
     })
-    relayout = pdf.Relayout()
+    relayout = Relayout()
     options = Options(draft=True, stamp="v7")
     first, full = rendered(relayout, folder, options)
     assert first == full
@@ -81,7 +86,7 @@ def test_parts_carry_page_numbers_paragraph_numbers_endnotes_summary_and_draft(t
 
 def test_a_heading_that_moves_to_another_page_renews_the_contents(tmp_path):
     folder = make_report(tmp_path, files={"02-findings.md": findings(8, 6)})
-    relayout = pdf.Relayout()
+    relayout = Relayout()
     first, _ = rendered(relayout, folder)
     (folder / "02-findings.md").write_text(findings(5, 9), encoding="utf-8")
     again, full = rendered(relayout, folder)
@@ -92,7 +97,7 @@ def test_a_heading_that_moves_to_another_page_renews_the_contents(tmp_path):
 
 def test_an_edit_that_changes_the_page_count_lays_the_whole_report_out(tmp_path):
     folder = make_report(tmp_path, files={"02-findings.md": findings(3, 3)})
-    relayout = pdf.Relayout()
+    relayout = Relayout()
     first, _ = rendered(relayout, folder)
     (folder / "02-findings.md").write_text(findings(12, 3), encoding="utf-8")
     again, full = rendered(relayout, folder)
@@ -106,7 +111,7 @@ def test_an_edit_that_changes_the_page_count_lays_the_whole_report_out(tmp_path)
 def test_a_replaced_image_is_laid_out_again(tmp_path):
     folder = make_report(tmp_path, files={"02-findings.md": "# Findings\n\n![A chart](chart.png)\n"})
     PILImage.new("RGB", (40, 20), "red").save(folder / "chart.png")
-    relayout = pdf.Relayout()
+    relayout = Relayout()
     rendered(relayout, folder)
     PILImage.new("RGB", (20, 40), "blue").save(folder / "chart.png")
     again, full = rendered(relayout, folder)
@@ -123,7 +128,7 @@ def test_a_style_with_its_own_page_shell_is_always_laid_out_whole(tmp_path):
     (style / "report.css.j2").write_text(css.replace("section.chapter { break-before: page; }", ""),
                                          encoding="utf-8")
     edit(folder / "report.toml", "number_headings", 'style = "house"\nnumber_headings')
-    relayout = pdf.Relayout()
+    relayout = Relayout()
     rendered(relayout, folder)
     assert relayout.parts == []
     edit(folder / "02-findings.md", "State", "Government")
@@ -133,28 +138,28 @@ def test_a_style_with_its_own_page_shell_is_always_laid_out_whole(tmp_path):
 
 def test_build_with_a_relayout_writes_what_a_build_writes(tmp_path):
     folder = make_report(tmp_path, files={"02-findings.md": findings(3, 3)})
-    relayout = pdf.Relayout()
-    build(folder, tmp_path / "warm", relayout=relayout, docx_page_numbers=False)
+    relayout = Relayout()
+    build(folder, tmp_path / "warm", options=NO_LIBREOFFICE, relayout=relayout)
     edit(folder / "02-findings.md", "State", "Government")
-    warm = build(folder, tmp_path / "warm", relayout=relayout, docx_page_numbers=False)
-    cold = build(folder, tmp_path / "cold", docx_page_numbers=False)
+    warm = build(folder, tmp_path / "warm", options=NO_LIBREOFFICE, relayout=relayout)
+    cold = build(folder, tmp_path / "cold", options=NO_LIBREOFFICE)
     assert relayout.relaid == 1
     assert [w.path.read_bytes() for w in warm] == [c.path.read_bytes() for c in cold]
 
 
 def test_a_pdf_error_in_a_relayout_build_fails_it_and_keeps_the_outputs(tmp_path, monkeypatch):
     folder = make_report(tmp_path)
-    relayout = pdf.Relayout()
-    outputs = build(folder, relayout=relayout, docx_page_numbers=False)
+    relayout = Relayout()
+    outputs = build(folder, options=NO_LIBREOFFICE, relayout=relayout)
     before = [w.path.read_bytes() for w in outputs]
     edit(folder / "02-findings.md", "##", "## Changed:")
 
-    def lost(report, laid_out):
+    def lost(report, pages):
         raise ReportError("note 1 (id first) was not laid out in the PDF")
 
     monkeypatch.setattr(pdf, "check_notes", lost)
     with pytest.raises(ReportError, match="not laid out"):
-        build(folder, relayout=relayout, docx_page_numbers=False)
+        build(folder, options=NO_LIBREOFFICE, relayout=relayout)
     assert [w.path.read_bytes() for w in outputs] == before
 
 
@@ -165,7 +170,7 @@ def test_a_chapter_laid_out_alone_keeps_its_page_side(tmp_path):
     (style / "theme.toml").write_text('inherit = "default"\n[page]\nmargin_inside = "40mm"\n'
                                       'margin_outside = "12mm"\n', encoding="utf-8")
     edit(folder / "report.toml", "number_headings", 'style = "bound"\nnumber_headings')
-    relayout = pdf.Relayout()
+    relayout = Relayout()
     rendered(relayout, folder)
     assert len(relayout.parts[1].pages) == 1  # so the findings begin on page 4, a left page
     edit(folder / "02-findings.md", "State", "Government")

@@ -18,6 +18,7 @@ from pdfutil import destinations, links, page_texts, reader, squash
 
 from reportkit.build import build
 from reportkit import libreoffice
+from reportkit.outputs import BuildOptions
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def upr(tmp_path_factory):
     folder = tmp_path_factory.mktemp("upr") / "submission"
     result = run("new", folder, "--from", "upr", "--set", "country=Kazakhstan", "--set", "date=March 2027")
     assert result.exit_code == 0, result.output
-    written = build(folder, formats=("pdf", "docx"))
+    written = build(folder, formats=("pdf", "docx")).outputs
     return folder, {w.path.suffix[1:]: w.path.read_bytes() for w in written}
 
 
@@ -86,8 +87,8 @@ def house(tmp_path_factory):
         'inherit = "default"\n[colours]\nrecommendation_border = "#8B1E3F"\n'
         'recommendation_fill = "#F8E9EE"\n[cover]\nlogo = "coalition-logo.png"\n', encoding="utf-8")
     (style / "coalition-logo.png").write_bytes(picture(8, 8, (139, 30, 63)))
-    plain = build(folder, root / "plain", ("pdf", "docx", "html"))
-    styled = build(folder, root / "styled", ("pdf", "docx", "html"), style="coalition")
+    plain = build(folder, root / "plain", ("pdf", "docx", "html")).outputs
+    styled = build(folder, root / "styled", ("pdf", "docx", "html"), BuildOptions(style="coalition")).outputs
     return ({w.path.suffix[1:]: w.path.read_bytes() for w in plain},
             {w.path.suffix[1:]: w.path.read_bytes() for w in styled})
 
@@ -136,7 +137,7 @@ def summary(tmp_path_factory):
     shutil.copytree(SAMPLE, folder, ignore=shutil.ignore_patterns("build"))
     toml = folder / "report.toml"
     toml.write_text("recommendations_summary = true\n" + toml.read_text(encoding="utf-8"), encoding="utf-8")
-    written = build(folder, formats=("pdf", "docx"))
+    written = build(folder, formats=("pdf", "docx")).outputs
     rows = run("recommendations", folder, "--format", "json").stdout
     return {w.path.suffix[1:]: w.path.read_bytes() for w in written}, rows
 

@@ -27,6 +27,10 @@ W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
 W15_NS = "http://schemas.microsoft.com/office/word/2012/wordml"
 NOTE = "\ue000"
 """A note call in WordCopy's view of a paragraph's text."""
+from reportkit.outputs import BuildOptions
+
+NO_PAGES = BuildOptions(docx_page_numbers=False)
+"""Builds without the LibreOffice pass for the contents' page numbers (quicker; not under test here)."""
 
 
 def w(name: str) -> str:
@@ -525,7 +529,7 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def built(sources: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The DOCX ``build`` sends to reviewers."""
     out = tmp_path_factory.mktemp("built")
-    build(sources, out, ("docx",), docx_page_numbers=False)
+    build(sources, out, ("docx",), NO_PAGES)
     return out / "kyrgyzstan-2013.docx"
 
 
@@ -667,7 +671,7 @@ def test_apply_writes_the_reviewed_text_into_the_sources(built: Path, report: Pa
            '(Articles 34 and 35) in the Kyrgyz Republic"' in (report / "report.toml").read_text()
     assert run("check", report).exit_code == 0
     out = tmp_path / "rebuilt"
-    build(report, out, ("docx",), docx_page_numbers=False)
+    build(report, out, ("docx",), NO_PAGES)
     assert accepted_text(out / "kyrgyzstan-2013.docx") == accepted_text(reviewed)
 
 
@@ -739,7 +743,7 @@ def test_a_paragraph_changed_in_the_sources_since_the_build_is_a_conflict(built:
 
 def test_a_docx_built_from_other_sources_applies_nothing(report: Path, tmp_path: Path) -> None:
     other = tmp_path / "other"
-    build(Path(__file__).parent / "reports" / "minimal", other, ("docx",), docx_page_numbers=False)
+    build(Path(__file__).parent / "reports" / "minimal", other, ("docx",), NO_PAGES)
     doc = WordCopy(other / "minimal.docx")
     paragraphs = [doc.paragraph("The first chapter calls a note."), doc.paragraph("The government should act.")]
     for p in paragraphs:
@@ -785,7 +789,7 @@ def test_a_copy_saved_again_by_libreoffice_reviews_the_same(mapped: Path, report
     assert code == 0 and lines[-1] == "23 applied, 0 to do by hand, 0 in conflict, 0 not applicable"
     assert run("check", report).exit_code == 0
     out = tmp_path / "rebuilt"
-    build(report, out, ("docx",), docx_page_numbers=False)
+    build(report, out, ("docx",), NO_PAGES)
     assert accepted_text(out / "kyrgyzstan-2013.docx") == accepted_text(reviewed)
 
 
@@ -800,7 +804,7 @@ def test_comments_inline_travel_with_the_text(built: Path, report: Path, tmp_pat
         (report / "01-introduction.md").read_text()
     assert run("check", report).exit_code == 0
     out = tmp_path / "rebuilt"
-    build(report, out, ("docx",), docx_page_numbers=False)
+    build(report, out, ("docx",), NO_PAGES)
     assert accepted_text(out / "kyrgyzstan-2013.docx") == accepted_text(reviewed)
 
 
@@ -836,7 +840,7 @@ def test_endnotes_are_matched_by_their_order(sources: Path, tmp_path: Path) -> N
     shutil.copytree(sources, report)
     toml = report / "report.toml"
     toml.write_text(toml.read_text().replace('notes = "footnotes"', 'notes = "endnotes"'))
-    build(report, tmp_path / "out", ("docx",), docx_page_numbers=False)
+    build(report, tmp_path / "out", ("docx",), NO_PAGES)
     doc = WordCopy(tmp_path / "out" / "kyrgyzstan-2013.docx")
     p = doc.paragraph("Austria, Argentina, Japan and Uruguay.", notes=True)
     doc.insert(p, doc.where(p, "Uruguay"), " (UPR 2010)")
@@ -861,7 +865,7 @@ def test_with_the_source_map_every_change_is_listed_and_applied(mapped: Path, re
     code, lines = review(reviewed, report, "--apply")
     assert code == 0 and run("check", report).exit_code == 0
     out = tmp_path / "rebuilt"
-    build(report, out, ("docx",), docx_page_numbers=False)
+    build(report, out, ("docx",), NO_PAGES)
     assert accepted_text(out / "kyrgyzstan-2013.docx") == accepted_text(reviewed)
 
 

@@ -57,7 +57,7 @@ def test_raw_html_is_text_and_nothing_is_fetched(report_factory, tmp_path, no_ne
     canary = tmp_path / "canary.txt"
     canary.write_text(CANARY, encoding="utf-8")
     folder = report_factory({"01-intro.md": HOSTILE.format(canary=canary)})
-    written = build(folder, formats=("pdf", "docx", "html"))
+    written = build(folder, formats=("pdf", "docx", "html")).outputs
     html = written[2].path.read_text(encoding="utf-8")
     assert "<script" not in html and "<iframe" not in html and "<object" not in html
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html or "&lt;script&gt;" in html
@@ -93,7 +93,7 @@ def test_report_toml_values_are_escaped_in_the_outputs(report_factory, no_networ
         'title = "<b>{{ 7*7 }}</b> & <script>x</script>"\n'
         'authors = ["A {% if true %}B{% endif %}"]\n'
         'chapters = ["01-intro.md", "02-findings.md"]\n')})
-    html = build(folder, formats=("html",))[0].path.read_text(encoding="utf-8")
+    html = build(folder, formats=("html",)).outputs[0].path.read_text(encoding="utf-8")
     assert "&lt;b&gt;{{ 7*7 }}&lt;/b&gt; &amp; &lt;script&gt;x&lt;/script&gt;" in html
     assert "A {% if true %}B{% endif %}" in html
     assert "<script>x" not in html and ">49<" not in html

@@ -85,25 +85,11 @@ def document(report: Report, theme: Theme, options: Options, url: UrlFor = file_
     return Shell(report, theme, options, url).html()
 
 
-def own_shell(theme: Theme) -> bool:
-    """Whether the style uses reportkit's own page shell and CSS (those of the default style),
-    whose page breaks and counters ``Shell.html(part)`` knows how to carry into a part."""
-    from ..themes import find_style
-
-    default = find_style("default", None)
-    if default is None:
-        return False
-    return all(
-        (found := theme.find(name)) is not None and found.resolve() == (default / name).resolve()
-        for name in ("report.html.j2", "report.css.j2")
-    )
-
-
 @dataclass(frozen=True)
 class Part:
     """A run of the document that begins on a page of its own: the front (cover, contents and
     any text before the first chapter), each chapter, the summary of recommendations, the
-    endnotes. ``pdf.py`` lays parts out one by one in ``watch``, to reuse unchanged ones."""
+    endnotes. ``Shell.part_html`` makes the HTML of one, to be laid out alone."""
 
     anchor: str
     """The id of the heading that opens it ("" for the front)."""
@@ -117,7 +103,7 @@ class Part:
 
 class Shell:
     """One report in one style: the markup of its nodes, and the style's page shell around it,
-    for the whole document (``html()``) or for one part laid out alone (``html(part)``)."""
+    for the whole document (``html``) or for one part laid out alone (``part_html``)."""
 
     def __init__(self, report: Report, theme: Theme, options: Options, url: UrlFor = file_url):
         self.report, self.theme, self.options, self.url = report, theme, options, url
@@ -147,29 +133,33 @@ class Shell:
         self.logos = [url(Path(p)) for p in (*meta.logos, style_logo) if p]
         self.faces = font_faces(theme, url)
 
-    def html(self, part: int | None = None, first_page: int = 1, total: int = 0,
-             toc_pages: dict[str, int] | None = None) -> str:
-        """The whole document, or only ``self.parts[part]`` as it stands in the whole: from
-        page ``first_page`` (on the same side) of ``total`` pages, its paragraphs numbered on
-        from the parts before it, and the contents showing ``toc_pages`` (id → page)."""
+    def html(self) -> str:
+        """The whole document."""
+        return self._page(self.parts, True, self.toc)
+
+    def part_html(self, part: int, first_page: int, total: int, toc_pages: dict[str, int] | None = None) -> str:
+        """Only ``self.parts[part]``, as it stands in the whole: from page ``first_page`` (on
+        the same side) of ``total`` pages, its paragraphs numbered on from the parts before it,
+        and the contents (in the front) showing ``toc_pages`` (id → page)."""
+        before = "".join(p.body for p in self.parts[:part])
+        placed = {"first_page": first_page, "left": first_page % 2 == 0,
+                  "paragraphs": before.count('class="numbered"')}
+        toc = [dataclasses.replace(line, page=str((toc_pages or {}).get(line.href[1:], "")))
+               for line in self.toc] if part == 0 else []
+        return self._page([self.parts[part]], part == 0, toc, placed, css_string(str(total)))
+
+    def _page(self, parts: list[Part], front: bool, toc: list[TocLine], placed: dict | None = None,
+              total: str = "counter(pages)") -> str:
+        """The style's page shell around ``parts``, with the cover when ``front``, ``toc`` as
+        the contents and ``total`` pages in the footer; ``placed`` says where a part laid out
+        alone stands (the CSS template's ``part``)."""
         meta, words, url, options = self.report.meta, self.words, self.url, self.options
-        parts = self.parts if part is None else [self.parts[part]]
-        front = part is None or part == 0
-        placed = None
-        if part is not None:
-            before = "".join(p.body for p in self.parts[:part])
-            placed = {"first_page": first_page, "left": first_page % 2 == 0,
-                      "paragraphs": before.count('class="numbered"')}
-        toc = self.toc if front else []
-        if part is not None and toc:
-            toc = [dataclasses.replace(line, page=str((toc_pages or {}).get(line.href[1:], ""))) for line in toc]
         css = self.theme.render(
             "report.css.j2",
             settings=self.theme.settings,
             faces=self.faces,
             words=words,
-            footer=css_content(words["page_of"], n="counter(page)",
-                               total="counter(pages)" if part is None else css_string(str(total))),
+            footer=css_content(words["page_of"], n="counter(page)", total=total),
             draft=options.draft,
             stamp=options.stamp,
             part=placed,

@@ -1,0 +1,93 @@
+"""Builds that redo only what changed, around the plain pipeline of ``build.build``: what
+``reportkit build`` and ``watch`` call.
+
+- ``record``: what each output was made from, kept in the output folder. A build whose options,
+  files and folder listings are as recorded leaves the output as it is, and when every output
+  is, nothing is parsed: a build with nothing to do takes under a tenth of one that renders.
+- ``workers`` and ``render``: formats rendered side by side, in forked processes. ``reportkit
+  build`` forks its PDF writer before it imports the pipeline, so that WeasyPrint's import
+  (0.4 s) overlaps the parse, and writes the DOCX meanwhile.
+- ``relayout``: ``watch``'s PDF writer, which keeps the pages of each part of the report and
+  lays out again only the parts that changed.
+- ``many``: several reports at once, one per core.
+
+Two caches, not one: the record vouches for the outputs on disk and the relayout for the pages
+it holds in memory, which may be older or newer than those outputs (any build may replace
+them), so each keeps the sizes and times of the files it was made from.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..outputs import BuildOptions, Written, remove_stale_temporaries, write_atomic
+from . import record
+from .record import CACHE_NAME
+
+if TYPE_CHECKING:
+    from .relayout import Relayout
+
+__all__ = ["CACHE_NAME", "build"]
+
+
+def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...] = ("pdf", "docx"),
+          options: BuildOptions | None = None, *, force: bool = False, parallel: bool = True,
+          ahead: bool = False, relayout: Relayout | None = None) -> list[Written]:
+    """``build.build`` of the formats whose outputs are out of date (all of them with
+    ``force``); return every output, those left as they were marked ``unchanged``.
+
+    ``ahead`` forks the PDF writer before anything else (``reportkit build``); a ``relayout``
+    kept between builds (``watch``) lays the PDF out in this process; otherwise, with
+    ``parallel``, each format renders in a forked process.
+    """
+    options = options or BuildOptions()
+    out_dir = out_dir or report_dir / "build"
+    name = report_dir.resolve().name
+    for prefix in (name, CACHE_NAME):  # what a killed build left
+        remove_stale_temporaries(out_dir, prefix)
+    started = time.time_ns()
+    cache = record.read(out_dir)
+    before = json.dumps(cache, sort_keys=True)
+    outputs = {} if force else {
+        fmt: kept for fmt in formats if (kept := record.unchanged(cache, out_dir / f"{name}.{fmt}", fmt, options))}
+    todo = tuple(fmt for fmt in formats if fmt not in outputs)
+    if todo:
+        built = _build(report_dir, out_dir, todo, options, parallel, ahead, relayout)
+        cache.update({fmt: record.entry(fmt, written, options, report_dir, built, started)
+                      for fmt, written in zip(todo, built.outputs)})
+        outputs.update(zip(todo, built.outputs))
+    else:  # nothing parsed: the last build's warnings stand
+        for warning in record.warnings(cache, formats[0]):
+            options.warn(warning)
+    if json.dumps(cache, sort_keys=True) != before:
+        write_atomic(out_dir / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True).encode())
+    return [outputs[fmt] for fmt in formats]
+
+
+def _build(report_dir: Path, out_dir: Path, formats: tuple[str, ...], options: BuildOptions, parallel: bool,
+           ahead: bool, relayout: Relayout | None):
+    """``build.build``, its formats rendered side by side (see ``build``)."""
+    from .workers import can_fork, start_pdf  # a build with nothing to do needs no process
+
+    worker = start_pdf() if ahead and "pdf" in formats and relayout is None else None
+    try:
+        # Imported once the PDF writer is forked: WeasyPrint loads there meanwhile.
+        from .. import build as pipeline
+        from . import render
+
+        if relayout is not None and "pdf" in formats:
+            renderer = partial(render.render_beside, relayout)
+        elif worker is not None:
+            renderer = partial(render.render_ahead, worker)
+        elif parallel and len(formats) > 1 and can_fork():
+            renderer = render.render_forked
+        else:
+            renderer = pipeline.render_each
+        return pipeline.build(report_dir, out_dir, formats, options, renderer)
+    finally:
+        if worker is not None:
+            worker.close()

@@ -1,0 +1,52 @@
+"""Several reports built at once, each in a forked process of its own, one per core."""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import ReportError
+from ..outputs import BuildOptions
+from . import build
+from .workers import can_fork, fork_pool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How the build of one of several reports went."""
+
+    ok: bool
+    """Every output is in place."""
+    summary: str
+    """One line: the folder, then what was written ("…: ok, PDF 12 pages, DOCX unchanged (1.2 s)")
+    or why it failed."""
+    problems: list[str]
+    """The errors found in its sources, one line each."""
+
+
+def build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], options: BuildOptions,
+               force: bool = False) -> Iterator[Outcome]:
+    """Build each report, several at once; yield how each went, in the order given."""
+    jobs = [(d, formats, options, force) for d in dirs]
+    pool = fork_pool(min(len(dirs), os.cpu_count() or 1)) if can_fork() else None
+    with pool or nullcontext():
+        yield from (pool.imap if pool else map)(_build_one, jobs)
+
+
+def _build_one(job: tuple[Path, tuple[str, ...], BuildOptions, bool]) -> Outcome:
+    """Build one of several reports (in a worker): one broken report must not stop the others."""
+    report_dir, formats, options, force = job
+    start = time.perf_counter()
+    try:
+        written = build(report_dir, None, formats, options, force=force, parallel=False)
+    except ReportError as err:
+        return Outcome(False, f"{report_dir}: failed ({len(err.problems)} errors)", [str(p) for p in err.problems])
+    except Exception as err:
+        return Outcome(False, f"{report_dir}: failed ({type(err).__name__}: {err})", [])
+    parts = [f"{w.path.suffix[1:].upper()} {'unchanged' if w.unchanged else f'{w.pages} pages' if w.pages else 'written'}"
+             for w in written]
+    return Outcome(True, f"{report_dir}: ok, {', '.join(parts)} ({time.perf_counter() - start:.1f} s)", [])

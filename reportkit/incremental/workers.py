@@ -1,0 +1,113 @@
+"""Forked worker processes: one per format, the PDF writer forked before the report is read,
+a pool for several reports. Light: ``reportkit build`` forks before it imports the pipeline.
+
+A process forked with its work shares what this one has loaded (the report, without pickling
+it); only results and errors travel back, through a pipe. Ctrl-C is the parent's to handle:
+the parent ends its workers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import signal
+import time
+from multiprocessing.connection import wait
+from typing import Iterator
+
+
+class Forked:
+    """A forked process that imports ``module`` and runs its ``function`` once: on ``args``
+    given here (inherited by the fork, never pickled), or on those ``send`` passes later (a
+    worker started ahead: it imports the module while this process reads the report)."""
+
+    def __init__(self, name: str, module: str, function: str, args: tuple | None = None):
+        context = multiprocessing.get_context("fork")
+        self.name = name
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(module, function, args, child), daemon=True)
+        self.process.start()
+        child.close()
+
+    def send(self, *args) -> None:
+        """Hand the arguments over (pickled: the worker was forked before they existed)."""
+        try:
+            self.conn.send(args)
+        except OSError:  # the worker has ended (its import failed): ``result`` says why
+            pass
+
+    def result(self):
+        """Wait for (result, seconds); raises what the function raised."""
+        try:
+            ok, result = self.conn.recv()
+        except EOFError:
+            raise RuntimeError(f"the {self.name.upper()} writer process ended without a result") from None
+        if not ok:
+            raise result
+        return result
+
+    def close(self) -> None:
+        """End the worker: done, unused (perhaps still importing) or busy (Ctrl-C, an error)."""
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+def _serve(module: str, function: str, args: tuple | None, conn) -> None:
+    _ignore_interrupts()
+    try:
+        run = getattr(importlib.import_module(module), function)
+        if args is None:
+            try:
+                args = conn.recv()
+            except EOFError:  # the parent is gone
+                return
+        start = time.perf_counter()
+        result = (True, (run(*args), time.perf_counter() - start))
+    except Exception as err:  # raised again in the parent
+        result = (False, err)
+    try:
+        conn.send(result)
+    except Exception as err:  # an exception that cannot be pickled
+        conn.send((False, RuntimeError(f"{type(err).__name__}: {err}")))
+
+
+def can_fork() -> bool:
+    """Whether worker processes can be forked (they then share what is already loaded)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def start_pdf() -> Forked | None:
+    """The PDF writer, forked now to import WeasyPrint (0.4 s) while this process reads the
+    report, then to lay out the HTML made here (``render.render_ahead``); None where processes
+    cannot be forked."""
+    if not can_fork():
+        return None
+    try:
+        return Forked("pdf", "reportkit.writers.pdf", "render_html")
+    except OSError:
+        return None
+
+
+def results(workers: list[Forked]) -> Iterator[tuple]:
+    """(name, result, seconds) of each worker, as each is ready."""
+    pending = {worker.conn: worker for worker in workers}
+    while pending:
+        for conn in wait(list(pending)):
+            worker = pending.pop(conn)
+            yield worker.name, *worker.result()
+
+
+def fork_pool(processes: int):
+    """A pool of forked workers that leave Ctrl-C to the parent; leaving the ``with`` block
+    (normally or by an exception, Ctrl-C included) terminates them."""
+    return multiprocessing.get_context("fork").Pool(processes, initializer=_ignore_interrupts)
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's terminate() just ends us

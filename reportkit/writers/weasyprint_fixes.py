@@ -1,0 +1,85 @@
+"""What reportkit changes in WeasyPrint 70, in one place: ``apply()`` imports it and applies each
+workaround, or raises ``ReportError`` naming the WeasyPrint version and the workaround whose code
+no longer matches (a later WeasyPrint needs each looked at again, never skipped in silence).
+
+The workarounds: the import loads WeasyPrint's C libraries by file name (speed only), and one
+pagination heuristic that loses footnotes is switched off. ``pdf.check_notes`` still checks
+every note after layout.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+
+from ..errors import ReportError
+
+
+def apply() -> None:
+    """Import WeasyPrint (quickly) and apply every workaround; idempotent."""
+    _import_weasyprint()  # saves 0.15 s of the 0.4 s import (bench/RESULTS.md: the quick floor)
+    _keep_notes_with_their_lines()
+
+
+def _import_weasyprint() -> None:
+    """Import WeasyPrint, its C libraries (Pango, HarfBuzz, fontconfig…) loaded by file name.
+
+    WeasyPrint tries several names for each library, and cffi looks up every name without a
+    dot with ``ctypes.util.find_library``, which on Linux runs ``ldconfig`` and then the C
+    compiler (WeasyPrint issue #1125): 0.15 s of the 0.4 s the import takes (the "quick floor"
+    of bench/RESULTS.md). Each list also holds the library's file name
+    (``libpango-1.0.so.0``), which the system's loader finds itself. So during the import the
+    lookup answers "not found" at once and the file names load the same libraries; should that
+    fail, the import is done again the usual way.
+    """
+    if sys.platform.startswith("linux") and "weasyprint" not in sys.modules:
+        import contextlib
+        import ctypes.util
+        import io
+
+        lookup = ctypes.util.find_library
+        ctypes.util.find_library = lambda name: None
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # WeasyPrint's banner when it fails
+                import weasyprint  # noqa: F401
+        except OSError:
+            for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
+                del sys.modules[name]
+        finally:
+            ctypes.util.find_library = lookup
+    import weasyprint  # noqa: F401
+
+
+def _keep_notes_with_their_lines() -> None:
+    """Switch off a WeasyPrint 70 pagination heuristic that loses notes.
+
+    When a paragraph's line overflows the page where breaking before it would leave too few
+    lines (``orphans``), WeasyPrint 70 pushes the page's earlier footnotes to the next page to
+    make room, then keeps the line *without laying out the notes it calls*: those notes vanish
+    (about 1 in 600 in our stress reports), and the pushed ones land a page after their calls.
+    No ``orphans``/``widows`` value avoids it (it fires at line number ``orphans`` of any
+    paragraph). With the heuristic off, the paragraph simply moves to the next page, as orphans
+    ask. WeasyPrint offers no hook there (the decision is a local variable of
+    ``_linebox_layout``), so the function is compiled again from its source with that one line
+    changed.
+    """
+    import weasyprint
+    from weasyprint.layout import block
+
+    if getattr(block._linebox_layout, "reportkit_fixed", False):
+        return
+    heuristic = "report = not context.in_column and can_break_now and not could_break_before"
+    try:
+        lines, first = inspect.getsourcelines(block._linebox_layout)
+    except (OSError, TypeError):
+        lines, first = [], 0
+    source = "".join(lines)
+    if heuristic not in source:
+        raise ReportError(
+            f"WeasyPrint {weasyprint.__version__} is not supported: its code no longer matches "
+            "reportkit's fix for footnotes lost at a paragraph's orphans line "
+            "(weasyprint.layout.block._linebox_layout); install WeasyPrint 70")
+    # Blank lines first, so tracebacks keep pointing at the right lines of block.py.
+    patched = "\n" * (first - 1) + source.replace(heuristic, "report = False  # reportkit")
+    exec(compile(patched, block.__file__, "exec"), vars(block))
+    block._linebox_layout.reportkit_fixed = True
