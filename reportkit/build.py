@@ -21,7 +21,7 @@ from .ahead import CACHE_NAME, can_fork, file_stat, read_cache, stamp, stamp_key
 from .errors import Problem, Problems, ReportError
 from .manifest import key_pos, load_manifest
 from .model import Image, Report, iter_nodes
-from .parse import parse_report
+from .parse import check_characters, parse_report
 from .transforms import Figures, apply_transforms, figures
 from . import libreoffice
 
@@ -43,7 +43,8 @@ def check(report_dir: Path) -> tuple[Report, Problems, Figures]:
     from .themes import load_theme
 
     report, problems = load(report_dir)
-    load_theme(report.meta.style, report_dir, key_pos(report_dir, "style"))  # its errors too
+    theme = load_theme(report.meta.style, report_dir, key_pos(report_dir, "style"))  # its errors too
+    check_characters(report, theme.faces, problems)
     figs = figures(report)
     if figs.word_limit and figs.words_counted > figs.word_limit:
         over = figs.words_counted - figs.word_limit
