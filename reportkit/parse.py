@@ -47,9 +47,9 @@ _PASTED_BULLET = re.compile(r"^( {0,3})[\u2022\u25e6\u25aa\u2023\u2043\u00b7\uf0
 """A bullet character and a tab or spaces, as text copied from a word processor starts a list item."""
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 """A terminal's colour or cursor code (ESC [ … letter), as pasted terminal output holds."""
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
-"""C0 control characters other than tab and line feed (CR is gone by then): not allowed in XML,
-so no writer could keep them."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+"""C0 control characters other than tab and line feed (CR is gone by then), and the two
+noncharacters U+FFFE and U+FFFF: not allowed in XML, so no writer could keep them."""
 _C0_NAMES = (
     "NULL", "START OF HEADING", "START OF TEXT", "END OF TEXT", "END OF TRANSMISSION", "ENQUIRY",
     "ACKNOWLEDGE", "BELL", "BACKSPACE", "CHARACTER TABULATION", "LINE FEED", "LINE TABULATION",
@@ -158,12 +158,13 @@ def _without_controls(text: str, where: str, problems: Problems) -> str:
         if not _CONTROL.search(line):
             continue
         for char in dict.fromkeys(_CONTROL.findall(line)):
-            name = f"U+{ord(char):04X} {_C0_NAMES[ord(char)]}"
+            code = ord(char)
+            what = f"control character U+{code:04X} {_C0_NAMES[code]}" if code < 32 else f"noncharacter U+{code:04X}"
             if char == "\x1b" and _ANSI.search(line):
                 done = "removed, with the terminal colour code it starts"
             else:
                 done = {"\x0b": "replaced by a line break", "\x0c": "replaced by a space"}.get(char, "removed")
-            problems.warn(f"control character {name} {done}", Pos(where, number))
+            problems.warn(f"{what} {done}", Pos(where, number))
         line = _ANSI.sub("", line)
         lines[number - 1] = _CONTROL.sub(lambda m: _CONTROL_REPLACEMENT.get(m.group(0), ""), line)
     return "\n".join(lines)
@@ -425,7 +426,7 @@ class _Converter:
     def own_number(self, text: str, node: SyntaxTreeNode) -> None:
         """Warn of a heading typed with its number when reportkit numbers headings itself."""
         match = _OWN_NUMBER.match(text)
-        if match:
+        if match and not text[match.end():][:1].islower():  # "1.5 million children" is no number
             shown = text if len(text) <= 40 else text[:39] + "…"
             self.state.problems.warn(
                 f'heading "{shown}" is typed with its own number, and number_headings = true numbers it '

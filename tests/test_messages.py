@@ -36,7 +36,8 @@ CASES = [
      ['report/01-intro.md:1: warning: heading "II. Introduction" is typed with its own number, and '
       'number_headings = true numbers it again: remove "II." (or set number_headings = false)'], 0),
     ("typed-number-unnumbered-works",
-     {"report.toml": NUMBERED, "01-intro.md": INTRO + "\n## 2.1 Status {-}\n\n## 2013 elections\n"}, [], 0),
+     {"report.toml": NUMBERED, "01-intro.md": INTRO + "\n## 2.1 Status {-}\n\n## 2013 elections\n\n"
+                                                     "## 1.5 million children out of school\n"}, [], 0),
     ("typed-number-without-numbering-works", {"01-intro.md": INTRO + "\n## 2.1 Status\n"}, [], 0),
     # 5. an unclosed box before another box
     ("box-left-open", {"01-intro.md": INTRO + "\n::: recommendation\nAct now.\n\n::: box Another\nInside.\n"
@@ -125,12 +126,13 @@ CASES = [
     ("heading-in-quote", {"01-intro.md": INTRO + "\n> ## Quoted heading\n"},
      ['report/01-intro.md:7: a heading cannot stand inside a block quote (remove the ">" before it)'], 1),
     # issue 13, 9: control characters
-    ("control-characters", {"01-intro.md": "# T\n\nA\x0cB\n\n\x1b[31mred\x1b[0m and\x0bnext\x07.\n"},
+    ("control-characters", {"01-intro.md": "# T\n\nA\x0cB\n\n\x1b[31mred\x1b[0m and\x0bnext\x07.\n\nA\ufffe.\n"},
      ["report/01-intro.md:3: warning: control character U+000C FORM FEED replaced by a space",
       "report/01-intro.md:5: warning: control character U+001B ESCAPE removed, with the terminal colour code "
       "it starts",
       "report/01-intro.md:5: warning: control character U+000B LINE TABULATION replaced by a line break",
-      "report/01-intro.md:5: warning: control character U+0007 BELL removed"], 0),
+      "report/01-intro.md:5: warning: control character U+0007 BELL removed",
+      "report/01-intro.md:7: warning: noncharacter U+FFFE removed"], 0),
 ]
 
 
@@ -177,7 +179,7 @@ Pasted from a word processor:
 
 One line\u2028and the next.
 
-A\x0cB and \x1b[1mbold\x1b[0m text.
+A\x0cB and \x1b[1mbold\x1b[0m text\x01\ufffe.
 """
 
 
