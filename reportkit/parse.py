@@ -41,6 +41,8 @@ _HEADING_ATTRS = re.compile(r"\s*\{([^{}]*)\}\s*$")
 """One ``{…}`` group of Pandoc attributes at the end of a heading; reportkit knows ``#id``, and
 ``-`` or ``.unnumbered``. Several groups may follow each other: ``{#law} {-}``."""
 _ID = re.compile(r"#[\w\-.:]+")
+_ATTR_WORD = re.compile(r"-(?=#)|\S+")
+"""A word of an attribute group: ``{-#law}`` is ``-`` and ``#law``, as ``{- #law}`` is."""
 _OWN_NUMBER = re.compile(r"(\d+(?:\.\d+)*[.)]|\d+(?:\.\d+)+|[IVXLC]+[.)])\s")
 """A number typed at the start of a heading: "2.1 ", "3. ", "II. ", "4) " (not "2013 ")."""
 _PASTED_BULLET = re.compile(r"^( {0,3})[\u2022\u25e6\u25aa\u2023\u2043\u00b7\uf0b7][ \t]+", re.M)
@@ -200,7 +202,7 @@ def _heading_attributes(text: str) -> tuple[str, list[str]]:
     """A heading's text without the ``{…}`` groups that end it, and the words in them."""
     words: list[str] = []
     while match := _HEADING_ATTRS.search(text):
-        words = match.group(1).split() + words
+        words = _ATTR_WORD.findall(match.group(1)) + words
         text = text[: match.start()]
     return text, words
 

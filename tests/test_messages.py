@@ -163,15 +163,18 @@ def test_a_note_label_that_differs_by_case_is_not_also_unused(report_factory, mo
 
 
 CHAPTER = """\
-# Introduction {-}{#intro}
+# Introduction {#intro}
 
 ## First {#first} {-}
 
 ## Second {- #second}
 
+## Fourth {-#fourth}
+
 ## Third {.class}
 
 See the [annex](annex.pdf), [the first section](#first) and [the introduction](#intro).
+[The second](#second) and [the fourth](#fourth) have anchors too.
 
 Pasted from a word processor:
 \u2022\tfirst item
@@ -200,29 +203,27 @@ def built(tmp_path_factory) -> tuple[bytes, Path, str]:
 
 def test_attributes_never_reach_the_heading_contents_or_bookmarks(built):
     pdf, docx, stderr = built
-    assert "01-intro.md:7: warning: unknown heading attribute \"{.class}\" left out" in stderr
+    assert "01-intro.md:9: warning: unknown heading attribute \"{.class}\" left out" in stderr
     text = "\n".join(page_texts(pdf))
     assert "{" not in text and "}" not in text
-    assert [(b.level, b.title) for b in outline(pdf)] == [(1, "Contents"), (1, "Introduction"), (2, "First"),
-                                                          (2, "Second"), (2, "Third")]
-    headings = [line for line in docx_text(docx).splitlines() if line.startswith("[Heading")]
-    assert headings == ["[Heading 1] Introduction", "[Heading 2] First", "[Heading 2] Second",
-                        "[Heading 2] Third"]  # unnumbered (the chapter is {-}), no braces
+    assert [(b.level, b.title) for b in outline(pdf)] == [
+        (1, "Contents"), (1, "1 Introduction"), (2, "First"), (2, "Second"), (2, "Fourth"), (2, "1.1 Third")]
+    headings = [line for line in docx_text(docx).splitlines() if line.startswith(("[Heading", "[toc"))]
+    assert headings == ["[toc 1] 1 Introduction", "[toc 2] First", "[toc 2] Second", "[toc 2] Fourth",
+                        "[toc 2] 1.1 Third", "[Heading 1] 1 Introduction", "[Heading 2] First",
+                        "[Heading 2] Second", "[Heading 2] Fourth", "[Heading 2] 1.1 Third"]
     assert "{" not in docx_text(docx)
 
 
 def test_links_lead_to_anchors_and_never_to_the_authors_disk(built):
     pdf, docx, _ = built
     targets = [link.target for link in links(pdf)]
-    assert "first" in targets and "intro" in targets
     assert not any("file:" in t or "annex" in t for t in targets)
     assert b"file:" not in pdf and b"annex.pdf" not in pdf
-    assert "See the annex, the first section and the introduction." in squash_lines(docx_text(docx))
-    assert squash("See the annex, the first section and the introduction.") in squash("".join(page_texts(pdf)))
-
-
-def squash_lines(text: str) -> str:
-    return " ".join(line.split("] ", 1)[-1] for line in text.splitlines())
+    assert {"first", "intro", "second", "fourth"} <= set(targets)
+    sentence = "See the annex, the first section and the introduction. The second and the fourth have anchors too."
+    assert f"[Normal] {sentence}" in docx_text(docx).splitlines()
+    assert squash(sentence) in squash("".join(page_texts(pdf)))
 
 
 def test_pasted_bullets_are_a_list_and_line_separators_break_lines(built):
@@ -237,7 +238,7 @@ def test_pasted_bullets_are_a_list_and_line_separators_break_lines(built):
 
 def test_control_characters_are_dropped_alike_in_both_files(built):
     pdf, docx, stderr = built
-    assert "01-intro.md:17: warning: control character U+000C FORM FEED replaced by a space" in stderr
+    assert "01-intro.md:20: warning: control character U+000C FORM FEED replaced by a space" in stderr
     assert "[Normal] A B and bold text." in docx_text(docx)
     assert "A B and bold text." in "\n".join(page_texts(pdf))
 
