@@ -18,7 +18,7 @@ from .errors import Problem, Problems
 from .manifest import key_pos, load_manifest
 from .model import Image, Report, iter_nodes
 from .outputs import BuildOptions, Written, write_atomic
-from .parse import parse_report
+from .parse import check_characters, parse_report
 from .themes import Theme, load_theme
 from .transforms import Figures, apply_transforms, figures
 from .writers import Options, Rendered, get_writer
@@ -49,6 +49,7 @@ def _checked(report_dir: Path, style: str | None = None) -> tuple[Report, Proble
     """``check``, with the style the report is built in (``style``, else the one it names)."""
     report, problems = load(report_dir)
     theme = load_theme(style or report.meta.style, report_dir, None if style else key_pos(report_dir, "style"))
+    check_characters(report, theme.faces, problems)
     figs = figures(report)
     if figs.word_limit and figs.words_counted > figs.word_limit:
         over = figs.words_counted - figs.word_limit

@@ -9,7 +9,9 @@ from typing import Any, Callable
 
 from .errors import Pos, Problems, ReportError
 from .files import is_contained, usable_file
+from .labels import CATALOGUES
 from .model import Metadata, Partner
+from .parse import placeholder_message, placeholders_in
 from .themes import available_styles, find_style
 from .tomlfile import describe, key_lines, read_toml, unknown
 
@@ -31,9 +33,9 @@ FIELDS: dict[str, Field] = {
     "subtitle": Field("str", "", "A line under the title on the cover."),
     "authors": Field("strs", [], "Organisations or people who wrote the report."),
     "partners": Field("partners", [], "[[partners]] tables: name, description, logo."),
-    "date": Field("str", "", 'The date on the cover, as you want it shown ("July 2013").'),
+    "date": Field("str", "", 'The date on the cover, as you want it shown ("July 2013", or a date: 2013-07-01).'),
     "created": Field("date", "", "Date stamped in the files' metadata (default: the sources' last change)."),
-    "language": Field("str", "en", "Language of the text: en, fr, es, ru…"),
+    "language": Field("str", "en", "Language of the text: en, fr, es or ru (a regional variant such as fr-CH too)."),
     "country": Field("str", "", "The country the report is about."),
     "treaty": Field("str", "", "The treaty or review the report addresses."),
     "articles": Field("strs", [], "The articles it covers."),
@@ -51,6 +53,12 @@ FIELDS: dict[str, Field] = {
 }
 
 PARTNER_FIELDS = ("name", "description", "logo")
+
+_NEGATIVE = {
+    "word_limit": '"word_limit" must be a positive number of words (0 for no limit), not {value}',
+    "toc_depth": '"toc_depth" must be between 0 and 6',
+}
+"""What a negative number says, for the whole-number fields."""
 
 _TYPE_NAMES = {"str": "a string", "strs": "a list of strings", "bool": "true or false",
                "int": "a whole number", "date": "a date (2013-07-01)", "partners": "a list of [[partners]] tables"}
@@ -79,8 +87,9 @@ def load_manifest(report_dir: Path) -> tuple[Metadata, list[Path], Problems]:
         checked = _check(key, value, spec, pos, problems, report_dir)
         if checked is not None:
             values[key] = checked
+        _warn_placeholders(key, value, pos, problems)
     if "title" not in data:
-        problems.error('missing required field "title"', Pos(where, 1))
+        _missing_title(toml, problems)
     elif not str(data["title"]).strip():
         problems.error('"title" is empty', pos("title"))
 
@@ -94,6 +103,35 @@ def load_manifest(report_dir: Path) -> tuple[Metadata, list[Path], Problems]:
     values["chapters"] = [str(c.relative_to(report_dir)) for c in chapters]
     meta = Metadata(**{k: _freeze(v) for k, v in values.items()})
     return meta, chapters, problems
+
+
+def _missing_title(toml: Any, problems: Problems) -> None:
+    """Say where the title should be: a "title" under a table (written after a [[partners]] block,
+    say) is that table's; otherwise the top-level fields start at the first key."""
+    nested = sorted((line, key) for key, line in toml.lines.items() if len(key) > 1 and key[-1] == "title")
+    if nested:
+        line, key = nested[0]
+        header = f"[[{key[0]}]]" if isinstance(toml.data.get(key[0]), list) else f"[{'.'.join(key[:-1])}]"
+        problems.error(f'missing required field "title": this "title" belongs to the {header} table above '
+                       "it; move it above the first [table]", Pos(toml.path, line))
+        return
+    first = min((line for key, line in toml.lines.items() if len(key) == 1), default=1)
+    problems.error('missing required field "title": add title = "…" at the top', Pos(toml.path, first))
+
+
+def _warn_placeholders(key: str, value: Any, pos: Callable[..., Pos], problems: Problems) -> None:
+    """Warn of each template placeholder ("[Country]") left in a value, at its line."""
+    match value:
+        case str():
+            for placeholder in dict.fromkeys(placeholders_in(value)):
+                problems.warn(placeholder_message(placeholder), pos(key))
+        case list():
+            for i, item in enumerate(value):
+                if isinstance(item, dict):  # [[partners]]: each key has its own line
+                    for name, inner in item.items():
+                        _warn_placeholders(key, inner, lambda *_: pos(key, str(i), name), problems)
+                else:
+                    _warn_placeholders(key, item, pos, problems)
 
 
 def key_pos(report_dir: Path, key: str) -> Pos:
@@ -119,8 +157,18 @@ def _check(key: str, value: Any, spec: Field, pos: Callable[..., Pos],
         "date": lambda v: isinstance(v, (dt.date, str)),
         "partners": lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
     }[kind](value)
+    if key == "date" and isinstance(value, dt.date):
+        return value.isoformat()  # date = 2026-03-01, a TOML date: shown as written
+    if not ok and kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+        problems.error(_NEGATIVE.get(key, '"{key}" must be 0 or more, not {value}').format(key=key, value=value),
+                       pos(key))
+        return None
     if not ok:
         problems.error(f'"{key}" must be {_TYPE_NAMES[kind]}, not {describe(value)}', pos(key))
+        return None
+    if key == "language" and value.split("-")[0].lower() not in CATALOGUES:
+        problems.error(f'"language" must be one of {", ".join(CATALOGUES)} (the languages reportkit has '
+                       f"labels for), not {value!r}", pos(key))
         return None
     if kind == "date":
         return _iso_date(key, value, pos, problems)
@@ -183,6 +231,10 @@ def _chapter_files(report_dir: Path, listed: list[str] | None, pos: Pos,
         else:
             files.append(report_dir / name)
         seen.add(resolved)
+    for path in sorted(report_dir.glob("*.md")):
+        if path.is_file() and path.resolve() not in seen:
+            problems.warn(f'"{path.name}" is in the report folder but not in chapters: add it to the list '
+                          "to build it, or move it out of the folder", pos)
     return files
 
 

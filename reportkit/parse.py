@@ -7,9 +7,12 @@ Notes are resolved across the whole report: a call in one chapter may be defined
 from __future__ import annotations
 
 import difflib
+import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
@@ -18,11 +21,11 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from .errors import Pos, Problems
 from .files import url_scheme, usable_file
-from .labels import labels
+from .labels import CATALOGUES, labels
 from .model import (
     BOX_KINDS, Block, Box, Chapter, Code, CodeBlock, Emphasis, Image, Inline, LineBreak, Link,
-    List, Metadata, Note, Paragraph, Quote, Report, Rule, Section, Strong, Table, Text, plain_text,
-    walk,
+    List, Metadata, Note, Paragraph, Quote, Report, Rule, Section, Strong, Table, Text, iter_nodes,
+    plain_text, walk,
 )
 
 MAX_NESTING = 100
@@ -34,8 +37,35 @@ REFUSED_SCHEMES = ("javascript", "data", "vbscript", "file")
 
 _NOTE_LABEL = re.compile(r"\[\^[^\]\n]* [^\]\n]*\]")
 _COMMENT = re.compile(r"<!--.*?-->(\s*<!--.*?-->)*", re.S)
-_HEADING_ATTRS = re.compile(r"\s*\{((?:\s*(?:#[\w\-.:]+|-|\.unnumbered))+)\s*\}\s*$")
-"""Pandoc's heading attributes that reportkit knows: ``{#id}``, and ``{-}`` or ``{.unnumbered}``."""
+_HEADING_ATTRS = re.compile(r"\s*\{([^{}]*)\}\s*$")
+"""One ``{…}`` group of Pandoc attributes at the end of a heading; reportkit knows ``#id``, and
+``-`` or ``.unnumbered``. Several groups may follow each other: ``{#law} {-}``."""
+_ID = re.compile(r"#[\w\-.:]+")
+_ATTR_WORD = re.compile(r"-(?=#)|\S+")
+"""A word of an attribute group: ``{-#law}`` is ``-`` and ``#law``, as ``{- #law}`` is."""
+_OWN_NUMBER = re.compile(r"(\d+(?:\.\d+)*[.)]|\d+(?:\.\d+)+|[IVXLC]+[.)])\s")
+"""A number typed at the start of a heading: "2.1 ", "3. ", "II. ", "4) " (not "2013 ")."""
+_PASTED_BULLET = re.compile(r"^( {0,3})[\u2022\u25e6\u25aa\u2023\u2043\u00b7\uf0b7][ \t]+", re.M)
+"""A bullet character and a tab or spaces, as text copied from a word processor starts a list item."""
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+"""A terminal's colour or cursor code (ESC [ … letter), as pasted terminal output holds."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+"""C0 control characters other than tab and line feed (CR is gone by then), and the two
+noncharacters U+FFFE and U+FFFF: not allowed in XML, so no writer could keep them."""
+_C0_NAMES = (
+    "NULL", "START OF HEADING", "START OF TEXT", "END OF TEXT", "END OF TRANSMISSION", "ENQUIRY",
+    "ACKNOWLEDGE", "BELL", "BACKSPACE", "CHARACTER TABULATION", "LINE FEED", "LINE TABULATION",
+    "FORM FEED", "CARRIAGE RETURN", "SHIFT OUT", "SHIFT IN", "DATA LINK ESCAPE", "DEVICE CONTROL ONE",
+    "DEVICE CONTROL TWO", "DEVICE CONTROL THREE", "DEVICE CONTROL FOUR", "NEGATIVE ACKNOWLEDGE",
+    "SYNCHRONOUS IDLE", "END OF TRANSMISSION BLOCK", "CANCEL", "END OF MEDIUM", "SUBSTITUTE", "ESCAPE",
+    "INFORMATION SEPARATOR FOUR", "INFORMATION SEPARATOR THREE", "INFORMATION SEPARATOR TWO",
+    "INFORMATION SEPARATOR ONE",
+)
+_CONTROL_REPLACEMENT = {"\x0b": "\u2028", "\x0c": " "}
+"""A line tabulation is a word processor's line break; a form feed (between the pages of text
+copied out of a PDF) is a space; any other control character is removed."""
+LINE_SEPARATORS = "\u2028\u2029"
+"""Unicode's line and paragraph separators (word processors paste them): line breaks."""
 
 
 def make_parser(language: str = "en") -> MarkdownIt:
@@ -64,29 +94,47 @@ class _State:
     problems: Problems
     md: MarkdownIt = field(default_factory=make_parser)
     """The parser (made for the report's language: quotation marks differ)."""
+    number_headings: bool = False
+    """Whether report.toml numbers the headings (then a typed number is a mistake)."""
     notes: dict[str, _NoteDef] = field(default_factory=dict)
-    ids: dict[str, int] = field(default_factory=dict)
+    ids: set[str] = field(default_factory=set)
+    """The anchors given to headings so far."""
+    explicit_ids: dict[str, Pos] = field(default_factory=dict)
+    """Each ``{#id}`` given so far, and where: a second one is an error."""
+    reserved: set[str] = field(default_factory=set)
+    """Every ``{#id}`` of the report, gathered before conversion: a slug never takes one."""
+    anchors: list[tuple[str, Pos]] = field(default_factory=list)
+    """Each ``[text](#anchor)`` link, checked against the report's headings and boxes at the end."""
+    excused: set[str] = field(default_factory=set)
+    """Note labels called where a note cannot stand, or suggested for a mistyped one: already
+    reported, so not "defined but never used" too."""
     last_level: int = 0
 
 
 def parse_report(meta: Metadata, files: list[Path], root: Path, problems: Problems) -> Report:
-    """Parse every chapter file and resolve notes; errors and warnings go to ``problems``."""
-    state = _State(root.resolve(), problems, make_parser(meta.language))
-    chapters = [_parse_file(path, state) for path in files]
-    report = Report(meta, tuple(c for c in chapters if c is not None), str(state.root))
+    """Parse every chapter file and resolve notes and links; errors and warnings go to ``problems``."""
+    state = _State(root.resolve(), problems, make_parser(meta.language), meta.number_headings)
+    trees = [(path, _syntax_tree(path, state)) for path in files]
+    state.reserved = {ident for _, tree in trees if tree for ident in _explicit_ids(tree)}
+    chapters = [_Converter(str(path), path.parent.resolve(), state).chapter(tree)
+                for path, tree in trees if tree is not None]
+    report = Report(meta, tuple(chapters), str(state.root))
     report = walk(report, lambda x: _resolve_note(x, state) if isinstance(x, Note) else x)
     for label, note in state.notes.items():
-        if not note.used:
+        if not note.used and label not in state.excused:
             problems.error(f'note "[^{label}]" is defined but never used', note.pos)
+    _check_anchors(report, state)
     return report
 
 
 def read_source(path: Path, problems: Problems) -> str | None:
-    """A chapter's text: UTF-8 (a BOM is fine), any line endings; None (and an error) if unusable."""
+    """A chapter's text: UTF-8 (a BOM is fine), any line endings; None (and a warning) if empty,
+    None (and an error) if unusable. Control characters are removed or replaced (with a
+    warning), bullets pasted from a word processor become Markdown list items."""
     where = str(path)
     data = path.read_bytes()
     if not data.strip():
-        problems.error("empty file", Pos(where, 1))
+        problems.warn("empty chapter file: it is left out until it has text", Pos(where, 1))
         return None
     if b"\x00" in data:
         problems.error("binary file, not Markdown text", Pos(where, data[: data.index(b"\x00")].count(b"\n") + 1))
@@ -98,14 +146,38 @@ def read_source(path: Path, problems: Problems) -> str | None:
         problems.error(f"not UTF-8 text (byte {err.start}); save the file as UTF-8", Pos(where, line))
         return None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _PASTED_BULLET.sub(r"\1- ", text)
+    if _CONTROL.search(text):
+        text = _without_controls(text, where, problems)
     # The footnote plugin stops a label at a space; a no-break space keeps "[^my note]" one label.
     return _NOTE_LABEL.sub(lambda m: m.group(0).replace(" ", "\u00a0"), text)
 
 
-def _parse_file(path: Path, state: _State) -> Chapter | None:
+def _without_controls(text: str, where: str, problems: Problems) -> str:
+    """``text`` with its control characters replaced or removed, one warning per character and line."""
+    lines = text.split("\n")
+    for number, line in enumerate(lines, 1):
+        if not _CONTROL.search(line):
+            continue
+        for char in dict.fromkeys(_CONTROL.findall(line)):
+            code = ord(char)
+            what = f"control character U+{code:04X} {_C0_NAMES[code]}" if code < 32 else f"noncharacter U+{code:04X}"
+            if char == "\x1b" and _ANSI.search(line):
+                done = "removed, with the terminal colour code it starts"
+            else:
+                done = {"\x0b": "replaced by a line break", "\x0c": "replaced by a space"}.get(char, "removed")
+            problems.warn(f"{what} {done}", Pos(where, number))
+        line = _ANSI.sub("", line)
+        lines[number - 1] = _CONTROL.sub(lambda m: _CONTROL_REPLACEMENT.get(m.group(0), ""), line)
+    return "\n".join(lines)
+
+
+def _syntax_tree(path: Path, state: _State) -> SyntaxTreeNode | None:
+    """A chapter file's syntax tree, after the checks on its source text; None if it cannot be read."""
     text = read_source(path, state.problems)
     if text is None:
         return None
+    _check_placeholders(text, str(path), state.problems)
     tokens = state.md.parse(text, {})
     deepest = max(tokens, key=lambda t: t.level, default=None)
     if deepest is not None and deepest.level >= MAX_NESTING - 1:
@@ -113,18 +185,171 @@ def _parse_file(path: Path, state: _State) -> Chapter | None:
         state.problems.error(f"lists, quotes or boxes nested too deeply (more than {MAX_NESTING // 2} levels)",
                              Pos(str(path), line))
         return None
-    tree = SyntaxTreeNode(tokens)
-    conv = _Converter(str(path), path.parent.resolve(), state)
-    return Chapter(str(path), conv.sections(tree.children))
+    return SyntaxTreeNode(tokens)
+
+
+def _explicit_ids(tree: SyntaxTreeNode) -> list[str]:
+    """The ``{#id}`` of every top-level heading, read from its source text."""
+    ids = []
+    for node in tree.children:
+        if node.type == "heading":
+            _, words = _heading_attributes(node.children[0].content)
+            ids += [w[1:] for w in words if _ID.fullmatch(w)]
+    return ids
+
+
+def _heading_attributes(text: str) -> tuple[str, list[str]]:
+    """A heading's text without the ``{…}`` groups that end it, and the words in them."""
+    words: list[str] = []
+    while match := _HEADING_ATTRS.search(text):
+        words = _ATTR_WORD.findall(match.group(1)) + words
+        text = text[: match.start()]
+    return text, words
+
+
+def placeholders_in(text: str) -> list[str]:
+    """The template placeholders ``text`` (one line) holds: the shipped templates' "[…]"
+    placeholders, or the whole line when it is a "To be written." placeholder."""
+    found = template_placeholders().findall(text)
+    line = text.strip()
+    if _TO_BE_WRITTEN.search(line) or line in _TO_BE_WRITTEN_LABELS:
+        found.append(line)
+    return found
+
+
+_BRACKETED = re.compile(r"(?<![\]!\\])\[[^\[\]\n^]+\](?![(\[:])")
+"""Text in square brackets that is not a link, an image, a note call or a reference definition."""
+_TO_BE_WRITTEN = re.compile(r"(^|\s)to be written\.$", re.I)
+_TO_BE_WRITTEN_LABELS = {c["to_be_written"] for c in CATALOGUES.values()}
+
+
+@functools.cache
+def template_placeholders() -> re.Pattern:
+    """Every "[…]" placeholder the shipped templates write (in their chapters, outside comments,
+    and in their report.toml values), as one pattern; "[sic]" and the like are not among them."""
+    import tomllib
+
+    from .new import TEMPLATES_DIR  # new.py imports this module
+
+    found: set[str] = set()
+    for path in TEMPLATES_DIR.glob("*/*.md"):
+        found.update(_BRACKETED.findall(_COMMENT.sub("", path.read_text(encoding="utf-8"))))
+    for path in TEMPLATES_DIR.glob("*/report.toml"):
+        for value in _strings(tomllib.loads(path.read_text(encoding="utf-8"))):
+            found.update(_BRACKETED.findall(value))
+    if not found:
+        return re.compile(r"(?!)")  # matches nothing
+    return re.compile("|".join(re.escape(p) for p in sorted(found, key=len, reverse=True)))
+
+
+def _strings(value: object) -> list[str]:
+    """Every string in a TOML value (lists and tables included)."""
+    match value:
+        case str():
+            return [value]
+        case list():
+            return [s for v in value for s in _strings(v)]
+        case dict():
+            return [s for v in value.values() for s in _strings(v)]
+    return []
+
+
+def _check_placeholders(text: str, where: str, problems: Problems) -> None:
+    """Warn of each template placeholder left in a chapter's text (comments left out)."""
+    text = _without_comments(text)
+    for number, line in enumerate(text.split("\n"), 1):
+        for placeholder in dict.fromkeys(placeholders_in(line)):
+            problems.warn(placeholder_message(placeholder), Pos(where, number))
+
+
+def _without_comments(text: str) -> str:
+    """``text`` with its ``<!-- -->`` comments emptied, their lines kept (so line numbers hold)."""
+    return _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+
+
+def placeholder_message(placeholder: str) -> str:
+    """What a warning says of a placeholder left in the sources."""
+    shown = placeholder if len(placeholder) <= 70 else placeholder[:69] + "…"
+    return f'placeholder "{shown}" left from the template: write what it stands for'
+
+
+MAX_GLYPH_WARNINGS = 10
+"""Lines of one chapter named for characters the fonts lack; the rest are counted in one more line."""
+
+
+def check_characters(report: Report, faces: tuple, problems: Problems) -> None:
+    """Warn of each line of the chapters holding a character that none of the style's fonts
+    (``theme.faces``) has: the PDF engine would take it from another installed font, if one has it,
+    or draw a box. Comments are left out; spaces and invisible characters need no glyph."""
+    if not faces:
+        return
+    covered = frozenset().union(*(_font_characters(str(f.path), f.path.stat().st_mtime_ns) for f in faces))
+    families = ", ".join(dict.fromkeys(f.family for f in faces))
+    for chapter in report.chapters:
+        text = read_source(Path(chapter.path), Problems()) or ""
+        missing = {c for c in set(text) if ord(c) not in covered and not _invisible(c)}
+        if not missing:
+            continue
+        text = _without_comments(text)
+        lines = [(n, [c for c in dict.fromkeys(line) if c in missing])
+                 for n, line in enumerate(text.split("\n"), 1)]
+        lines = [(n, chars) for n, chars in lines if chars]
+        for number, chars in lines[:MAX_GLYPH_WARNINGS]:
+            first = f'"{chars[0]}" (U+{ord(chars[0]):04X} {unicodedata.name(chars[0], "")})'.replace(" )", ")")
+            several = len(chars) > 1
+            what = f"{first} and {len(chars) - 1} other characters are" if several else f"{first} is"
+            them, boxes = ("them", "boxes") if several else ("it", "a box")
+            problems.warn(f"{what} in none of the style's fonts ({families}): the PDF shows {them} in "
+                          f"another installed font, or as {boxes}; add a font that has {them} to the "
+                          "style's fonts/ folder", Pos(chapter.path, number))
+        if len(lines) > MAX_GLYPH_WARNINGS:
+            problems.warn(f"{len(lines) - MAX_GLYPH_WARNINGS} more lines hold characters none of the "
+                          "style's fonts has", Pos(chapter.path, lines[MAX_GLYPH_WARNINGS][0]))
+
+
+@functools.lru_cache(maxsize=32)
+def _font_characters(path: str, mtime_ns: int) -> frozenset[int]:
+    """The code points a font file has glyphs for (cached while the file is unchanged)."""
+    from fontTools.ttLib import TTFont  # WeasyPrint depends on fontTools already
+
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font.getBestCmap() or ())
+
+
+def _invisible(char: str) -> bool:
+    """Spaces, separators, format characters and variation selectors: no glyph is drawn for them."""
+    return (char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp")
+            or "\ufe00" <= char <= "\ufe0f")
 
 
 def _resolve_note(call: Note, state: _State) -> Note:
     note = state.notes.get(call.id)
     if note is None:
-        state.problems.error(f'note "[^{call.id}]" is not defined', call.pos)
+        close = difflib.get_close_matches(call.id, list(state.notes), n=1, cutoff=0.8)
+        close += [label for label in state.notes if label.casefold() == call.id.casefold()]
+        hint = f' (did you mean "[^{close[-1]}]"?)' if close else ""
+        state.excused.update(close[-1:])
+        state.problems.error(f'note "[^{call.id}]" is not defined{hint}', call.pos)
         return call
     note.used = True
     return replace(call, blocks=note.blocks)
+
+
+def _check_anchors(report: Report, state: _State) -> None:
+    """Every ``#anchor`` link must lead to a heading's id or a box's (boxes are numbered
+    later; their ids are those ``transforms.number_boxes`` gives)."""
+    if not state.anchors:
+        return
+    from .transforms import number_boxes
+
+    known = {n.id for n in iter_nodes(number_boxes(report).chapters) if isinstance(n, (Box, Section))}
+    for anchor, pos in state.anchors:
+        if anchor in known:
+            continue
+        close = [k for k in sorted(known) if k.casefold() == anchor.casefold()]
+        close = close or difflib.get_close_matches(anchor, sorted(known), n=1, cutoff=0.6)
+        hint = f' (did you mean "#{close[0]}"?)' if close else f" (give the heading {{#{anchor or 'name'}}})"
+        state.problems.error(f'link to "#{anchor}": no heading or box has that anchor{hint}', pos)
 
 
 class _Converter:
@@ -135,6 +360,15 @@ class _Converter:
         self.folder = folder
         self.state = state
         self.line = 0  # current source line, for inline nodes (markdown-it maps blocks only)
+        self.inside = ""  # what the blocks being converted stand in ("a list item"…), for messages
+
+    def chapter(self, tree: SyntaxTreeNode) -> Chapter:
+        """The chapter a file's syntax tree holds; a file without a ``#`` heading is warned of."""
+        blocks = self.sections(tree.children)
+        if not any(isinstance(b, Section) and b.level == 1 for b in blocks):
+            self.state.problems.warn('the chapter has no "#" heading: start it with "# Title" '
+                                     "(its title in the contents)", Pos(self.path, 1))
+        return Chapter(self.path, blocks)
 
     def pos(self, node: SyntaxTreeNode | None = None) -> Pos:
         if node is not None and node.map:
@@ -175,26 +409,60 @@ class _Converter:
         """The title, a unique id, and whether the heading is numbered."""
         inline = node.children[0]
         title = self.inlines(inline, node)
-        attrs = _HEADING_ATTRS.search(title[-1].text) if title and isinstance(title[-1], Text) else None
-        if attrs:
-            rest = title[-1].text[: attrs.start()]
+        words: list[str] = []
+        if title and isinstance(title[-1], Text):
+            rest, words = _heading_attributes(title[-1].text)
             title = title[:-1] + ((Text(rest),) if rest else ())
-        words = attrs.group(1).split() if attrs else []
-        ids = [w[1:] for w in words if w.startswith("#")]
-        wanted = ids[0] if ids else _slug(plain_text(title))
-        return title, self.unique_id(wanted), not ({"-", ".unnumbered"} & set(words))
+        unknown = [w for w in words if not _ID.fullmatch(w) and w not in ("-", ".unnumbered")]
+        if unknown:
+            self.state.problems.warn(f'unknown heading attribute "{{{" ".join(unknown)}}}" left out '
+                                     "(headings take {#name} and {-})", self.pos(node))
+        ids = [w[1:] for w in words if _ID.fullmatch(w)]
+        numbered = not ({"-", ".unnumbered"} & set(words))
+        if numbered and self.state.number_headings:
+            self.own_number(plain_text(title), node)
+        if ids:
+            return title, self.explicit_id(ids[0], self.pos(node)), numbered
+        return title, self.unique_id(_slug(plain_text(title))), numbered
+
+    def own_number(self, text: str, node: SyntaxTreeNode) -> None:
+        """Warn of a heading typed with its number when reportkit numbers headings itself."""
+        match = _OWN_NUMBER.match(text)
+        if match and not text[match.end():][:1].islower():  # "1.5 million children" is no number
+            shown = text if len(text) <= 40 else text[:39] + "…"
+            self.state.problems.warn(
+                f'heading "{shown}" is typed with its own number, and number_headings = true numbers it '
+                f'again: remove "{match.group(1)}" (or set number_headings = false)', self.pos(node))
+
+    def explicit_id(self, wanted: str, pos: Pos) -> str:
+        """The author's ``{#id}``: it must be unique (links to it would go to the first)."""
+        first = self.state.explicit_ids.get(wanted)
+        if first is not None:
+            self.state.problems.error(f'anchor "{{#{wanted}}}" is given twice (first at {first})', pos)
+        self.state.explicit_ids.setdefault(wanted, pos)
+        self.state.ids.add(wanted)
+        return wanted
 
     def unique_id(self, wanted: str) -> str:
-        count = self.state.ids.get(wanted, 0)
-        self.state.ids[wanted] = count + 1
-        return wanted if count == 0 else f"{wanted}-{count + 1}"
+        """A slug made unique with "-2", "-3"…, never one of the report's ``{#id}``."""
+        ident, n = wanted, 1
+        while ident in self.state.ids or ident in self.state.reserved:
+            n += 1
+            ident = f"{wanted}-{n}"
+        self.state.ids.add(ident)
+        return ident
 
     # -- blocks ---------------------------------------------------------------------------
 
-    def blocks(self, nodes: list[SyntaxTreeNode], in_note: bool = False) -> tuple[Block, ...]:
+    def blocks(self, nodes: list[SyntaxTreeNode], in_note: bool = False, inside: str = "") -> tuple[Block, ...]:
+        """The blocks of a list item, a quote, a box or a note (``inside`` names it for messages)."""
         out: list[Block] = []
-        for node in nodes:
-            out.extend(self.block(node, in_note))
+        outer, self.inside = self.inside, inside or self.inside
+        try:
+            for node in nodes:
+                out.extend(self.block(node, in_note))
+        finally:
+            self.inside = outer
         return tuple(out)
 
     def block(self, node: SyntaxTreeNode, in_note: bool = False) -> list[Block]:
@@ -206,15 +474,19 @@ class _Converter:
                 content = self.inlines(node.children[0], node, in_note)
                 return [Paragraph(content, pos=pos)] if content else []
             case "bullet_list" | "ordered_list":
-                items = tuple(self.blocks(item.children, in_note) for item in node.children)
+                items = tuple(self.blocks(item.children, in_note, "a list item") for item in node.children)
                 start = int(node.attrs.get("start", 1)) if node.type == "ordered_list" else 1
                 return [List(items, node.type == "ordered_list", start, pos=pos)]
             case "table":
                 return [self.table(node, in_note)]
             case "blockquote":
-                return [Quote(self.blocks(node.children, in_note), pos=pos)]
+                return [Quote(self.blocks(node.children, in_note, "a block quote"), pos=pos)]
             case "fence" | "code_block":
-                return [CodeBlock(node.content.rstrip("\n"), pos=pos)]
+                if node.type == "code_block":
+                    problems.warn("text indented by four spaces or a tab is shown as code (monospaced, "
+                                  "not wrapped): remove the indentation, or fence code with ```", pos)
+                text = re.sub(f"[{LINE_SEPARATORS}]", "\n", node.content.rstrip("\n"))
+                return [CodeBlock(text, pos=pos)]
             case "hr":
                 return [Rule(pos=pos)]
             case "html_block" if _COMMENT.fullmatch(node.content.strip()):
@@ -223,8 +495,9 @@ class _Converter:
                 problems.warn("raw HTML is not supported; it is kept as text", pos)
                 return [Paragraph((Text(node.content.rstrip("\n")),), pos=pos)]
             case "heading":
-                where = "a note" if in_note else "a box"
-                problems.error(f"a heading cannot stand inside {where}", pos)
+                where = "a note" if in_note else self.inside or "a box"
+                hint = _HEADING_HINTS.get(where, "")
+                problems.error(f"a heading cannot stand inside {where}{hint}", pos)
                 return []
             case "container_box":
                 if in_note:
@@ -243,7 +516,15 @@ class _Converter:
         problems = self.state.problems
         pos = self.pos(node)
         kind, _, title_src = node.info.strip().partition(" ")
-        if node.nester_tokens.closing.markup == "":
+        # A ::: line closes the first box still open; a box opened inside an unclosed box with
+        # as many colons takes the outer box's closing line, so the outer one was left open.
+        inner = next((c for c in node.children if c.type == "container_box"
+                      and len(c.markup) >= len(node.markup)), None)
+        if inner is not None:
+            line = self.pos(inner).line
+            problems.error(f'box "{kind}" is never closed: add a line with {node.markup} before line {line} '
+                           f'(or, to put the box of line {line} inside it, open this one with {node.markup}:)', pos)
+        elif node.nester_tokens.closing.markup == "" and not _holds_same_fence(node.parent, node):
             problems.error(f'box "{kind}" is never closed (add a line with {node.markup})', pos)
         if not kind:
             problems.error("box without a kind: write ::: recommendation, ::: good-practice or ::: box", pos)
@@ -256,7 +537,7 @@ class _Converter:
             return None
         self.line = pos.line
         title = self.inline_text(title_src.strip(), pos) if title_src.strip() else ()
-        blocks = self.blocks(node.children)
+        blocks = self.blocks(node.children, inside="a box")
         if not blocks:
             problems.warn(f'empty {kind} box', pos)
         return cls(title, blocks, pos=pos)
@@ -311,7 +592,7 @@ class _Converter:
         problems = self.state.problems
         match node.type:
             case "text":
-                return [Text(node.content)]
+                return _line_breaks(node.content)
             case "softbreak":
                 self.line += 1
                 return [Text(" ")]
@@ -319,7 +600,7 @@ class _Converter:
                 self.line += 1
                 return [LineBreak()]
             case "code_inline":
-                return [Code(node.content)]
+                return [Code(re.sub(f"[{LINE_SEPARATORS}]", " ", node.content))]
             case "em":
                 return [Emphasis(tuple(self.children(node.children, in_note)))]
             case "strong":
@@ -329,6 +610,11 @@ class _Converter:
                 children = tuple(self.children(node.children, in_note))
                 if url_scheme(url) in REFUSED_SCHEMES:
                     problems.error(f'link "{url[:60]}" refused: {url_scheme(url)}: links are not allowed', self.pos())
+                    return list(children)
+                if url.startswith("#"):
+                    self.state.anchors.append((unquote(url[1:]), self.pos()))
+                elif not url_scheme(url):
+                    problems.warn(_local_link_message(url), self.pos())
                     return list(children)
                 return [Link(children, url)]
             case "image":
@@ -349,13 +635,49 @@ class _Converter:
 
     def image(self, node: SyntaxTreeNode) -> list[Inline]:
         src = str(node.attrs.get("src", ""))
-        alt = node.content
+        for call in (n for n in node.walk() if n.type == "footnote_ref"):
+            label = call.meta["label"].replace("\u00a0", " ")
+            self.state.excused.add(label)
+            self.state.problems.error(f'a note cannot stand in an image caption ("[^{label}]"): '
+                                      "call it in the text before or after the image", self.pos())
+        alt = plain_text(_merge_text(self.children(node.children, False)))  # the caption's text, notes left out
         target, problem = usable_file(src, self.folder, [self.state.root], "image", url=True)
         problem = problem or _image_problem(src, target)
         if problem:
             self.state.problems.error(problem, self.pos())
             return [Text(alt)] if alt else []
         return [Image(src, alt, str(target))]
+
+
+_HEADING_HINTS = {
+    "a list item": ' (leave an empty line before it, and start it at the beginning of the line)',
+    "a block quote": ' (remove the ">" before it)',
+}
+
+
+def _holds_same_fence(parent: SyntaxTreeNode | None, node: SyntaxTreeNode) -> bool:
+    """Whether ``node`` is a box opened inside a box with no more colons (that box reports it)."""
+    return parent is not None and parent.type == "container_box" and len(node.markup) >= len(parent.markup)
+
+
+def _local_link_message(url: str) -> str:
+    """Why a link without a scheme is left out: it names a file on the author's computer."""
+    if not url.strip():
+        return "link without an address: only its text is kept"
+    if url.lower().startswith("www."):
+        return f'link "{url[:60]}" has no "https://": write https://{url[:60]} (only its text is kept)'
+    return (f'link "{url[:60]}" leads to a file on this computer, which readers of the PDF and DOCX do '
+            "not have: only its text is kept (link to the file's address on the web)")
+
+
+def _line_breaks(text: str) -> list[Inline]:
+    """Text, with a line break for each line or paragraph separator (word processors paste them)."""
+    if not any(c in text for c in LINE_SEPARATORS):
+        return [Text(text)]
+    out: list[Inline] = []
+    for i, part in enumerate(re.split(f"[{LINE_SEPARATORS}]", text)):
+        out += ([LineBreak()] if i else []) + ([Text(part)] if part else [])
+    return out
 
 
 def _image_problem(src: str, target: Path) -> str:

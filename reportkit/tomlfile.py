@@ -47,6 +47,10 @@ def read_toml(path: Path) -> TomlFile:
     except tomllib.TOMLDecodeError as err:  # its lineno attribute exists only from Python 3.14
         message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)$", "", str(err))
         line = getattr(err, "lineno", None) or _line_from_message(str(err), text)
+        quotes = _curly_quotes(text, line)
+        if quotes:
+            message = (f"the value is in curly quotes ({quotes}), which TOML does not read as quotes: "
+                       'write straight ones, "like this" (a word processor or a phone types curly ones)')
         raise ReportError(f"TOML syntax error: {message}", Pos(where, line)) from None
     return TomlFile(where, data, key_lines(text))
 
@@ -64,6 +68,21 @@ def describe(value: Any) -> str:
              list: "a list", dict: "a table"}
     return f"{names.get(type(value), type(value).__name__)} ({value!r})" if not isinstance(
         value, (list, dict)) else names[type(value)]
+
+
+_CURLY = "\u201c\u201d\u201e\u2018\u2019\u201a\u00ab\u00bb"
+"""Quotation marks that word processors type in place of straight ones (“ ” „ ‘ ’ ‚ « »)."""
+
+
+def _curly_quotes(text: str, line: int) -> str:
+    """The curly quotation marks that open the value of a ``key =`` line (what tomllib stumbled on), or ""."""
+    lines = text.splitlines()
+    if not 0 < line <= len(lines) or not (m := KEY.match(lines[line - 1])):
+        return ""
+    value = lines[line - 1][m.end():].lstrip().lstrip("[").lstrip()
+    if not value or value[0] not in _CURLY:
+        return ""
+    return " ".join(dict.fromkeys(c for c in value if c in _CURLY))
 
 
 def _line_from_message(message: str, text: str) -> int:

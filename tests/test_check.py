@@ -32,7 +32,7 @@ CASES = [
      ['report/report.toml:5: unknown field "colour"',
       "report/report.toml:6: \"number_headings\" must be true or false, not a string ('yes')"], 1),
     ("missing-title", {"report.toml": 'chapters = ["01-intro.md", "02-findings.md"]\n'},
-     ['report/report.toml:1: missing required field "title"'], 1),
+     ['report/report.toml:1: missing required field "title": add title = "…" at the top'], 1),
     ("missing-chapter", {"02-findings.md": None},
      ['report/report.toml:7: chapter "02-findings.md" not found'], 1),
     ("undefined-note", {"01-intro.md": "# Introduction\n\nText.[^first]\n\nMore.[^nowhere]\n\n[^first]: A.\n"},

@@ -27,12 +27,26 @@ def files(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
-def assert_checks_clean(folder: Path) -> str:
-    """``reportkit check`` passes with no warning; returns its figures."""
+PLACEHOLDER = re.compile(r'^\S+:\d+: warning: placeholder "(.+)" left from the template: write what it stands for$')
+
+
+def assert_checks_clean(folder: Path, placeholders: bool = False) -> str:
+    """``reportkit check`` passes with no warning, or (from a template) none but the placeholders
+    left to fill in, which ``--strict`` refuses; returns its figures."""
     result = run("check", folder)
     assert result.exit_code == 0, result.output
-    assert result.stderr == ""
+    if not placeholders:
+        assert result.stderr == ""
+        return result.stdout
+    warnings = result.stderr.splitlines()
+    assert warnings and all(PLACEHOLDER.match(w) for w in warnings), result.stderr
+    assert run("check", "--strict", folder).exit_code == 1
     return result.stdout
+
+
+def placeholders_left(folder: Path) -> set[str]:
+    """The placeholders ``reportkit check`` names."""
+    return {PLACEHOLDER.match(w).group(1) for w in run("check", folder).stderr.splitlines()}
 
 
 def build_both(folder: Path) -> list[Path]:
@@ -90,8 +104,10 @@ def test_each_template_checks_and_builds(tmp_path, name):
     assert (meta["language"], meta["style"]) == ("en", "default") and "created" not in meta
     chapters = "".join((dest / c).read_text(encoding="utf-8") for c in meta["chapters"])
     assert "[Country]" not in chapters and "Kazakhstan" in chapters  # a placeholder, filled in
-    figures = assert_checks_clean(dest)
+    figures = assert_checks_clean(dest, placeholders=True)
     assert "  recommendations:      0" not in figures
+    left = placeholders_left(dest)
+    assert "[Country]" not in left and "[Month Year]" in left  # filled in by --set, and not
     build_both(dest)
 
 
@@ -100,7 +116,7 @@ def test_a_country_placeholder_is_filled_as_text_not_markdown(tmp_path):
     assert run("new", dest, "--from", "crc", "--set", "country=A*B [^x] <i> C:\\d").exit_code == 0
     intro = (dest / "01-introduction.md").read_text(encoding="utf-8")
     assert r"A\*B \[^x\] \<i\> C:\\d" in intro
-    assert_checks_clean(dest)
+    assert_checks_clean(dest, placeholders=True)
 
 
 def test_shipped_templates_are_reports_with_guidance():
@@ -110,7 +126,8 @@ def test_shipped_templates_are_reports_with_guidance():
         for chapter in meta["chapters"]:
             text = (template.path / chapter).read_text(encoding="utf-8")
             assert "<!--" in text, f"{template.name}/{chapter} has no guidance comment"
-        assert_checks_clean(template.path)
+        assert "[Country]" in placeholders_left(template.path)
+        assert_checks_clean(template.path, placeholders=True)
     opsc = (reportkit.new.TEMPLATES_DIR / "crc-opsc" / "04-prohibition.md").read_text(encoding="utf-8")
     for topic in ("pornography", "prostitution", "trafficking", "marriage", "extraterritorial"):
         assert re.search(rf"^### .*{topic}", opsc, flags=re.M | re.I), topic
@@ -126,7 +143,8 @@ def test_upr_template_numbers_paragraphs_and_has_a_word_limit(tmp_path):
     meta = toml(reportkit.new.TEMPLATES_DIR / "upr")
     assert meta["number_paragraphs"] is True and meta["word_limit"] in (2815, 5630)
     assert meta["authors"] and meta["partners"]
-    assert "(limit 2,815 with notes:" in assert_checks_clean(reportkit.new.TEMPLATES_DIR / "upr")
+    figures = assert_checks_clean(reportkit.new.TEMPLATES_DIR / "upr", placeholders=True)
+    assert "(limit 2,815 with notes:" in figures
 
 
 def test_list_shows_the_templates_with_one_line_each():
@@ -150,7 +168,8 @@ def test_skeleton_keeps_headings_boxes_and_guidance(tmp_path):
         bodies = [line for line in after.splitlines()
                   if line and not line.startswith(("#", ":::")) and line != "To be written."]
         assert bodies == [], chapter
-    figures = assert_checks_clean(dest)
+    figures = assert_checks_clean(dest, placeholders=True)
+    assert placeholders_left(dest) == {"To be written."}
     assert "  notes:                0" in figures
     assert "  recommendations:      12 in 12 boxes" in figures
     assert "  good-practice boxes:  1" in figures
@@ -163,7 +182,7 @@ def test_skeleton_of_a_template_keeps_its_comments(tmp_path):
     for chapter in toml(source)["chapters"]:
         comments = re.findall(r"<!--.*?-->", (source / chapter).read_text(encoding="utf-8"), flags=re.S)
         assert re.findall(r"<!--.*?-->", (dest / chapter).read_text(encoding="utf-8"), flags=re.S) == comments
-    assert_checks_clean(dest)
+    assert_checks_clean(dest, placeholders=True)
 
 
 def test_skeleton_text():
@@ -257,7 +276,7 @@ def test_typed_settings(tmp_path):
     assert (meta["word_limit"], meta["count_notes"], meta["keywords"]) == (5630, False, [])
     assert meta["created"] == dt.date(2026, 11, 1)
     assert meta["title"] == "Kazakhstan: joint submission"
-    assert_checks_clean(dest)
+    assert_checks_clean(dest, placeholders=True)
 
 
 def test_copies_assets_styles_and_referenced_files_never_build(tmp_path):
