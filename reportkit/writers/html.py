@@ -324,9 +324,9 @@ class HtmlWriter:
                 lis = "".join(el("li", self.blocks(item, phrasing)) for item in items)
                 if not ordered:
                     return el("ul", lis)
-                attrs = {"start": str(start)} if start != 1 else {}
-                if phrasing and start != 1:
-                    attrs = {"style": f"counter-reset: list-item {start - 1}"}
+                # WeasyPrint 70 ignores "start" (it reads no presentational hints): the counter
+                # is reset by style; "start" stays for the HTML's other readers.
+                attrs = {"start": str(start), "style": f"counter-reset: list-item {start - 1}"} if start != 1 else {}
                 return el("ol", lis, **attrs)
             case Table(head, rows, aligns):
                 def cells(tag: str, row: tuple) -> str:
