@@ -37,13 +37,15 @@ def load(report_dir: Path) -> tuple[Report, Problems]:
     return apply_transforms(report), problems
 
 
-def check(report_dir: Path) -> tuple[Report, Problems, Figures]:
-    """``reportkit check``: load the report and its style, count it, and warn when it is over
-    its word limit."""
+def check(report_dir: Path, style: str | None = None) -> tuple[Report, Problems, Figures]:
+    """``reportkit check``: load the report and its style (``style``, else the report's), count
+    it, and warn when it is over its word limit or a table is too wide for the page."""
+    from .fit import table_warnings
     from .themes import load_theme
 
     report, problems = load(report_dir)
-    load_theme(report.meta.style, report_dir, key_pos(report_dir, "style"))  # its errors too
+    theme = load_theme(style or report.meta.style, report_dir, None if style else key_pos(report_dir, "style"))
+    problems.items += table_warnings(report, theme)
     figs = figures(report)
     if figs.word_limit and figs.words_counted > figs.word_limit:
         over = figs.words_counted - figs.word_limit
@@ -112,7 +114,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
 
     started = time.time_ns()
     progress("reading the sources")
-    report, problems, _ = check(report_dir)  # the same warnings as `check`, word limit included
+    report, problems, _ = check(report_dir, style)  # the same warnings as `check`, word limit included
     for problem in problems.warnings:
         warn(problem)
     theme = load_theme(style or report.meta.style, report_dir,
