@@ -104,7 +104,7 @@ def test_any_change_since_the_last_build_takes_the_full_check(report_factory, mo
         (folder / "build" / "report.pdf").write_bytes(b"%PDF- replaced by hand")
     parsed = []
     real = build_module.check
-    monkeypatch.setattr(build_module, "check", lambda d: parsed.append(d) or real(d))
+    monkeypatch.setattr(build_module, "check", lambda d, *style: parsed.append(d) or real(d, *style))
     result = run(*args)
     assert result.exit_code == 0, result.output
     assert parsed, "the shortcut missed a change"
@@ -120,8 +120,8 @@ def test_a_file_saved_during_the_last_build_is_not_trusted(report_factory, monke
     folder = report_factory()
     real = build_module.check
 
-    def save_meanwhile(report_dir):
-        found = real(report_dir)
+    def save_meanwhile(report_dir, *style):
+        found = real(report_dir, *style)
         (folder / "01-intro.md").write_text("# Introduction\n\nSaved while building.\n", encoding="utf-8")
         return found
 
