@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .errors import Problem, Problems
+from .fit import table_warnings
 from .manifest import key_pos, load_manifest
 from .model import Image, Report, iter_nodes
 from .outputs import BuildOptions, Written, write_atomic
@@ -40,7 +41,7 @@ def load(report_dir: Path) -> tuple[Report, Problems]:
 
 def check(report_dir: Path) -> tuple[Report, Problems, Figures]:
     """``reportkit check``: load the report and its style, count it, and warn when it is over
-    its word limit."""
+    its word limit or a table is too wide for the page."""
     report, problems, figs, _ = _checked(report_dir)
     return report, problems, figs
 
@@ -50,6 +51,7 @@ def _checked(report_dir: Path, style: str | None = None) -> tuple[Report, Proble
     report, problems = load(report_dir)
     theme = load_theme(style or report.meta.style, report_dir, None if style else key_pos(report_dir, "style"))
     check_characters(report, theme.faces, problems)
+    problems.items += table_warnings(report, theme)
     figs = figures(report)
     if figs.word_limit and figs.words_counted > figs.word_limit:
         over = figs.words_counted - figs.word_limit

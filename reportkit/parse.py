@@ -476,6 +476,8 @@ class _Converter:
             case "bullet_list" | "ordered_list":
                 items = tuple(self.blocks(item.children, in_note, "a list item") for item in node.children)
                 start = int(node.attrs.get("start", 1)) if node.type == "ordered_list" else 1
+                if node.type == "ordered_list":
+                    self.warn_numbered_paragraphs(node, start)
                 return [List(items, node.type == "ordered_list", start, pos=pos)]
             case "table":
                 return [self.table(node, in_note)]
@@ -511,6 +513,19 @@ class _Converter:
             case _:
                 problems.error(f"unsupported Markdown ({node.type})", pos)
                 return []
+
+    def warn_numbered_paragraphs(self, node: SyntaxTreeNode, start: int) -> None:
+        """A paragraph opening with a number and a full stop ("2013. The year…") is a list item
+        to CommonMark: warn where that is likely a mistake (a list of one item not numbered from
+        1, or an item numbered like a year), with the escape that keeps it a paragraph."""
+        items = node.children
+        for index, item in enumerate(items):
+            written = item.info or str(start + index)
+            if (len(items) == 1 and start != 1) or int(written) >= 1000:
+                shown = "" if int(written) == start + index else f" (numbered {start + index})"
+                self.state.problems.warn(
+                    f'"{written}{item.markup}" at the start of a paragraph makes it a numbered list item{shown}; '
+                    f'if it is not one, write "{written}\\{item.markup}"', self.pos(item))
 
     def box(self, node: SyntaxTreeNode) -> Box | None:
         problems = self.state.problems

@@ -95,7 +95,9 @@ def test_image_alone_is_a_figure_with_caption():
 
 def test_lists_tables_quotes_code_rules():
     assert write(List(((para("a"),), (para("b"),)))) == "<ul><li><p>a</p></li><li><p>b</p></li></ul>"
-    assert write(List(((para("a"),),), ordered=True, start=3)) == '<ol start="3"><li><p>a</p></li></ol>'
+    # WeasyPrint 70 reads no "start": the counter is set by style
+    assert write(List(((para("a"),),), ordered=True, start=3)) == (
+        '<ol start="3" style="counter-reset: list-item 2"><li><p>a</p></li></ol>')
     table = Table((( Text("H1"),), (Text("H2"),)), (((Text("1"),), (Text("2"),)),), ("", "right"))
     assert write(table) == (
         "<table><thead><tr><th>H1</th><th class=\"align-right\">H2</th></tr></thead>"

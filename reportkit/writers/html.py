@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from .. import transforms
 from ..errors import Pos
+from ..fit import Fits
 from ..labels import labels
 from ..model import (
     Block,
@@ -110,7 +111,7 @@ class Shell:
         meta = report.meta
         self.words = labels(meta.language)
         writer = HtmlWriter(words=self.words, notes=meta.notes, url=url,
-                            number_paragraphs=meta.number_paragraphs)
+                            number_paragraphs=meta.number_paragraphs, fits=Fits(report, theme))
         runs: list[list] = [["", []]]  # [anchor, markup of top-level blocks]
         for chapter in report.chapters:
             for node in chapter.blocks:
@@ -291,6 +292,8 @@ class HtmlWriter:
     """How images are referenced."""
     number_paragraphs: bool = False
     """Number body paragraphs (those directly under a heading), as UPR submissions ask."""
+    fits: Fits | None = None
+    """How each table fits the text column (smaller type, a landscape page); None: as it is."""
     _in_link: bool = field(default=False, repr=False)
     _deferred: list[str] = field(default_factory=list, repr=False)
 
@@ -314,19 +317,29 @@ class HtmlWriter:
                 lis = "".join(el("li", self.blocks(item, phrasing)) for item in items)
                 if not ordered:
                     return el("ul", lis)
+                # WeasyPrint 70 ignores "start" (it reads no presentational hints): the counter
+                # is reset by style; "start" stays for the HTML's other readers. Numbers of two
+                # digits or more get the room they need, or they would stand in the margin.
                 attrs = {"start": str(start)} if start != 1 else {}
-                if phrasing and start != 1:
-                    attrs = {"style": f"counter-reset: list-item {start - 1}"}
-                return el("ol", lis, **attrs)
+                digits = len(str(start + len(items) - 1))
+                style = [f"counter-reset: list-item {start - 1}"] * (start != 1)
+                style += [f"padding-left: calc({digits + 1}ch + 0.2em)"] * (digits > 1)
+                return el("ol", lis, **attrs, **({"style": "; ".join(style)} if style else {}))
             case Table(head, rows, aligns):
-                def cells(tag: str, row: tuple) -> str:
+                fit = self.fits.of(node) if self.fits else None  # smaller, turned, broken: fit.py
+                long = fit.long_cells if fit else frozenset()
+
+                def cells(tag: str, row: tuple, r: int) -> str:
                     return "".join(
-                        el(tag, self.inlines(cell), **_align(aligns, i)) for i, cell in enumerate(row)
+                        el(tag, self.inlines(cell), **_cell_class(aligns, c, (r, c) in long))
+                        for c, cell in enumerate(row)
                     )
 
-                thead = el("thead", el("tr", cells("th", head))) if head else ""
-                tbody = el("tbody", "".join(el("tr", cells("td", row)) for row in rows))
-                return el("table", thead + tbody)
+                thead = el("thead", el("tr", cells("th", head, 0))) if head else ""
+                first = 1 if head else 0
+                tbody = el("tbody", "".join(el("tr", cells("td", row, r)) for r, row in enumerate(rows, first)))
+                look = " ".join(name for name in ("small", "landscape", "broken") if fit and getattr(fit, name))
+                return el("table", thead + tbody, **({"class": look} if look else {}))
             case Quote(blocks):
                 return el("blockquote", self.blocks(blocks, phrasing))
             case CodeBlock(text):
@@ -424,9 +437,11 @@ class HtmlWriter:
         return f'<ol class="endnotes">{items}</ol>'
 
 
-def _align(aligns: tuple[str, ...], column: int) -> dict[str, str]:
+def _cell_class(aligns: tuple[str, ...], column: int, long: bool) -> dict[str, str]:
+    """A cell's alignment, and "long" for a cell holding a string that may break anywhere."""
     align = aligns[column] if column < len(aligns) else ""
-    return {"class": f"align-{align}"} if align else {}
+    names = " ".join(x for x in (f"align-{align}" if align else "", "long" if long else "") if x)
+    return {"class": names} if names else {}
 
 
 def _attrs(attrs: dict[str, str]) -> str:

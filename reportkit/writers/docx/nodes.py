@@ -14,9 +14,10 @@ from docx.opc.part import XmlPart
 from docx.shared import Emu, Length
 from lxml.etree import _Element
 
+from ...fit import Fit, Fits
 from ...labels import labels
 from ...model import (
-    Block, Box, Cell, Code, CodeBlock, Emphasis, Image, Inline, LineBreak, Link, List,
+    Block, Box, Code, CodeBlock, Emphasis, Image, Inline, LineBreak, Link, List,
     Note, Paragraph, Quote, Report, Rule, Section, Strong, Table, Text,
     iter_nodes,
 )
@@ -70,11 +71,16 @@ class Writer:
     anchors: dict[str, str] = field(init=False)
     """Section or box id (and "#summary", "#notes") → bookmark name."""
     pictures: Pictures = field(init=False, default_factory=Pictures)
+    fits: Fits = field(init=False)
+    """How each table fits the page, as in the PDF (``reportkit.fit``)."""
     _bookmarks: int = field(init=False, default=0)
+    _turned: _Element | None = field(init=False, default=None)
+    """The paragraph ending the last landscape section, if any."""
 
     def __post_init__(self) -> None:
         self.words = labels(self.report.meta.language)
         self.anchors = _anchor_names(self.report)
+        self.fits = Fits(self.report, self.theme)
 
     # --- blocks ----------------------------------------------------------------------------
 
@@ -122,9 +128,18 @@ class Writer:
                         else:
                             self.block(child, story, inner)
                         first = False
-            case Table(head, rows, aligns):
-                story.add(self.table(head, rows, aligns, story, ctx))
-                story.add(self._spacer())  # the PDF's space after a table
+            case Table():
+                fit = self.fits.of(node)
+                turned = fit.landscape and ctx == Context() and story.part is self.doc.part
+                if turned and self._turned is not None and story.last() is self._turned:
+                    ox.continue_section(self._turned)  # turned tables in a row share their pages
+                elif turned:
+                    ox.end_section(story.add(self._spacer()), story.container, landscape=False)
+                story.add(self.table(node, fit, story, ctx, turned))
+                after = story.add(self._spacer())  # the PDF's space after a table
+                if turned:
+                    ox.end_section(after, story.container, landscape=True)
+                    self._turned = after
             case Quote(blocks):
                 self.blocks(blocks, story, ctx if ctx.box or ctx.style != "Normal" else replace(ctx, style="Quote"))
             case CodeBlock(text):
@@ -162,19 +177,23 @@ class Writer:
             case _:
                 raise TypeError(f"docx writer has no case for {type(node).__name__}")
 
-    def table(self, head: tuple[Cell, ...], rows: tuple[tuple[Cell, ...], ...], aligns: tuple[str, ...],
-              story: Story, ctx: Context) -> _Element:
-        """A table on the "Report Table" style, its header row repeated on each page."""
-        columns = max(len(head), *(len(r) for r in rows)) if rows else len(head)
-        width = self.page.text_width - (Emu(BOX_INDENT * 635 * 2) if ctx.box else 0)  # in a box: its frame's cell
+    def table(self, node: Table, fit: Fit, story: Story, ctx: Context, turned: bool) -> _Element:
+        """A table on the "Report Table" style, its header row repeated on each page, its columns
+        as wide as their text asks (``fit``: the PDF's measure) and in the PDF's type size."""
+        head, rows, aligns = node.head, node.rows, node.aligns
+        width = self.page.turned_text_width if turned else self.page.text_width
+        width -= Emu(BOX_INDENT * 635 * 2) if ctx.box else 0  # in a box: its frame's cell
+        margin = round(fit.padding * 20 / 2)  # the PDF's cell padding, in twips a side
+        widths = [round(w * 20) for w in fit.widths(width / 12700, 2 * margin / 20)]
         all_rows = ([head] if head else []) + list(rows)
-        tbl = ox.table(len(all_rows), columns, width, self.ids["Report Table"])
+        tbl = ox.table(len(all_rows), widths, margin, self.ids["Report Table"])
+        small = " Small" if fit.small else ""
         for r, ((row, paragraphs), cells) in enumerate(zip(ox.table_rows(tbl), all_rows)):
             heading = bool(head) and r == 0
             if heading:
                 ox.repeat_header(row)
             for c, p in enumerate(paragraphs):
-                ox.set_ppr(p, ox.para_style(self.ids["Table Heading" if heading else "Table Text"]))
+                ox.set_ppr(p, ox.para_style(self.ids[("Table Heading" if heading else "Table Text") + small]))
                 align = aligns[c] if c < len(aligns) else ""
                 if align in ("center", "right"):
                     ox.set_ppr(p, ox.align(align))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
 from xml.sax.saxutils import escape
@@ -416,6 +417,13 @@ class Story:
     container: _Element
     """The element paragraphs and tables are appended to."""
 
+    def last(self) -> _Element | None:
+        """The paragraph or table added last (before the body's final w:sectPr)."""
+        last = self.container[-1] if len(self.container) else None
+        if last is not None and last.tag == qn("w:sectPr"):
+            last = last.getprevious()
+        return last
+
     def add(self, element: _Element) -> _Element:
         """Append a paragraph or table (before the body's final w:sectPr)."""
         last = self.container[-1] if len(self.container) else None
@@ -429,11 +437,47 @@ class Story:
 # --- tables ----------------------------------------------------------------------------------
 
 
-def table(rows: int, columns: int, width: Length, style_id: str) -> _Element:
-    """A w:tbl of empty cells (one paragraph each) in table style ``style_id``, ``width`` wide."""
-    tbl = CT_Tbl.new_tbl(rows, columns, Emu(width))
+def table(rows: int, widths: list[int], margin: int, style_id: str) -> _Element:
+    """A w:tbl of empty cells (one paragraph each) in table style ``style_id``, its columns
+    ``widths`` wide and its cells' text ``margin`` from their sides (twips), laid out at those
+    widths (a fixed layout: Word and LibreOffice would otherwise widen a column past the page
+    for a long word)."""
+    tbl = CT_Tbl.new_tbl(rows, len(widths), Emu(0))
     put(tbl.tblPr, el("w:tblStyle", val=style_id), TBLPR_ORDER)
+    put(tbl.tblPr, el("w:tblW", w=str(sum(widths)), type="dxa"), TBLPR_ORDER)
+    put(tbl.tblPr, el("w:tblLayout", type="fixed"), TBLPR_ORDER)
+    sides = tuple(el(f"w:{side}", w=str(margin), type="dxa") for side in ("left", "right"))
+    put(tbl.tblPr, el("w:tblCellMar", sides), TBLPR_ORDER)
+    for column, width in zip(tbl.tblGrid.findall(qn("w:gridCol")), widths):
+        column.set(qn("w:w"), str(width))
+    for tr in tbl.tr_lst:
+        for tc, width in zip(tr.tc_lst, widths):
+            tc.get_or_add_tcPr().find(qn("w:tcW")).set(qn("w:w"), str(width))
     return tbl
+
+
+def end_section(p: _Element, body: _Element, landscape: bool) -> None:
+    """Make paragraph ``p`` the last of a section: one with the page of the ``body``'s own
+    section, turned when ``landscape``. Word reads a section's page from the paragraph that
+    ends it; a section without headers and footers of its own has those of the one before,
+    and shows them on its first page too (only the cover's section has a first page apart)."""
+    props = deepcopy(body.find(qn("w:sectPr")))
+    for name in ("headerReference", "footerReference", "titlePg"):
+        for old in props.findall(qn(f"w:{name}")):
+            props.remove(old)
+    if landscape:
+        size = props.find(qn("w:pgSz"))
+        width, height = size.get(qn("w:w")), size.get(qn("w:h"))
+        size.set(qn("w:w"), height)
+        size.set(qn("w:h"), width)
+        size.set(qn("w:orient"), "landscape")
+    put(ppr(p), props, PPR_ORDER)
+
+
+def continue_section(p: _Element) -> None:
+    """Undo ``end_section``: ``p`` is an ordinary paragraph again, in the section that follows."""
+    for props in ppr(p).findall(qn("w:sectPr")):
+        props.getparent().remove(props)
 
 
 def table_rows(tbl: _Element) -> list[tuple[_Element, list[_Element]]]:

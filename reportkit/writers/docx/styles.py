@@ -72,6 +72,11 @@ class Page:
         return Emu(self.width - self.inside - self.outside)
 
     @property
+    def turned_text_width(self) -> Length:
+        """The width of the text column on a landscape page."""
+        return Emu(self.height - self.inside - self.outside)
+
+    @property
     def picture_height(self) -> Length:
         """The tallest a picture shows: the text height less room for a caption, as in the
         PDF's style sheet."""
@@ -167,6 +172,8 @@ def make_styles(document: Document, theme: Theme, lang: str, text_width: Length)
     style("Caption", ppr=(spacing(0, 200), centred()), rpr=(*ox.italic(), *ox.size(note)))
     style("Table Text", ppr=(spacing(40, 40, line=240, rule="auto"),), rpr=ox.size(body * 0.95))
     style("Table Heading", based_on="Table Text", ppr=(ox.keep_next(),), rpr=bold())
+    style("Table Text Small", based_on="Table Text", rpr=ox.size(note))  # a wide table's (reportkit.fit)
+    style("Table Heading Small", based_on="Table Heading", rpr=ox.size(note))
     for what in ("footnote", "endnote"):
         style(f"{what} text", style_id=f"{what.capitalize()}Text", ppr=(spacing(0, 40, line=240, rule="auto"),),
               rpr=ox.size(note))
