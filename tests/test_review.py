@@ -399,7 +399,7 @@ def with_source_map(built: Path, sources: Path, target: Path) -> Path:
     """``built`` with reportkit's source map: a ``_rk`` bookmark around each paragraph and the
     map in a custom XML part (what ``build`` writes; made here from the paragraphs in order)."""
     from reportkit.build import load_report
-    from reportkit.review.sourcemap import Entry, to_xml
+    from reportkit.sourcemap import Entry, to_xml
     from reportkit.review.sources import mapping_parser, slots
 
     report = load_report(sources)
