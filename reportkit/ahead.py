@@ -97,12 +97,13 @@ def read_cache(out_dir: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def stamp_key(fmt: str, style: str | None, draft: bool, docx_page_numbers: bool) -> str:
+def stamp_key(fmt: str, style: str | None, draft: bool, docx_page_numbers: bool,
+              docx_source_map: bool = True) -> str:
     """Everything besides files that decides an output: version, format and options."""
     from . import __version__
 
     return json.dumps([__version__, fmt, style or "", draft, docx_page_numbers and fmt == "docx",
-                       os.environ.get("SOURCE_DATE_EPOCH", "")])
+                       docx_source_map or fmt != "docx", os.environ.get("SOURCE_DATE_EPOCH", "")])
 
 
 def stamp(key: str, started_ns: int, files: list[Path], warnings: list[str]) -> dict:
@@ -122,7 +123,7 @@ def file_stat(path: Path) -> list[int] | None:
 
 
 def unchanged(report_dir: Path, out_dir: Path, formats: tuple[str, ...], style: str | None, draft: bool,
-              docx_page_numbers: bool) -> tuple[list[str], list[Path]] | None:
+              docx_page_numbers: bool, docx_source_map: bool = True) -> tuple[list[str], list[Path]] | None:
     """The last build's warnings and the outputs, when nothing read or written by the builds of
     those outputs has changed since and the options are the same; else None (then only content
     hashes can tell)."""
@@ -134,7 +135,8 @@ def unchanged(report_dir: Path, out_dir: Path, formats: tuple[str, ...], style: 
         for fmt, path in zip(formats, outputs):
             entry = cache[fmt]
             record = entry["stamp"]
-            if record["key"] != stamp_key(fmt, style, draft, docx_page_numbers) or file_stat(path) != entry["stat"]:
+            if record["key"] != stamp_key(fmt, style, draft, docx_page_numbers, docx_source_map) \
+                    or file_stat(path) != entry["stat"]:
                 return None
             for file, was in record["files"].items():
                 now = file_stat(Path(file))

@@ -94,7 +94,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
           style: str | None = None, draft: bool = False, force: bool = False,
           parallel: bool = True, together: bool = True, docx_page_numbers: bool | None = None,
           relayout=None, ahead=None, progress: Callable[[str], None] = lambda _: None,
-          warn: Callable[[Problem], None] = lambda _: None) -> list[Written]:
+          warn: Callable[[Problem], None] = lambda _: None, source_map: bool = True) -> list[Written]:
     """Build one report into each format; return the outputs.
 
     Formats whose inputs (sources, images, style files, options) have not changed since the
@@ -107,6 +107,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     and a ``pdf.Relayout`` kept between its builds: the PDF is then laid out in this process,
     where the pages of the chapters that did not change are kept. ``reportkit build`` passes
     the PDF writer it started ``ahead`` (``ahead.start_pdf``); the caller closes it.
+    ``source_map=False`` (``--no-source-map``) leaves the DOCX's source map out.
     """
     from .themes import load_theme
 
@@ -120,7 +121,8 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     out_dir = out_dir or report_dir / "build"
     name = report_dir.resolve().name
     _remove_stale_temporaries(out_dir, name)
-    options = _options(draft, creation_date(report, report_dir), libreoffice.paginates(docx_page_numbers))
+    options = _options(draft, creation_date(report, report_dir), libreoffice.paginates(docx_page_numbers),
+                       source_map)
     cache = read_cache(out_dir)
     before = json.dumps(cache, sort_keys=True)
     inputs = {fmt: _input_files(report, report_dir, theme, fmt) for fmt in formats}
@@ -155,7 +157,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     folders = [report_dir / "styles"]
     folders += [d for folder in theme.dirs for d in (folder, *sorted(folder.rglob("*"))) if d.is_dir()]
     warned = [str(p) for p in problems.warnings]
-    stamps = {fmt: stamp(stamp_key(fmt, style, draft, options.docx_page_numbers), started,
+    stamps = {fmt: stamp(stamp_key(fmt, style, draft, options.docx_page_numbers, source_map), started,
                          inputs[fmt] + folders, warned) for fmt in formats}
     if any(was is not None and was[1] >= started for new in stamps.values() for was in new["files"].values()):
         for fmt in formats:  # saved while this build read it: the outputs may hold either text
@@ -178,11 +180,11 @@ def _write_cache(out_dir: Path, cache: dict) -> None:
     write_atomic(out_dir / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True).encode())
 
 
-def _options(draft: bool, created: datetime, docx_page_numbers: bool):
+def _options(draft: bool, created: datetime, docx_page_numbers: bool, source_map: bool = True):
     from .writers import Options
 
     return Options(draft=draft, stamp=f"{created:%Y-%m-%d}" if draft else "", created=created,
-                   docx_page_numbers=docx_page_numbers)
+                   docx_page_numbers=docx_page_numbers, docx_source_map=source_map)
 
 
 def _render_one(fmt: str, report: Report, theme, options) -> tuple[bytes, int | None, float]:

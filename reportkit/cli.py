@@ -124,11 +124,13 @@ _STYLE_OPTION = click.option("--style", help="Build with this style instead of t
 @_OUT_OPTION
 @_STYLE_OPTION
 @click.option("--draft", is_flag=True, help="Add a DRAFT watermark and a version stamp.")
+@click.option("--no-source-map", is_flag=True,
+              help="Leave out the DOCX's source map (for reportkit review): for the final file.")
 @click.option("--force", is_flag=True, help="Rebuild even when nothing has changed.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print each step as it happens.")
 def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None, style: str | None,
-                  draft: bool, force: bool, quiet: bool, verbose: bool) -> None:
+                  draft: bool, no_source_map: bool, force: bool, quiet: bool, verbose: bool) -> None:
     """Build REPORT_DIR into PDF and DOCX (in REPORT_DIR/build/).
 
     Several folders build one after another on each core, with one summary line each.
@@ -142,9 +144,9 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
     if len(dirs) > 1:
         if out:
             raise click.BadParameter("--out needs a single REPORT_DIR", param_hint="--out")
-        sys.exit(_build_many(dirs, chosen, style, draft, force, quiet))
+        sys.exit(_build_many(dirs, chosen, style, draft, force, quiet, not no_source_map))
     kept = None if force else unchanged(dirs[0], out or dirs[0] / "build", chosen, style, draft,
-                                        libreoffice.paginates())
+                                        libreoffice.paginates(), not no_source_map)
     if kept is not None:  # nothing read by the last build has changed: no need to parse
         warnings, outputs = kept
         for warning in warnings:
@@ -159,7 +161,8 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
 
         with progress:
             written = build(dirs[0], out, chosen, style=style, draft=draft, force=force, ahead=ahead,
-                            progress=progress.stage, warn=lambda p: click.echo(str(p), err=True))
+                            progress=progress.stage, warn=lambda p: click.echo(str(p), err=True),
+                            source_map=not no_source_map)
     except ReportError as err:
         _fail(err)
     finally:
@@ -182,13 +185,14 @@ def _echo_outputs(outputs: list[tuple[Path, str, bool]], start: float) -> None:
 
 
 def _build_one(report_dir: Path, formats: tuple[str, ...], style: str | None, draft: bool,
-               force: bool) -> tuple[bool, str, list[str]]:
+               force: bool, source_map: bool = True) -> tuple[bool, str, list[str]]:
     """Build one of several reports (in a worker): success, a summary line, any problems."""
     from .build import build
 
     start = time.perf_counter()
     try:
-        written = build(report_dir, None, formats, style=style, draft=draft, force=force, parallel=False)
+        written = build(report_dir, None, formats, style=style, draft=draft, force=force, parallel=False,
+                        source_map=source_map)
     except ReportError as err:
         return False, f"{report_dir}: failed ({len(err.problems)} errors)", [str(p) for p in err.problems]
     except Exception as err:  # one broken report must not stop the others
@@ -203,14 +207,14 @@ def _build_star(job: tuple) -> tuple[bool, str, list[str]]:
 
 
 def _build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], style: str | None, draft: bool,
-                force: bool, quiet: bool) -> int:
+                force: bool, quiet: bool, source_map: bool = True) -> int:
     """Build each report on its own core; print one line per report; 1 if any failed."""
     from contextlib import nullcontext
 
     from .ahead import can_fork
     from .build import fork_pool
 
-    jobs = [(d, formats, style, draft, force) for d in dirs]
+    jobs = [(d, formats, style, draft, force, source_map) for d in dirs]
     pool = fork_pool(min(len(dirs), os.cpu_count() or 1)) if can_fork() else None
     failed = 0
     with pool or nullcontext():
