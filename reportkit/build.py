@@ -130,7 +130,8 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
         options.warn(problem)
     created, dated_by = _dating(report, report_dir)
     writer_options = Options(draft=options.draft, stamp=f"{created:%Y-%m-%d}" if options.draft else "",
-                             created=created, docx_page_numbers=options.docx_page_numbers)
+                             created=created, docx_page_numbers=options.docx_page_numbers,
+                             docx_source_map=options.source_map)
     out_dir = out_dir or report_dir / "build"
     name = report_dir.resolve().name
     options.progress(" and ".join(_DOING[f] for f in formats))

@@ -122,11 +122,13 @@ _STYLE_OPTION = click.option("--style", help="Build with this style instead of t
 @_OUT_OPTION
 @_STYLE_OPTION
 @click.option("--draft", is_flag=True, help="Add a DRAFT watermark and a version stamp.")
+@click.option("--no-source-map", is_flag=True,
+              help="Leave out the DOCX's source map (for reportkit review): for the final file.")
 @click.option("--force", is_flag=True, help="Rebuild even when nothing has changed.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print each step as it happens.")
 def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None, style: str | None,
-                  draft: bool, force: bool, quiet: bool, verbose: bool) -> None:
+                  draft: bool, no_source_map: bool, force: bool, quiet: bool, verbose: bool) -> None:
     """Build REPORT_DIR into PDF and DOCX (in REPORT_DIR/build/).
 
     Several folders build one after another on each core, with one summary line each.
@@ -141,10 +143,11 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
     if len(dirs) > 1:
         if out:
             raise click.BadParameter("--out needs a single REPORT_DIR", param_hint="--out")
-        sys.exit(_build_many(dirs, chosen, BuildOptions(style=style, draft=draft), force, quiet))
+        sys.exit(_build_many(dirs, chosen, BuildOptions(style=style, draft=draft, source_map=not no_source_map),
+                                force, quiet))
     progress = Progress(lambda text: click.echo(text, nl=False, err=True),
                         enabled=not quiet and (verbose or sys.stderr.isatty()), verbose=verbose)
-    options = BuildOptions(style=style, draft=draft, progress=progress.stage,
+    options = BuildOptions(style=style, draft=draft, source_map=not no_source_map, progress=progress.stage,
                            warn=lambda problem: click.echo(str(problem), err=True))
     try:
         with progress:

@@ -16,6 +16,9 @@ class Pos:
     """The file, as the user named it (relative to where they ran reportkit)."""
     line: int = 0
     """1-based line number; 0 when the problem concerns the whole file."""
+    end: int = field(default=0, compare=False, repr=False)
+    """For a block: its last line (the DOCX's source map lists each paragraph's lines); 0 when
+    unknown. Not part of the message."""
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}" if self.line else self.path

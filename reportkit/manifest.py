@@ -49,6 +49,7 @@ FIELDS: dict[str, Field] = {
     "toc_depth": Field("int", 2, "Heading levels in the contents (0 for no contents page)."),
     "word_limit": Field("int", 0, "The submission's word limit (0: none)."),
     "count_notes": Field("bool", True, "Whether notes count towards the word limit."),
+    "source_map": Field("bool", True, "Write the DOCX's source map, for reportkit review (false: the final file)."),
     "chapters": Field("strs", [], "Chapter files in order (default: every .md file, by name)."),
 }
 

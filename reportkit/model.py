@@ -279,6 +279,9 @@ class Metadata:
     """The submission's word limit; 0 for none."""
     count_notes: bool = True
     """Whether notes count towards the word limit."""
+    source_map: bool = True
+    """Whether the DOCX carries its source map (``reportkit review`` reads it); false for the
+    final file sent to the treaty body."""
     chapters: tuple[str, ...] = ()
     """The chapter files, in order, relative to the report folder."""
 

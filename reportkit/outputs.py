@@ -33,6 +33,9 @@ class BuildOptions:
     docx_page_numbers: bool = field(default_factory=libreoffice.paginates)
     """Fill the DOCX contents' page numbers with LibreOffice. By default when LibreOffice is
     installed and REPORTKIT_DOCX_PAGES does not turn it off; ``watch`` turns it off."""
+    source_map: bool = True
+    """Write the DOCX's source map (for ``reportkit review``); ``--no-source-map`` leaves it out
+    of the final file (``report.toml``'s ``source_map = false`` too)."""
     together: bool = True
     """Replace no output until every format has rendered, so a failed build leaves the previous
     PDF and DOCX as a matching pair. ``watch`` puts each in place as soon as it is ready."""

@@ -372,7 +372,7 @@ class _Converter:
 
     def pos(self, node: SyntaxTreeNode | None = None) -> Pos:
         if node is not None and node.map:
-            return Pos(self.path, node.map[0] + 1)
+            return Pos(self.path, node.map[0] + 1, node.map[1])
         return Pos(self.path, self.line)
 
     # -- sections -------------------------------------------------------------------------

@@ -17,10 +17,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from lxml import etree
 
 from conftest import SAMPLE, run
+from docxutil import to_pdf
 from reportkit.build import build
+from reportkit.cli import main
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
@@ -396,58 +399,6 @@ def _set_text(r: etree._Element, text: str) -> None:
     t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
 
 
-# --- the source map, as build will write it ---------------------------------------------------------
-
-
-def with_source_map(built: Path, sources: Path, target: Path) -> Path:
-    """``built`` with reportkit's source map: a ``_rk`` bookmark around each paragraph and the
-    map in a custom XML part (what ``build`` writes; made here from the paragraphs in order)."""
-    from reportkit.build import load_report
-    from reportkit.review.sourcemap import Entry, to_xml
-    from reportkit.review.sources import mapping_parser, slots
-
-    report = load_report(sources)
-    expected = slots(report, sources, mapping_parser(report.meta.language))
-    names = dict(zip((c.path for c in report.chapters), report.meta.chapters))
-
-    def entry(slot, bookmark: str = "") -> Entry:
-        unit = slot.unit
-        if unit is None:
-            return Entry(slot.kind, bookmark=bookmark, what=slot.what)
-        key = next((k for k, u in expected.units[unit.source.path].items() if u is unit), ())
-        row, col = (key[2], key[3]) if slot.kind == "cell" else (-1, -1)
-        return Entry(slot.kind, names[unit.source.path], unit.first, unit.last, unit.hash, bookmark, row=row, col=col)
-
-    doc = WordCopy(built)
-    body = list(doc.parts["word/document.xml"].iter(w("p")))
-    assert len(body) == len(expected.body)
-    entries = []
-    for n, (p, slot) in enumerate(zip(body, expected.body), 1):
-        name = f"_rk{n}"
-        ppr = p.find(w("pPr"))
-        p.insert(1 if ppr is not None else 0, etree.Element(w("bookmarkStart"), {w("id"): str(5000 + n), w("name"): name}))
-        p.append(etree.Element(w("bookmarkEnd"), {w("id"): str(5000 + n)}))
-        entries.append(entry(slot, name))
-    doc.files["customXml/item1.xml"] = to_xml(entries, [[entry(s) for s in note] for note in expected.notes])
-    doc.files["customXml/itemProps1.xml"] = (
-        b'<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n<ds:datastoreItem '
-        b'ds:itemID="{6C3C8BC8-F283-45AE-878A-BAB7291924A1}" xmlns:ds="http://schemas.openxmlformats.org/'
-        b'officeDocument/2006/customXml"><ds:schemaRefs/></ds:datastoreItem>')
-    doc.files["customXml/_rels/item1.xml.rels"] = (
-        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="' + _PKG.encode() +
-        b'"><Relationship Id="rId1" Type="' + _RT.encode() + b'customXmlProps" Target="itemProps1.xml"/>'
-        b'</Relationships>')
-    rels = etree.fromstring(doc.files["word/_rels/document.xml.rels"])
-    etree.SubElement(rels, f"{{{_PKG}}}Relationship", Id="rIdSourceMap", Type=_RT + "customXml",
-                     Target="../customXml/item1.xml")
-    doc.files["word/_rels/document.xml.rels"] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8")
-    types = etree.fromstring(doc.files["[Content_Types].xml"])
-    etree.SubElement(types, f"{{{_CT}}}Override", PartName="/customXml/itemProps1.xml",
-                     ContentType="application/vnd.openxmlformats-officedocument.customXmlProperties+xml")
-    doc.files["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8")
-    return doc.save(target)
-
-
 # --- Word's "accept all changes", to compare a rebuilt DOCX with ---------------------------------------
 
 
@@ -527,16 +478,20 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def built(sources: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The DOCX ``build`` sends to reviewers."""
+    """The DOCX ``build`` sends to reviewers, with its source map."""
     out = tmp_path_factory.mktemp("built")
     build(sources, out, ("docx",), NO_PAGES)
     return out / "kyrgyzstan-2013.docx"
 
 
 @pytest.fixture(scope="module")
-def mapped(built: Path, sources: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The DOCX with its source map."""
-    return with_source_map(built, sources, tmp_path_factory.mktemp("mapped") / "kyrgyzstan-2013.docx")
+def unmapped(sources: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The DOCX built with ``--no-source-map``, as a copy that went through Google Docs is."""
+    out = tmp_path_factory.mktemp("unmapped")
+    result = CliRunner().invoke(main, ["build", str(sources), "--format", "docx", "--out", str(out),
+                                       "--no-source-map"], env={"REPORTKIT_DOCX_PAGES": "0"})
+    assert result.exit_code == 0, result.output
+    return out / "kyrgyzstan-2013.docx"
 
 
 @pytest.fixture
@@ -641,7 +596,7 @@ ROUND_TRIP = [
 ]
 
 
-def test_every_kind_of_change_is_listed_at_its_line(built: Path, report: Path, tmp_path: Path) -> None:
+def test_every_kind_of_change_is_listed_at_its_line_and_applied(built: Path, report: Path, tmp_path: Path) -> None:
     reviewed = reviewed_copy(built, tmp_path / "reviewed.docx")
     code, lines = review(reviewed, report)
     assert code == 0
@@ -649,17 +604,11 @@ def test_every_kind_of_change_is_listed_at_its_line(built: Path, report: Path, t
         *ROUND_TRIP,
         "23 changes (Reviewer A: 23), 3 comments and 1 reply",
         "23 can be applied (--apply), 0 to do by hand, 0 in conflict, 0 not applicable",
-        "this DOCX has no source map: its paragraphs were matched with the sources by their text",
     ]
-    assert run("check", report).exit_code == 0  # listing writes nothing
     assert (report / "02-general-measures.md").read_text() == (SAMPLE / "02-general-measures.md").read_text()
-
-
-def test_apply_writes_the_reviewed_text_into_the_sources(built: Path, report: Path, tmp_path: Path) -> None:
-    reviewed = reviewed_copy(built, tmp_path / "reviewed.docx")
     code, lines = review(reviewed, report, "--apply")
     assert code == 0, lines
-    assert lines[-2] == "23 applied, 0 to do by hand, 0 in conflict, 0 not applicable"
+    assert lines[-1] == "23 applied, 0 to do by hand, 0 in conflict, 0 not applicable"
     assert "+Kyrgyzstan is party to all relevant international legal instruments addressing CSEC. Kyrgyzstan " \
            "ratified the *Convention on the Rights of the Child* (CRC) in 2003." in "\n".join(lines)
     chapter = (report / "02-general-measures.md").read_text()
@@ -673,6 +622,26 @@ def test_apply_writes_the_reviewed_text_into_the_sources(built: Path, report: Pa
     out = tmp_path / "rebuilt"
     build(report, out, ("docx",), NO_PAGES)
     assert accepted_text(out / "kyrgyzstan-2013.docx") == accepted_text(reviewed)
+
+
+def test_without_the_source_map_paragraphs_are_matched_by_their_text(unmapped: Path, report: Path,
+                                                                     tmp_path: Path) -> None:
+    """``build --no-source-map`` writes no bookmark and no custom XML part; ``review`` then
+    matches the paragraphs by their text, and says so."""
+    with zipfile.ZipFile(unmapped) as z:
+        assert not [n for n in z.namelist() if n.startswith("customXml/")]
+        assert b'w:name="_rk' not in z.read("word/document.xml")
+    reviewed = reviewed_copy(unmapped, tmp_path / "reviewed.docx")
+    code, lines = review(reviewed, report, "--apply")
+    assert code == 0
+    summary = [line for line in listed(lines, report) if not line.startswith(("---", "+++", "@@", " ", "+", "-"))]
+    assert summary == [
+        *ROUND_TRIP,
+        "23 changes (Reviewer A: 23), 3 comments and 1 reply",
+        "23 applied, 0 to do by hand, 0 in conflict, 0 not applicable",
+        "this DOCX has no source map: its paragraphs were matched with the sources by their text",
+    ]
+    assert run("check", report).exit_code == 0
 
 
 def test_generated_text_and_what_markdown_cannot_hold_are_listed_not_applied(built: Path, report: Path,
@@ -712,15 +681,15 @@ def test_generated_text_and_what_markdown_cannot_hold_are_listed_not_applied(bui
         'from the headings)',
         "9 changes (Reviewer A: 9), 0 comments",
         "0 applied, 5 to do by hand, 0 in conflict, 4 not applicable",
-        "this DOCX has no source map: its paragraphs were matched with the sources by their text",
     ]
     for chapter in ("01-introduction.md", "02-general-measures.md", "report.toml"):
         assert (report / chapter).read_bytes() == (SAMPLE / chapter).read_bytes()
 
 
-def test_a_paragraph_changed_in_the_sources_since_the_build_is_a_conflict(built: Path, report: Path,
+def test_a_paragraph_changed_in_the_sources_since_the_build_is_a_conflict(unmapped: Path, report: Path,
                                                                          tmp_path: Path) -> None:
-    doc = WordCopy(built)
+    """Without the map there is no telling a change in the sources from an edit without Track Changes."""
+    doc = WordCopy(unmapped)
     doc.delete(doc.paragraph("Kyrgyzstan is party to almost all"), "almost ")
     doc.format(doc.paragraph("has not signed or ratified"), "has not signed or ratified", bold=True)
     reviewed = doc.save(tmp_path / "reviewed.docx")
@@ -758,7 +727,7 @@ def test_a_docx_built_from_other_sources_applies_nothing(report: Path, tmp_path:
         'act."); not applied',
         'reviewed.docx, paragraph 14:   Reviewer A inserted "Indeed, "',
     ]
-    assert lines[-2] == "0 applied, 0 to do by hand, 2 in conflict, 0 not applicable"
+    assert lines[-1] == "0 applied, 0 to do by hand, 2 in conflict, 0 not applicable"
     assert (report / "01-introduction.md").read_bytes() == (SAMPLE / "01-introduction.md").read_bytes()
 
 
@@ -776,10 +745,10 @@ def saved_by_libreoffice(docx: Path, tmp_path: Path) -> Path:
     return saved
 
 
-def test_a_copy_saved_again_by_libreoffice_reviews_the_same(mapped: Path, report: Path, tmp_path: Path) -> None:
+def test_a_copy_saved_again_by_libreoffice_reviews_the_same(built: Path, report: Path, tmp_path: Path) -> None:
     """LibreOffice keeps the source map (bookmarks and custom XML) and the revisions, renumbers
     the notes and comments and drops the comments' threads, which their ranges still tell."""
-    reviewed = saved_by_libreoffice(reviewed_copy(mapped, tmp_path / "reviewed.docx", note_comment=False), tmp_path)
+    reviewed = saved_by_libreoffice(reviewed_copy(built, tmp_path / "reviewed.docx", note_comment=False), tmp_path)
     code, lines = review(reviewed, report)
     assert code == 0
     assert listed(lines, report) == [*(line for line in ROUND_TRIP if "Add the other States?" not in line),
@@ -817,7 +786,7 @@ def test_json_lists_the_same_for_tools(built: Path, report: Path, tmp_path: Path
     assert result.exit_code == 0
     data = json.loads(result.output)
     chapter = str(report / "02-general-measures.md")
-    assert data["source_map"] is False and data["applied"] is False
+    assert data["source_map"] is True and data["applied"] is False
     assert [{k: i[k] for k in ("kind", "author", "path", "line", "status", "text")} for i in data["items"]] == [
         {"kind": "change", "author": "Reviewer A", "path": chapter, "line": 5, "status": "apply",
          "text": 'deleted "almost "'},
@@ -854,23 +823,8 @@ def test_endnotes_are_matched_by_their_order(sources: Path, tmp_path: Path) -> N
 # --- with the source map ----------------------------------------------------------------------------
 
 
-def test_with_the_source_map_every_change_is_listed_and_applied(mapped: Path, report: Path, tmp_path: Path) -> None:
-    reviewed = reviewed_copy(mapped, tmp_path / "reviewed.docx")
-    code, lines = review(reviewed, report)
-    assert listed(lines, report) == [
-        *ROUND_TRIP,
-        "23 changes (Reviewer A: 23), 3 comments and 1 reply",
-        "23 can be applied (--apply), 0 to do by hand, 0 in conflict, 0 not applicable",
-    ]
-    code, lines = review(reviewed, report, "--apply")
-    assert code == 0 and run("check", report).exit_code == 0
-    out = tmp_path / "rebuilt"
-    build(report, out, ("docx",), NO_PAGES)
-    assert accepted_text(out / "kyrgyzstan-2013.docx") == accepted_text(reviewed)
-
-
-def test_edits_without_track_changes_are_changes_by_unknown(mapped: Path, report: Path, tmp_path: Path) -> None:
-    doc = WordCopy(mapped)
+def test_edits_without_track_changes_are_changes_by_unknown(built: Path, report: Path, tmp_path: Path) -> None:
+    doc = WordCopy(built)
     p = doc.paragraph("Kyrgyzstan is party to almost all")
     for t in p.iter(w("t")):
         t.text = t.text.replace("almost all", "nearly all")
@@ -886,9 +840,9 @@ def test_edits_without_track_changes_are_changes_by_unknown(mapped: Path, report
     assert "Kyrgyzstan is party to nearly all relevant" in (report / "02-general-measures.md").read_text()
 
 
-def test_with_the_source_map_a_paragraph_changed_since_the_build_is_a_conflict(mapped: Path, report: Path,
+def test_with_the_source_map_a_paragraph_changed_since_the_build_is_a_conflict(built: Path, report: Path,
                                                                               tmp_path: Path) -> None:
-    doc = WordCopy(mapped)
+    doc = WordCopy(built)
     doc.delete(doc.paragraph("Kyrgyzstan is party to almost all"), "almost ")
     doc.insert(doc.paragraph("has not signed or ratified"), 0, "Still, ")
     reviewed = doc.save(tmp_path / "reviewed.docx")
@@ -905,3 +859,100 @@ def test_with_the_source_map_a_paragraph_changed_since_the_build_is_a_conflict(m
         "1 applied, 0 to do by hand, 1 in conflict, 0 not applicable",
     ]
     assert "\n\nStill, However, the government of Kyrgyzstan has not signed" in chapter.read_text()
+
+
+# --- the source map as build writes it ----------------------------------------------------------------
+
+
+def test_each_paragraph_carries_a_bookmark_the_map_ties_to_its_source_lines(built: Path, sources: Path) -> None:
+    """One hidden ``_rk`` bookmark a body paragraph that shows text, in reading order (none in a
+    picture's or a spacer's), and the map gives each the kind, file, lines and hash of the
+    Markdown ``review`` traces it to (or what generated it); the notes' paragraphs are listed
+    by note number, without bookmarks."""
+    from reportkit.build import load_report
+    from reportkit.review.sources import mapping_parser, slots
+    from reportkit.sourcemap import NAMESPACE, Entry, from_xml
+
+    doc = WordCopy(built)
+    body, notes = doc.parts["word/document.xml"], doc.parts["word/footnotes.xml"]
+    with zipfile.ZipFile(built) as z:
+        items = [n for n in z.namelist() if n.startswith("customXml/item") and "Props" not in n]
+        assert len(items) == 1 and NAMESPACE.encode() in z.read(items[0].replace("item", "itemProps"))
+        data = z.read(items[0])
+    source_map = from_xml(data)
+    assert b"Kyrgyz" not in data  # file names, lines and hashes: never the text
+    paragraphs = list(body.iter(w("p")))
+    marks = [[b.get(w("name")) for b in p.iter(w("bookmarkStart")) if b.get(w("name")).startswith("_rk")]
+             for p in paragraphs]
+    shown = [bool(doc.text(p)) for p in paragraphs]
+    names = iter(f"_rk{n}" for n in itertools.count(1))
+    assert marks == [[next(names)] if text else [] for text in shown]
+    assert not [b for b in notes.iter(w("bookmarkStart")) if b.get(w("name")).startswith("_rk")]
+
+    report = load_report(sources)
+    expected = slots(report, sources, mapping_parser(report.meta.language))
+    files = dict(zip((c.path for c in report.chapters), report.meta.chapters))
+
+    def traced(slot) -> tuple:
+        unit = slot.unit
+        if unit is None:
+            return slot.kind, "", 0, 0, "", slot.what, -1
+        key = next(k for k, u in expected.units[unit.source.path].items() if u is unit)
+        return slot.kind, files[unit.source.path], unit.first, unit.last, unit.hash, "", key[3] if unit.kind == "cell" else -1
+
+    def entry(e) -> tuple:
+        return e.kind, e.path, e.first, e.last, e.hash, e.what, e.col
+
+    assert [s.kind if s.kind == "figure" else s.what for s, text in zip(expected.body, shown, strict=True)
+            if not text] == ["spacer", "figure"]  # the spacer after the table
+    assert [entry(source_map.body[m[0]]) for m in marks if m] == [traced(s) for s, m in zip(expected.body, marks) if m]
+    assert [[entry(e) for e in note] for note in source_map.notes] == [[traced(s) for s in n] for n in expected.notes]
+    assert source_map.body["_rk1"] == Entry("cover", bookmark="_rk1", what="title")
+
+
+def test_the_map_changes_nothing_a_reader_sees(built: Path, unmapped: Path, sources: Path, tmp_path: Path) -> None:
+    """The DOCX with its map is valid (openxml-audit), pandoc reads the same text from it as from
+    the one without, LibreOffice lays out the same pages, and a rebuild gives the same bytes."""
+    from openxml_audit import OpenXmlValidator
+
+    from reportkit.importer.pandoc import find_pandoc
+
+    assert [str(e) for e in OpenXmlValidator().validate(built).errors] == []
+    pandoc = find_pandoc()
+    plain = [subprocess.run([pandoc, "-t", "plain", str(f)], capture_output=True, check=True, text=True).stdout
+             for f in (built, unmapped)]
+    assert plain[0] == plain[1] and "Kyrgyzstan is party to almost all" in plain[0]
+    build(sources, tmp_path / "again", ("docx",), NO_PAGES)
+    assert (tmp_path / "again" / built.name).read_bytes() == built.read_bytes()
+    if shutil.which("soffice") is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice (soffice) or poppler (pdftotext) is not installed")
+    pages = []
+    for f in (built, unmapped):
+        pdf = tmp_path / f"{f.parent.name}.pdf"
+        pdf.write_bytes(to_pdf(f))
+        pages.append(subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True,
+                                    text=True).stdout)
+    assert pages[0] == pages[1] and pages[0].count("\f") > 10
+
+
+def test_no_source_map_leaves_the_map_out_and_is_an_option_of_the_build(report_factory, monkeypatch) -> None:
+    """``--no-source-map`` is an option like ``--draft``: switching it rebuilds the DOCX, and
+    repeating it keeps the file; ``source_map = false`` in report.toml does the same."""
+    monkeypatch.setenv("REPORTKIT_DOCX_PAGES", "0")
+    folder = report_factory()
+    docx = folder / "build" / "report.docx"
+
+    def parts() -> list[str]:
+        with zipfile.ZipFile(docx) as z:
+            return [n for n in z.namelist() if n.startswith("customXml/")] + \
+                ["_rk"] * (b'w:name="_rk' in z.read("word/document.xml"))
+
+    assert run("build", folder, "-q", "-f", "docx").exit_code == 0
+    assert parts() == ["customXml/_rels/item1.xml.rels", "customXml/item1.xml", "customXml/itemProps1.xml", "_rk"]
+    assert run("build", folder, "-f", "docx", "--no-source-map").stdout.startswith(f"wrote {docx} (")
+    assert parts() == []
+    assert run("build", folder, "-f", "docx", "--no-source-map").stdout.startswith(f"kept {docx} (unchanged)")
+    assert run("build", folder, "-f", "docx").stdout.startswith(f"wrote {docx} (") and parts()[-1] == "_rk"
+    toml = folder / "report.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "source_map = false\n", encoding="utf-8")
+    assert run("build", folder, "-q", "-f", "docx").exit_code == 0 and parts() == []

@@ -44,7 +44,8 @@ def key(fmt: str, options: BuildOptions) -> str:
     from .. import __version__
 
     return json.dumps([__version__, fmt, options.style or "", options.draft,
-                       options.docx_page_numbers and fmt == "docx", os.environ.get("SOURCE_DATE_EPOCH", "")])
+                       options.docx_page_numbers and fmt == "docx", options.source_map or fmt != "docx",
+                       os.environ.get("SOURCE_DATE_EPOCH", "")])
 
 
 def unchanged(record: dict, output: Path, fmt: str, options: BuildOptions) -> Written | None:

@@ -83,7 +83,7 @@ def review(docx: Path, report_dir: Path, apply: bool = False, comments_inline: b
     from ..build import load
     from .mapping import match
     from .plan import plan
-    from .sourcemap import NAMESPACE, from_xml
+    from ..sourcemap import NAMESPACE, from_xml
     from .sources import mapping_parser, slots
     from .wordml import NotADocx, read
 

@@ -18,7 +18,7 @@ import difflib
 from dataclasses import dataclass
 
 from ..model import Report
-from .sourcemap import Entry, SourceMap
+from ..sourcemap import Entry, SourceMap
 from .sources import Slot, Slots, Unit
 from .wordml import Paragraph, Reviewed
 
@@ -126,11 +126,12 @@ class _Finder:
             return fallback if fallback.slot is not None and fallback.slot.kind == entry.kind else \
                 Match(None, "missing")
         path = self.paths.get(entry.path)
-        near = (path or entry.path, entry.first)
-        unit = self._unit(path, entry) if path else None
+        if path is None:  # a file this report does not have: built from other sources
+            return fallback
+        unit = self._unit(path, entry)
         slot = self.slots.get(id(unit)) if unit is not None else None
         if slot is None:
-            return Match(None, "changed", near)
+            return Match(None, "changed", (path, entry.first))
         if p.before.text == slot.text.text and p.before.fmt == slot.text.fmt or slot.kind == "figure":
             return Match(slot, "same")
         return Match(slot, "edited")

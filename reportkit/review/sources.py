@@ -13,7 +13,6 @@ or what generated it (cover, contents, heading numbers, default box titles).
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from ..model import (
     iter_nodes, plain_text,
 )
 from ..parse import make_parser
+from ..sourcemap import source_hash, source_text
 from .rich import BOLD, CODE, ITALIC, LINK, NOTE, PICTURE, Rich
 
 _HEADING_ATTRS = re.compile(r"\s*\{((?:\s*(?:#[\w\-.:]+|-|\.unnumbered))+)\s*\}\s*$")
@@ -61,9 +61,8 @@ class Source:
     @classmethod
     def read(cls, path: Path, name: str) -> Source:
         raw = path.read_bytes()
-        text = raw.decode("utf-8-sig")
-        newline = "\r\n" if "\r\n" in text else "\n"
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = source_text(raw)
+        newline = "\r\n" if b"\r\n" in raw else "\n"
         offsets = [0]
         for line in text.split("\n")[:-1]:
             offsets.append(offsets[-1] + len(line) + 1)
@@ -94,11 +93,6 @@ class Source:
         start = self.offsets[first - 1] if first - 1 < len(self.offsets) else len(self.text)
         end = self.offsets[last] - 1 if last < len(self.offsets) else len(self.text)
         return self.text[start:end]
-
-
-def source_hash(text: str) -> str:
-    """The hash the source map keeps of a paragraph's source lines: enough to tell they changed."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass

@@ -32,6 +32,9 @@ class Options:
     docx_page_numbers: bool = True
     """Fill the DOCX contents' page numbers by paginating once with LibreOffice (when installed).
     Off in ``watch`` (about two seconds saved per round) and with REPORTKIT_DOCX_PAGES=0."""
+    docx_source_map: bool = True
+    """Write the DOCX's source map (``build --no-source-map`` leaves it out, as does
+    ``source_map = false`` in report.toml; a PDF or HTML output does not depend on it)."""
 
 
 @dataclass(frozen=True)

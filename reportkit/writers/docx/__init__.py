@@ -71,6 +71,8 @@ def write(report: Report, theme: Theme, options: Options) -> tuple[Document, Con
         furniture.summary(writer, body)
     if meta.notes == "endnotes" and writer.has_notes():
         furniture.notes_heading(writer, body)
+    if writer.writes_source_map:
+        furniture.source_map(writer, body)
     furniture.footer(writer)
     furniture.properties(document, report, options)
     return document, contents

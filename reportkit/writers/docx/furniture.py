@@ -1,5 +1,5 @@
 """What the DOCX holds beyond the chapters: page setup, cover, contents, summary of
-recommendations, notes heading, footer and document properties.
+recommendations, notes heading, footer, document properties and the source map.
 
 The contents is a real TOC field whose result already lists every entry, linked. Page numbers
 are written once LibreOffice has paginated the document (``Contents.number``); until then
@@ -9,7 +9,7 @@ entries carry none and the field is marked dirty, so Word offers to update it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timezone
 
 from docx.document import Document
@@ -17,6 +17,7 @@ from docx.shared import Emu, Mm
 from lxml.etree import _Element
 
 from ...model import Report, plain_text
+from ...sourcemap import BOOKMARK_PREFIX, NAMESPACE, to_xml
 from .. import Options
 from . import ooxml as ox
 from .nodes import Writer
@@ -42,27 +43,28 @@ def page_setup(document: Document, page: Page) -> None:
 def cover(w: Writer, story: Story) -> None:
     """The cover page: title, subtitle, authors, partners, date, logos (no page number)."""
     meta, cover = w.report.meta, w.theme.settings.cover
-    w.paragraph(story, "Title", meta.title)
+    w.cover_field(w.paragraph(story, "Title", meta.title), "title")
     if meta.subtitle:
-        w.paragraph(story, "Subtitle", meta.subtitle)
+        w.cover_field(w.paragraph(story, "Subtitle", meta.subtitle), "subtitle")
     for author in meta.authors:
-        w.paragraph(story, "Cover Author", author)
+        w.cover_field(w.paragraph(story, "Cover Author", author), "authors")
     if meta.partners:
-        w.paragraph(story, "Cover Label", w.words["in_collaboration_with"])
+        w.generated(w.paragraph(story, "Cover Label", w.words["in_collaboration_with"]), "cover label")
     for partner in meta.partners:
         if partner.logo:
-            w.picture_paragraph(story, "Cover Logo", partner.logo, Emu(cover.partner_logo_max_width.emu),
-                                Emu(cover.partner_logo_max_height.emu))
-        w.paragraph(story, "Cover Partner", partner.name)
+            w.generated(w.picture_paragraph(story, "Cover Logo", partner.logo, Emu(cover.partner_logo_max_width.emu),
+                                            Emu(cover.partner_logo_max_height.emu)), "logo")
+        w.cover_field(w.paragraph(story, "Cover Partner", partner.name), "partners.name")
         if partner.description:
-            w.paragraph(story, "Cover Partner Description", partner.description)
+            w.cover_field(w.paragraph(story, "Cover Partner Description", partner.description), "partners.description")
     if meta.date:
-        w.paragraph(story, "Cover Date", meta.date)
+        w.cover_field(w.paragraph(story, "Cover Date", meta.date), "date")
     if w.options.draft and w.options.stamp:
-        w.paragraph(story, "Cover Date", f"{w.words['draft']} · {w.options.stamp}")
+        w.generated(w.paragraph(story, "Cover Date", f"{w.words['draft']} · {w.options.stamp}"), "draft stamp")
     logos = [*meta.logos, *([cover.logo] if cover.logo else [])]  # the style's, checked and absolute
     for logo in logos:
-        w.picture_paragraph(story, "Cover Logo", logo, Emu(cover.logo_max_width.emu), Emu(cover.logo_max_height.emu))
+        w.generated(w.picture_paragraph(story, "Cover Logo", logo, Emu(cover.logo_max_width.emu),
+                                        Emu(cover.logo_max_height.emu)), "logo")
 
 
 @dataclass
@@ -93,10 +95,10 @@ def contents(w: Writer, story: Story) -> Contents:
     """The contents: a TOC field over an entry per heading to ``toc_depth``, each linked."""
     entries = toc_entries(w)
     written = Contents([bookmark for _, _, bookmark in entries])
-    paragraphs = [w.p("TOC Heading", w.words["contents"])]
+    paragraphs = [w.generated(w.p("TOC Heading", w.words["contents"]), "contents")]
     instruction = f'TOC \\o "1-{w.report.meta.toc_depth}" \\h \\z \\u'
     for i, (level, text, bookmark) in enumerate(entries):
-        p = w.p(f"toc {min(level, 9)}")
+        p = w.generated(w.p(f"toc {min(level, 9)}"), "contents")
         if i == 0:
             written.begin = ox.field_begin(instruction, dirty=True)
             p.extend(written.begin)
@@ -105,7 +107,7 @@ def contents(w: Writer, story: Story) -> Contents:
         written.links.append((link, bookmark))
         p.append(link)
         paragraphs.append(p)
-    end = w.p("toc 1") if not entries else paragraphs[-1]
+    end = w.generated(w.p("toc 1"), "contents") if not entries else paragraphs[-1]
     if not entries:
         end.extend(ox.field_begin(instruction, dirty=True))
         paragraphs.append(end)
@@ -135,10 +137,10 @@ def summary(w: Writer, story: Story) -> None:
     """The annex listing every recommendation by number, each linked to its box."""
     from ...transforms import recommendations  # the view lives with the numbering transforms
 
-    heading = w.paragraph(story, "Heading 1", w.words["summary_of_recommendations"])
+    heading = w.generated(w.paragraph(story, "Heading 1", w.words["summary_of_recommendations"]), "summary")
     w.bookmark(heading, "#summary")
     for item in recommendations(w.report):
-        p = story.add(w.p("Recommendation Summary", f"{item.number}.\t"))
+        p = story.add(w.generated(w.p("Recommendation Summary", f"{item.number}.\t"), "summary"))
         link = ox.hyperlink(anchor=w.anchors.get(item.box_id, ""))
         link.append(ox.run(item.text))
         p.append(link)
@@ -146,7 +148,25 @@ def summary(w: Writer, story: Story) -> None:
 
 def notes_heading(w: Writer, story: Story) -> None:
     """The heading of the endnotes, which Word places after it, at the end of the document."""
-    w.bookmark(w.paragraph(story, "Heading 1", w.words["notes"]), "#notes")
+    w.bookmark(w.generated(w.paragraph(story, "Heading 1", w.words["notes"]), "notes heading"), "#notes")
+
+
+def source_map(w: Writer, body: Story) -> None:
+    """Bookmark each body paragraph the writer knows the origin of (``_rk1``, ``_rk2``… in
+    reading order) and add the map of them and of the notes as a custom XML part.
+
+    A paragraph without text (a picture, a spacer) gets none: pandoc keeps an empty paragraph
+    that holds a bookmark, and reads a picture and its caption as one figure only when nothing
+    else stands beside the picture. ``review`` finds those by their place among the others."""
+    entries = []
+    for p in ox.paragraphs(body.container):
+        entry = w.origins.get(p)
+        if entry is not None and ox.holds_text(p):
+            name = f"{BOOKMARK_PREFIX}{len(entries) + 1}"
+            w.bookmark(p, name=name)
+            entries.append(replace(entry, bookmark=name))
+    notes = [w.note_origins.get(n, []) for n in range(1, max(w.note_origins, default=0) + 1)]
+    ox.add_custom_xml(w.doc.part, to_xml(entries, notes), NAMESPACE)
 
 
 def footer(w: Writer) -> None:

@@ -15,12 +15,14 @@ from docx.shared import Emu, Length
 from lxml.etree import _Element
 
 from ...fit import Fit, Fits
+from ...errors import Pos
 from ...labels import labels
 from ...model import (
     Block, Box, Code, CodeBlock, Emphasis, Image, Inline, LineBreak, Link, List,
     Note, Paragraph, Quote, Report, Rule, Section, Strong, Table, Text,
     iter_nodes,
 )
+from ...sourcemap import Entry, SourceFiles
 from ...themes import Theme
 from .. import Options, default_box_title
 from . import ooxml as ox
@@ -73,6 +75,12 @@ class Writer:
     pictures: Pictures = field(init=False, default_factory=Pictures)
     fits: Fits = field(init=False)
     """How each table fits the page, as in the PDF (``reportkit.fit``)."""
+    origins: dict[_Element, Entry] = field(init=False, default_factory=dict)
+    """Each paragraph written so far → where it came from, for the source map (stays empty when
+    the map is left out)."""
+    note_origins: dict[int, list[Entry]] = field(init=False, default_factory=dict)
+    """Note number → where its paragraphs came from, in order."""
+    _sources: SourceFiles | None = field(init=False, default=None)
     _bookmarks: int = field(init=False, default=0)
     _turned: _Element | None = field(init=False, default=None)
     """The paragraph ending the last landscape section, if any."""
@@ -81,6 +89,8 @@ class Writer:
         self.words = labels(self.report.meta.language)
         self.anchors = _anchor_names(self.report)
         self.fits = Fits(self.report, self.theme)
+        if self.options.docx_source_map and self.report.meta.source_map:
+            self._sources = SourceFiles(self.report)
 
     # --- blocks ----------------------------------------------------------------------------
 
@@ -96,7 +106,7 @@ class Writer:
 
     def _spacer(self) -> _Element:
         """An empty paragraph 6 pt high: the gap after a table, or between two boxes."""
-        spacer = self.p("Normal")
+        spacer = self.generated(self.p("Normal"), "spacer")
         ox.set_ppr(spacer, ox.spacing(0, 0, line=120, rule="exact"))
         return spacer
 
@@ -104,12 +114,14 @@ class Writer:
         """One block."""
         match node:
             case Paragraph(content=(Image(alt=alt, path=path),)):
-                self.picture_paragraph(story, "Figure", path, self.page.text_width, self.page.picture_height, alt)
+                p = self.picture_paragraph(story, "Figure", path, self.page.text_width, self.page.picture_height, alt)
+                self.came_from(p, "figure", node.pos)
                 if alt:
-                    self.paragraph(story, "Caption", alt)
+                    self.came_from(self.paragraph(story, "Caption", alt), "caption", node.pos)
             case Paragraph(content):
                 numbered = self.report.meta.number_paragraphs and ctx == Context()  # body text only
                 p = story.add(self.p("Numbered Paragraph" if numbered else ctx.style))
+                self.came_from(p, "paragraph", node.pos)
                 self.inlines(content, p, story, Format())
             case List(items, ordered, start):
                 num_id = self.numbering.list_number(ordered, start, bool(ctx.box), ctx.depth)
@@ -121,9 +133,11 @@ class Writer:
                         if isinstance(child, Paragraph) and first:
                             p = story.add(self.p(style))
                             ox.set_ppr(p, ox.numbering_properties(num_id, level=min(ctx.depth, 2)))
+                            self.came_from(p, "paragraph", child.pos)
                             self.inlines(child.content, p, story, Format())
                         elif isinstance(child, Paragraph):
                             p = story.add(self.p(ctx.style if ctx.box else "List Continue"))
+                            self.came_from(p, "paragraph", child.pos)
                             self.inlines(child.content, p, story, Format())
                         else:
                             self.block(child, story, inner)
@@ -135,7 +149,7 @@ class Writer:
                     ox.continue_section(self._turned)  # turned tables in a row share their pages
                 elif turned:
                     ox.end_section(story.add(self._spacer()), story.container, landscape=False)
-                story.add(self.table(node, fit, story, ctx, turned))
+                self._cells_came_from(story.add(self.table(node, fit, story, ctx, turned)), node)
                 after = story.add(self._spacer())  # the PDF's space after a table
                 if turned:
                     ox.end_section(after, story.container, landscape=True)
@@ -144,9 +158,10 @@ class Writer:
                 self.blocks(blocks, story, ctx if ctx.box or ctx.style != "Normal" else replace(ctx, style="Quote"))
             case CodeBlock(text):
                 p = story.add(self.p("Code Block"))
+                self.came_from(p, "code", node.pos)
                 p.append(ox.run(text.rstrip("\n")))
             case Rule():
-                story.add(self.p("Rule"))
+                story.add(self.generated(self.p("Rule"), "rule"))
             case Box(title=title, blocks=blocks, id=box_id):
                 style = BOX_STYLES.get(node.kind, "Box")
                 inner = Context(style=style, box=style)
@@ -156,8 +171,11 @@ class Writer:
                     story = Story(story.part, self.frame(story, node.kind))
                 heading = self.p(f"{style} Title")
                 if title:
+                    line = node.pos.line if node.pos else 0  # the title stands on the box's first line
+                    self.came_from(heading, "box-title", node.pos, (line, line))
                     self.inlines(title, heading, story, Format())
                 else:
+                    self.generated(heading, "box title")
                     heading.append(ox.run(default_box_title(node, self.words)))
                 if len(heading) > 1:  # more than its properties: a title to show
                     story.add(heading)
@@ -169,6 +187,7 @@ class Writer:
                     outer.add(self._spacer())  # the frame is a table
             case Section(level, title, section_id, blocks, number):
                 p = story.add(self.p(f"Heading {min(level, 6)}"))
+                self.came_from(p, "heading", node.pos)
                 if number:
                     p.append(ox.run(f"{number} "))
                 self.inlines(title, p, story, Format())
@@ -268,8 +287,10 @@ class Writer:
         self.blocks(blocks, story, Context(style=self._note_style("Text")))
         first = ox.first_paragraph(element)
         if first is None:
-            first = story.add(self.p(self._note_style("Text")))
+            first = story.add(self.generated(self.p(self._note_style("Text")), "note"))
         ox.prepend(first, ox.note_mark(placement, self.ids[self._note_style("Reference")]), ox.run(" "))
+        if self._sources is not None:  # notes are matched by number and order: no bookmarks
+            self.note_origins[number] = [self.origins.pop(p, Entry("generated")) for p in ox.paragraphs(element)]
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -281,16 +302,60 @@ class Writer:
         """Add a paragraph of plain text."""
         return story.add(self.p(style, text))
 
-    def picture_paragraph(self, story: Story, style: str, path: str, max_w: Length, max_h: Length, alt: str = "") -> None:
-        """A paragraph holding one image."""
+    def picture_paragraph(self, story: Story, style: str, path: str, max_w: Length, max_h: Length,
+                          alt: str = "") -> _Element:
+        """Add a paragraph holding one image."""
         p = story.add(self.p(style))
         p.append(self.pictures.run(story, path, max_w, max_h, alt))
+        return p
 
-    def bookmark(self, p: _Element, key: str) -> None:
+    def bookmark(self, p: _Element, key: str = "", name: str = "") -> None:
         """Bookmark paragraph ``p`` as the target of ``key`` (a section or box id, "#summary",
-        "#notes")."""
+        "#notes"), or with the bookmark ``name``."""
         self._bookmarks += 1
-        ox.bookmark(p, self.anchors[key], self._bookmarks)
+        ox.bookmark(p, name or self.anchors[key], self._bookmarks)
+
+    # --- the source map --------------------------------------------------------------------
+
+    @property
+    def writes_source_map(self) -> bool:
+        """Whether the DOCX gets its source map."""
+        return self._sources is not None
+
+    def came_from(self, p: _Element, kind: str, pos: Pos | None, lines: tuple[int, int] | None = None,
+                  row: int = -1, col: int = -1) -> _Element:
+        """Note that paragraph ``p`` (of ``kind``: "paragraph", "heading", "cell"…) was written
+        from the block at ``pos``: from its lines, or from ``lines`` (first, last) of its file."""
+        if self._sources is not None and pos is not None and pos.line:
+            first, last = lines or (pos.line, max(pos.end, pos.line))
+            entry = self._sources.entry(kind, pos.path, first, last, row, col)
+            if entry is not None:
+                self.origins[p] = entry
+        return p
+
+    def generated(self, p: _Element, what: str) -> _Element:
+        """Note that paragraph ``p`` is text reportkit generates (``what``: "contents", "box
+        title", "spacer"…)."""
+        if self._sources is not None:
+            self.origins[p] = Entry("generated", what=what)
+        return p
+
+    def cover_field(self, p: _Element, key: str) -> _Element:
+        """Note that paragraph ``p`` shows the report.toml field ``key`` ("title", "authors"…)."""
+        if self._sources is not None:
+            self.origins[p] = Entry("cover", what=key)
+        return p
+
+    def _cells_came_from(self, tbl: _Element, node: Table) -> None:
+        """Each cell of a table written from ``node``: its row's line, row and column. A pipe
+        table has a line a row, the header's first, then the delimiter row."""
+        if node.pos is None:
+            return
+        for r, (_, paragraphs) in enumerate(ox.table_rows(tbl)):
+            row = r if node.head else r + 1  # 0 is the header row
+            line = node.pos.line + (row + 1 if row else 0)
+            for c, p in enumerate(paragraphs):
+                self.came_from(p, "cell", node.pos, (line, line), row, c)
 
     def has_notes(self) -> bool:
         """Whether the report has notes."""

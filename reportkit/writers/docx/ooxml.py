@@ -10,7 +10,9 @@ the order the schema requires (Word reports "unreadable content" for an element 
 
 from __future__ import annotations
 
+import hashlib
 import io
+import uuid
 import zipfile
 from copy import deepcopy
 from dataclasses import dataclass
@@ -357,6 +359,18 @@ def bookmark(p: _Element, name: str, number: int) -> None:
     else:
         p.insert(0, start)
     p.append(el("w:bookmarkEnd", id=str(number)))
+
+
+def paragraphs(container: _Element) -> list[_Element]:
+    """Every w:p inside ``container`` (the body, a note), in reading order: in tables and the
+    contents too."""
+    return list(container.iter(qn("w:p")))
+
+
+def holds_text(p: _Element) -> bool:
+    """Whether paragraph ``p`` shows any text or note call (not only a picture, or nothing)."""
+    return any(x.text if x.tag == qn("w:t") else True
+               for x in p.iter(qn("w:t"), qn("w:footnoteReference"), qn("w:endnoteReference")))
 
 
 def field_runs(instruction: str, result: list[_Element], dirty: bool = False) -> list[_Element]:
@@ -752,6 +766,25 @@ def drop_parts(document_part: Part, reltypes: tuple[str, ...]) -> None:
         for rel_id, rel in list(owner.rels.items()):
             if rel.reltype in reltypes:
                 del owner.rels[rel_id]
+
+
+def add_custom_xml(document_part: Part, data: bytes, schema: str) -> None:
+    """Add ``data`` as a custom XML part of the document (``customXml/itemN.xml``, which Word
+    and LibreOffice keep when they save), with the properties part naming its ``schema``
+    (the namespace of its root). Its item id is derived from ``data``, so equal data gives
+    equal files."""
+    package = document_part.package
+    item = Part(package.next_partname("/customXml/item%d.xml"), CT.XML, data, package)
+    item_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{schema}#{hashlib.sha256(data).hexdigest()}")
+    props = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+        f'<ds:datastoreItem ds:itemID="{{{str(item_id).upper()}}}" '
+        'xmlns:ds="http://schemas.openxmlformats.org/officeDocument/2006/customXml">'
+        f'<ds:schemaRefs><ds:schemaRef ds:uri="{escape(schema)}"/></ds:schemaRefs></ds:datastoreItem>'
+    ).encode()
+    partname = PackURI(item.partname.replace("/item", "/itemProps"))
+    item.relate_to(Part(partname, CT.OFC_CUSTOM_XML_PROPERTIES, props, package), RT.CUSTOM_XML_PROPS)
+    document_part.relate_to(item, RT.CUSTOM_XML)
 
 
 def fixed_zip(data: bytes, when: datetime) -> bytes:

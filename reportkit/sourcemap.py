@@ -1,11 +1,14 @@
 """reportkit's source map: a custom XML part of the DOCX saying where each paragraph came from.
 
-``build`` wraps every paragraph it writes from a source line in a hidden bookmark (``_rk1``,
-``_rk2``…) and lists, in ``customXml/``, each bookmark with its file, first and last line, kind
-and a hash of its source lines; and the paragraphs it generated (cover, contents, default box
-titles). Notes are listed by their number, their paragraphs in order: LibreOffice renumbers
-note ids and keeps few bookmarks inside notes. The map holds file names, line numbers and
-hashes, never text::
+The DOCX writer makes it (``SourceFiles`` gives each paragraph its entry) and ``review`` reads it
+back. ``build`` wraps every body paragraph showing text in a hidden bookmark (``_rk1``, ``_rk2``…)
+and lists, in ``customXml/``, each bookmark with the file, first and last line, kind and a hash
+of the source lines it was written from, or what generated it (cover fields by their
+report.toml key, contents, default box titles). A paragraph without text (a picture, a spacer)
+has no bookmark: pandoc would keep an empty paragraph holding one, and no longer read a picture
+and its caption as one figure. Notes are listed by their number, all their paragraphs in
+order: LibreOffice renumbers note ids and keeps few bookmarks inside notes. The map holds file
+names, line numbers and hashes, never text::
 
     <sourceMap xmlns="urn:reportkit:source-map:1" version="1">
       <file id="1" path="02-general-measures.md"/>
@@ -19,9 +22,13 @@ hashes, never text::
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from lxml import etree
+
+from .model import Report
 
 NAMESPACE = "urn:reportkit:source-map:1"
 """The XML namespace of the map's elements (how ``review`` finds the part)."""
@@ -44,7 +51,7 @@ class Entry:
     last: int = 0
     """Its last source line."""
     hash: str = ""
-    """``sources.source_hash`` of those lines when the DOCX was built."""
+    """``source_hash`` of those lines when the DOCX was built."""
     bookmark: str = ""
     """The bookmark around the paragraph ("" in notes, matched by order)."""
     what: str = ""
@@ -64,6 +71,43 @@ class SourceMap:
     """Bookmark name → entry, for the body's paragraphs."""
     notes: list[list[Entry]] = field(default_factory=list)
     """Per note (note 1 first): its paragraphs' entries in order."""
+
+
+def source_hash(text: str) -> str:
+    """The hash the map keeps of a paragraph's source lines: enough to tell they changed."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def source_text(data: bytes) -> str:
+    """A source file's text as the map counts its lines: without a byte order mark, "\\n" line ends."""
+    return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+
+
+class SourceFiles:
+    """A report's chapter files, each read once, to give the paragraphs written from them their
+    entries."""
+
+    def __init__(self, report: Report):
+        self.names = dict(zip((c.path for c in report.chapters), report.meta.chapters))
+        """Each chapter's path (as the model names it) → its name in the report folder."""
+        self.root = Path(report.root)
+        self._lines: dict[str, list[str] | None] = {}
+
+    def entry(self, kind: str, path: str, first: int, last: int, row: int = -1, col: int = -1) -> Entry | None:
+        """The entry of a paragraph of ``kind`` written from lines ``first`` to ``last`` of the
+        chapter ``path``; None when that is no chapter file that can be read."""
+        name = self.names.get(path)
+        if name is None:
+            return None
+        if name not in self._lines:
+            try:
+                self._lines[name] = source_text((self.root / name).read_bytes()).split("\n")
+            except (OSError, UnicodeDecodeError):
+                self._lines[name] = None
+        lines = self._lines[name]
+        if lines is None:
+            return None
+        return Entry(kind, name, first, last, source_hash("\n".join(lines[first - 1:last])), row=row, col=col)
 
 
 def to_xml(body: list[Entry], notes: list[list[Entry]]) -> bytes:
