@@ -363,8 +363,11 @@ def stress_report(sample: Report, chapters: int, paragraphs: int, density: float
     return apply_transforms(replace(sample, chapters=tuple(chapter(c) for c in range(chapters))))
 
 
+@pytest.mark.slow
 def test_stress_report_loses_no_note(sample):
-    """Without pdf.py's fix, WeasyPrint 70 loses several notes of this one (115, 383, 517…)."""
+    """Without the footnote fix (weasyprint_fixes), WeasyPrint 70 loses several notes of this one
+    (115, 383, 517…). A long run (50 s): the default run keeps the case that reproduces the loss
+    on one line, test_weasyprint_keeps_the_notes_of_a_line_that_overflows_at_its_orphans_line."""
     report = stress_report(sample[0], chapters=100, paragraphs=16, density=0.3, seed=2)
     assert len(notes(report)) >= 400
     data = pdf.render(report, sample[1], Options()).data  # raises if a note was not laid out
