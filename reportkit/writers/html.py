@@ -308,7 +308,7 @@ class HtmlWriter:
         el = _phrasing_element if phrasing else _element
         match node:
             case Paragraph(content=(Image() as image,)):
-                caption = el("figcaption", escape(image.alt)) if image.alt else ""
+                caption = el("figcaption", escape(image.caption)) if image.caption else ""
                 return el("figure", self.inline(image) + caption)
             case Paragraph(content):
                 numbered = {"class": "numbered"} if body and self.number_paragraphs else {}
