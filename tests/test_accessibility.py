@@ -181,3 +181,31 @@ def test_a_figure_alt_text_and_its_caption_differ_when_the_source_says_so(opened
 
 def test_rebuilding_gives_the_same_bytes(built, tmp_path):
     assert _build(FEATURES, tmp_path / "again.pdf").read_bytes() == built["features"].read_bytes()
+
+
+def _links_to(element) -> set[str]:
+    """The descriptions of the link annotations under ``element``."""
+    found = set()
+    todo = [element]
+    while todo:
+        e = todo.pop()
+        for kid in _kids(e):
+            if isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR":
+                found.add(str(kid.Obj.get("/Contents", "")))
+            elif isinstance(kid, pikepdf.Dictionary) and "/S" in kid and kid.S != "/Note":
+                todo.append(kid)
+    return found
+
+
+@pytest.mark.parametrize(("name", "count"), [("sample", 25), ("features", 6)])
+def test_every_footnote_is_a_note_right_after_the_paragraph_that_calls_it(opened, name, count):
+    notes = [(e, parent) for e, parent in _elements(opened[name]) if e.S == "/Note"]
+    assert [str(e.ID) for e, _ in notes] == [f"note-{n}" for n in range(1, count + 1)]
+    for note, parent in notes:
+        siblings = [k for k in _kids(parent) if isinstance(k, pikepdf.Dictionary) and "/S" in k]
+        at = next(i for i, k in enumerate(siblings) if k.objgen == note.objgen)
+        before = next((k for k in reversed(siblings[:at]) if k.S != "/Note"), None)
+        caller = parent if parent.S in ("/LBody", "/TD", "/TH") else before
+        assert f"Note {str(note.ID).split('-')[1]}" in _links_to(caller), str(note.ID)
+    document = _kids(opened[name].Root.StructTreeRoot)[0]
+    assert not [k for k in _kids(document) if k.S == "/NonStruct" and all(n.S == "/Span" for n in _kids(k))]

@@ -5,6 +5,8 @@ footer's tags without linking them to the structure tree, and describes a link b
 name ("note-1"). ``retag`` rewrites the PDF with pikepdf (the qpdf binding): leader dots become
 layout artifacts, the footer a pagination artifact, and every link annotation gets a
 ``/Contents`` a listener understands ("Note 6", "Section 2.1, National Plan of Action").
+Footnotes, which WeasyPrint tags as text of the page's footnote area (``NonStruct``), become
+``/Note`` elements with an ``/ID``, right after the paragraph that calls them.
 The output depends on the input only (qpdf's deterministic /ID): a rebuild is byte-identical.
 """
 
@@ -22,8 +24,8 @@ one run at most)."""
 
 
 def retag(data: bytes) -> bytes:
-    """``data`` (a PDF written by WeasyPrint) with leaders and footers as artifacts and links
-    described."""
+    """``data`` (a PDF written by WeasyPrint) with leaders and footers as artifacts, links
+    described and footnotes tagged as notes."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         if "/StructTreeRoot" not in pdf.Root:
             return data
@@ -31,6 +33,7 @@ def retag(data: bytes) -> bytes:
         for page in pdf.pages:
             _artifacts(pdf, page, owners)
         _describe_links(pdf)
+        _notes(pdf)
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
         return out.getvalue()
@@ -243,3 +246,68 @@ def _description(anchor: str, heading: str | None) -> str:
     if m := re.fullmatch(r"rec-(\d+)", anchor):
         return f"Recommendations, box {m[1]}"
     return anchor.replace("-", " ").capitalize()
+
+
+HOSTS = {"/P", "/Div", "/H1", "/H2", "/H3", "/H4", "/H5", "/H6", "/LBody", "/TD", "/TH", "/Caption", "/Lbl"}
+"""Elements a note call stands in: a note follows a paragraph, heading or box title, and
+closes a list item's body or a table cell (where nothing may follow in the parent)."""
+WITHIN = {"/LBody", "/TD", "/TH", "/Caption", "/Lbl"}
+
+
+def _element(kid) -> bool:
+    return isinstance(kid, pikepdf.Dictionary) and "/S" in kid
+
+
+def _notes(pdf: pikepdf.Pdf) -> None:
+    """Moves each footnote out of its page's footnote area into a ``/Note`` after the paragraph
+    that calls it. WeasyPrint leaves an empty ``NonStruct`` after each call's link, and sets the
+    notes in the footnote areas in the order of their calls; they are paired in that order, and
+    left as they are if the two counts differ."""
+    root = pdf.Root.StructTreeRoot
+    tops = _kids(root)
+    if len(tops) != 1 or not _element(tops[0]):
+        return
+    document = tops[0]
+    areas = [k for k in _kids(document) if _element(k) and k.S == "/NonStruct" and _kids(k)
+             and all(_element(n) and n.S == "/Span" for n in _kids(k))]
+    notes = [n for area in areas for n in _kids(area)]
+    area_ids = {area.objgen for area in areas}
+    calls: list[tuple] = []  # (placeholder, the host it stands in, the host's parent)
+
+    def walk(element: pikepdf.Dictionary, parent) -> None:
+        previous = None
+        for kid in _kids(element):
+            if not _element(kid) or kid.objgen in area_ids:
+                continue
+            if (kid.S == "/NonStruct" and not _kids(kid) and element.get("/S") in HOSTS
+                    and previous is not None and previous.S == "/Link"):
+                calls.append((kid, element, parent))
+            else:
+                walk(kid, element)
+            previous = kid
+
+    walk(document, root)
+    if not notes or len(notes) != len(calls):
+        return
+    ids = pikepdf.NameTree.new(pdf)
+    placed: dict[tuple[int, int], int] = {}
+    for number, (note, (placeholder, host, parent)) in enumerate(zip(notes, calls), 1):
+        host.K = pikepdf.Array([k for k in _kids(host) if not (_element(k) and k.objgen == placeholder.objgen)])
+        ident = f"note-{number}"
+        element = pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.StructElem, S=pikepdf.Name.Note, ID=pikepdf.String(ident), K=pikepdf.Array([note])))
+        note.P = element
+        ids[ident] = element
+        if host.S in WITHIN:
+            element.P = host
+            host.K = pikepdf.Array(_kids(host) + [element])
+            continue
+        element.P = parent
+        kids = _kids(parent)
+        at = next(i for i, k in enumerate(kids) if _element(k) and k.objgen == host.objgen) + 1
+        at += placed.get(host.objgen, 0)
+        placed[host.objgen] = placed.get(host.objgen, 0) + 1
+        kids.insert(at, element)
+        parent.K = pikepdf.Array(kids)
+    document.K = pikepdf.Array([k for k in _kids(document) if not (_element(k) and k.objgen in area_ids)])
+    root.IDTree = ids.obj
