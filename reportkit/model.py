@@ -75,9 +75,17 @@ class Image:
     src: str
     """The path as written in the source, relative to the report folder."""
     alt: str
-    """The alternative text (also the caption)."""
+    """The alternative text: what the image shows, for readers who cannot see it."""
     path: str = ""
     """The resolved absolute path of the file, checked to lie inside the report."""
+    title: str = ""
+    """The caption when it says something else than the alt text (Markdown's title,
+    ``![alt](img.png "Caption")``); empty: the alt text is the caption too."""
+
+    @property
+    def caption(self) -> str:
+        """The text set under the figure."""
+        return self.title or self.alt
 
 
 @dataclass(frozen=True)

@@ -661,7 +661,7 @@ class _Converter:
         if problem:
             self.state.problems.error(problem, self.pos())
             return [Text(alt)] if alt else []
-        return [Image(src, alt, str(target))]
+        return [Image(src, alt, str(target), str(node.attrs.get("title") or "").strip())]
 
 
 _HEADING_HINTS = {

@@ -481,6 +481,21 @@ def test_features_links(features: bytes) -> None:
     assert runs == ["Hyperlink", "Hyperlink"]
 
 
+def test_word_opens_it_as_a_current_document_at_100_percent(features: bytes) -> None:
+    settings = part(features, "word/settings.xml")
+    modes = [c.get(f"{W}val") for c in settings.iter(f"{W}compatSetting") if c.get(f"{W}name") == "compatibilityMode"]
+    assert modes == ["15"]
+    assert [z.get(f"{W}percent") for z in settings.iter(f"{W}zoom")] == ["100"]
+
+
+def test_bullets_name_their_font_and_numbers_keep_the_paragraph_s(features: bytes) -> None:
+    numbering = part(features, "word/numbering.xml")
+    levels = list(numbering.iter(f"{W}lvl"))
+    bullets = [lvl for lvl in levels if lvl.find(f"{W}numFmt").get(f"{W}val") == "bullet"]
+    assert bullets and {b.find(f"{W}rPr/{W}rFonts").get(f"{W}ascii") for b in bullets} == {"Calibri"}
+    assert all(lvl.find(f"{W}rPr") is None for lvl in levels if lvl not in bullets)
+
+
 def test_features_lists_restart_and_stay_in_their_box(features: bytes) -> None:
     numbering = part(features, "word/numbering.xml")
     body = part(features, "word/document.xml")

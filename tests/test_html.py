@@ -94,10 +94,10 @@ def test_image_alone_is_a_figure_with_caption():
 
 
 def test_lists_tables_quotes_code_rules():
-    assert write(List(((para("a"),), (para("b"),)))) == "<ul><li><p>a</p></li><li><p>b</p></li></ul>"
+    assert write(List(((para("a"),), (para("b"),)))) == "<ul><li>a</li><li>b</li></ul>"
     # WeasyPrint 70 reads no "start": the counter is set by style
     assert write(List(((para("a"),),), ordered=True, start=3)) == (
-        '<ol start="3" style="counter-reset: list-item 2"><li><p>a</p></li></ol>')
+        '<ol start="3" style="counter-reset: list-item 2"><li>a</li></ol>')
     table = Table((( Text("H1"),), (Text("H2"),)), (((Text("1"),), (Text("2"),)),), ("", "right"))
     assert write(table) == (
         "<table><thead><tr><th>H1</th><th class=\"align-right\">H2</th></tr></thead>"
@@ -183,7 +183,7 @@ def test_footnote_blocks_are_all_spans():
     inner = html[html.index('<span class="note"'):html.rindex("</p>")]
     assert not re.search(r"<(?!span|/span|em|/em|a |/a)", inner), inner
     assert '<span class="b-ol" style="counter-reset: list-item 1">' in inner
-    assert '<span class="b-li"><span class="b-p">one</span></span>' in inner
+    assert '<span class="b-li">one</span>' in inner
 
 
 def test_repeated_note_shows_its_number_linked_to_the_first():
@@ -252,7 +252,7 @@ def test_document_shell_cover_contents_and_metadata(tmp_path):
     assert "Table des matières" in html
     toc = html[html.index('<nav class="toc">'):html.index("</nav>")]
     assert re.findall(r'href="(#[^"]+)"', toc) == ["#introduction", "#law", "#findings"]
-    assert "Heading note" not in toc and '<span class="toc-number">1.1</span> Law</a>' in toc
+    assert "Heading note" not in toc and '1.1&ensp;Law</a>' in toc
     assert "Page \" counter(page) \" sur \" counter(pages)" in html
     assert 'font-family: "Carlito";' in html and "Carlito-BoldItalic.ttf" in html
     body = html[html.index("<body"):html.index("</html>")]

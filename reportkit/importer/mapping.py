@@ -614,8 +614,12 @@ class Mapper:
             node = item.node
             if item.style == "caption" and previous is not None and isinstance(previous.node, Paragraph) \
                     and len(previous.node.content) == 1 and isinstance(previous.node.content[0], Image):
-                alt = _one_line(plain_text(node.content)) if isinstance(node, Paragraph) else ""
-                previous.node = Paragraph((replace(previous.node.content[0], alt=alt or previous.node.content[0].alt),))
+                caption = _one_line(plain_text(node.content)) if isinstance(node, Paragraph) else ""
+                image = previous.node.content[0]
+                # A description of its own (the picture's alt text) stays; the caption is its title.
+                image = replace(image, title=caption) if image.alt and caption and caption != image.alt \
+                    else replace(image, alt=caption or image.alt)
+                previous.node = Paragraph((image,))
                 previous.flags += item.flags
                 continue
             if item.style in QUOTE_STYLES and isinstance(node, Paragraph):

@@ -72,8 +72,8 @@ class ChapterWriter:
         match node:
             case Heading(level, title, numbered):
                 return [f"{'#' * level} {self.line(title)}" + ("" if numbered else " {-}")]
-            case Paragraph(content=(Image(src=src, alt=alt),)):
-                return [f"![{_escape(alt)}]({_url(src)})"]
+            case Paragraph(content=(Image(src=src, alt=alt, title=title),)):
+                return [f"![{_escape(alt)}]({_url(src)}{_title(title)})"]
             case Paragraph(content):
                 return self.paragraph(content)
             case List(items, ordered, start):
@@ -249,6 +249,13 @@ def _line_start(line: str) -> str:
     if _LINE_START.match(line) and (line[0] not in "+-" or line[1:2] in ("", " ", "-", "\t")):
         return "\\" + line
     return line
+
+
+def _title(title: str) -> str:
+    """An image's caption as a Markdown link title (after the file name), or ""."""
+    if not title:
+        return ""
+    return ' "' + re.sub(r'([\\"])', r"\\\1", " ".join(title.split())) + '"'
 
 
 def _url(url: str) -> str:

@@ -601,12 +601,12 @@ def slots(report: Report, root: Path, md: MarkdownIt) -> Slots:
 
     def block(node: Block, out: list[Slot], in_box: bool) -> None:
         match node:
-            case Paragraph(content=(Image(alt=alt),)):
+            case Paragraph(content=(Image() as image,)):
                 unit = unit_for(node.pos.path, ("paragraph", node.pos.line)) if node.pos else None
                 out.append(Slot("figure", Rich.plain(PICTURE), unit))
-                if alt:
+                if image.caption:
                     out.append(text_slot("caption", node, ("caption", node.pos.line if node.pos else 0),
-                                         Rich.plain(alt)))
+                                         Rich.plain(image.caption)))
             case Paragraph():
                 out.append(text_slot("paragraph", node, ("paragraph", node.pos.line if node.pos else 0),
                                      Rich.plain(plain_text(node))))

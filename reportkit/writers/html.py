@@ -308,13 +308,13 @@ class HtmlWriter:
         el = _phrasing_element if phrasing else _element
         match node:
             case Paragraph(content=(Image() as image,)):
-                caption = el("figcaption", escape(image.alt)) if image.alt else ""
+                caption = el("figcaption", escape(image.caption)) if image.caption else ""
                 return el("figure", self.inline(image) + caption)
             case Paragraph(content):
                 numbered = {"class": "numbered"} if body and self.number_paragraphs else {}
                 return el("p", self.inlines(content), **numbered)
             case List(items, ordered, start):
-                lis = "".join(el("li", self.blocks(item, phrasing)) for item in items)
+                lis = "".join(el("li", self._item(item, phrasing)) for item in items)
                 if not ordered:
                     return el("ul", lis)
                 # WeasyPrint 70 ignores "start" (it reads no presentational hints): the counter
@@ -360,6 +360,15 @@ class HtmlWriter:
                 return el("section", heading + self.blocks(blocks, phrasing, body=True), **{"class": kind})
             case _:
                 raise TypeError(f"html writer has no case for {type(node).__name__}")
+
+    def _item(self, blocks: tuple[Block, ...], phrasing: bool) -> str:
+        """A list item's content. Its first paragraph is written without ``<p>``: WeasyPrint
+        tags an item's own text as the item's body, but a ``<p>`` as a paragraph beside it,
+        which PDF/UA forbids in a list item (only a label and a body)."""
+        match blocks:
+            case (Paragraph(content=content), *rest) if not (len(content) == 1 and isinstance(content[0], Image)):
+                return self.inlines(content) + self.blocks(tuple(rest), phrasing)
+        return self.blocks(blocks, phrasing)
 
     def inlines(self, nodes: tuple[Inline, ...]) -> str:
         """Inlines in order."""

@@ -4,7 +4,8 @@ WeasyPrint reads files only through ``ContainedFetcher`` (report and style folde
 ``data:`` URLs; never the network). After layout, every note of the model must stand in
 a page's footnote area (or in the Notes section), whole: WeasyPrint 70 can drop footnotes
 silently, and a report that loses a citation must not be sent. What reportkit changes in
-WeasyPrint itself is in ``weasyprint_fixes``.
+WeasyPrint itself is in ``weasyprint_fixes``; what it changes in the written PDF's tags
+(leaders and footers as artifacts, links described) is in ``pdf_tags``.
 
 ``render`` is the whole writer; ``lay_out``, ``check_notes`` and ``write_pages`` are its steps,
 for a caller that lays out parts of a report apart and writes their pages as one PDF.
@@ -110,8 +111,10 @@ def write_pages(laid_out: Document, pages: list[Page] | None = None, created: da
         laid_out = laid_out.copy(pages)
     if created is not None:
         laid_out.metadata.created = laid_out.metadata.modified = w3c_date(created)
+    from . import pdf_tags  # pikepdf (qpdf) is loaded on writing, after WeasyPrint's own libraries
+
     data = laid_out.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=True)
-    return Rendered(data, len(laid_out.pages))
+    return Rendered(pdf_tags.retag(data), len(laid_out.pages))
 
 
 def check_notes(report: Report, pages: list[Page]) -> None:

@@ -58,9 +58,11 @@ def write(report: Report, theme: Theme, options: Options) -> tuple[Document, Con
     page = Page.of(theme)
     furniture.page_setup(document, page)
     ids = make_styles(document, theme, meta.language, page.text_width)
-    numbering = Numbering.of(document)
+    fonts = theme.settings.fonts
+    numbering = Numbering.of(document, fonts.body_docx or fonts.body)
     notes_part = ox.add_notes_part(document.part, meta.notes)
     ox.note_settings(document, meta.notes)
+    ox.word_settings(document)
     writer = Writer(report, theme, options, document, page, ids, numbering, notes_part)
     body = ox.Story(document.part, ox.empty_body(document))
     furniture.cover(writer, body)

@@ -113,11 +113,11 @@ class Writer:
     def block(self, node: Block, story: Story, ctx: Context) -> None:
         """One block."""
         match node:
-            case Paragraph(content=(Image(alt=alt, path=path),)):
+            case Paragraph(content=(Image(alt=alt, path=path) as image,)):
                 p = self.picture_paragraph(story, "Figure", path, self.page.text_width, self.page.picture_height, alt)
                 self.came_from(p, "figure", node.pos)
-                if alt:
-                    self.came_from(self.paragraph(story, "Caption", alt), "caption", node.pos)
+                if image.caption:
+                    self.came_from(self.paragraph(story, "Caption", image.caption), "caption", node.pos)
             case Paragraph(content):
                 numbered = self.report.meta.number_paragraphs and ctx == Context()  # body text only
                 p = story.add(self.p("Numbered Paragraph" if numbered else ctx.style))

@@ -33,9 +33,9 @@ class Numbering:
     """(ordered, in a box) → its list definition (w:abstractNum id)."""
 
     @classmethod
-    def of(cls, document: Document) -> Numbering:
-        """Replace the template's list definitions by ours, and number the list styles and the
-        "Numbered Paragraph" style by them (the styles must exist)."""
+    def of(cls, document: Document, bullet_font: str = "") -> Numbering:
+        """Replace the template's list definitions by ours, bullets in ``bullet_font``, and number
+        the list styles and the "Numbered Paragraph" style by them (the styles must exist)."""
         numbering = ox.empty_numbering(document)
         lists: dict[tuple[bool, bool], int] = {}
         kinds = ((False, False), (True, False), (False, True), (True, True))  # (ordered, in a box)
@@ -43,7 +43,7 @@ class Numbering:
             start = BOX_INDENT if in_box else 0
             levels = [(fmt, text, start + LIST_INDENT * (ilvl + 1), LIST_INDENT)
                       for ilvl, (fmt, text) in enumerate(LEVELS[ordered])]
-            numbering.append(ox.abstract_numbering(abstract_id, levels))
+            numbering.append(ox.abstract_numbering(abstract_id, levels, bullet_font))
             lists[(ordered, in_box)] = abstract_id
         paragraphs = len(kinds)
         numbering.append(ox.abstract_numbering(paragraphs, [("decimal", "%1.", PARAGRAPH_INDENT, PARAGRAPH_INDENT)]))

@@ -616,9 +616,11 @@ def empty_numbering(document: Document) -> _Element:
     return numbering
 
 
-def abstract_numbering(abstract_id: int, levels: list[tuple[str, str, int, int]]) -> _Element:
+def abstract_numbering(abstract_id: int, levels: list[tuple[str, str, int, int]], bullet_font: str = "") -> _Element:
     """A w:abstractNum (multi-level when it has more than one level): for each level from the
-    first, its number format, its text ("%1."), and its left and hanging indents (twips)."""
+    first, its number format, its text ("%1."), and its left and hanging indents (twips).
+    Bullets are set in ``bullet_font`` when given: a bullet with no font of its own comes back
+    from LibreOffice as a blank Symbol-font character."""
     lvls = [
         el("w:lvl", (
             el("w:start", val="1"),
@@ -626,6 +628,7 @@ def abstract_numbering(abstract_id: int, levels: list[tuple[str, str, int, int]]
             el("w:lvlText", val=text),
             el("w:lvlJc", val="left"),
             el("w:pPr", (indent(left=left, hanging=hanging),)),
+            *([el("w:rPr", (fonts(bullet_font),))] if bullet_font and fmt == "bullet" else []),
         ), ilvl=str(ilvl))
         for ilvl, (fmt, text, left, hanging) in enumerate(levels)
     ]
@@ -725,6 +728,17 @@ def empty_body(document: Document) -> _Element:
 def mirror_margins(document: Document) -> None:
     """Swap the left and right margins on even pages (inside and outside margins)."""
     put(document.settings.element, el("w:mirrorMargins"), SETTINGS_ORDER)
+
+
+def word_settings(document: Document) -> None:
+    """Opens the document as a Word 2013 and later file (compatibilityMode 15; the template
+    says 14, and Word shows "Compatibility Mode"), at 100 % (w:zoom requires w:percent)."""
+    settings = document.settings.element
+    for compat in settings.iter(qn("w:compatSetting")):
+        if compat.get(qn("w:name")) == "compatibilityMode":
+            compat.set(qn("w:val"), "15")
+    for zoom in settings.findall(qn("w:zoom")):
+        zoom.set(qn("w:percent"), "100")
 
 
 def drop_settings(document: Document, names: tuple[str, ...]) -> None:

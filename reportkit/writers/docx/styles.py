@@ -148,7 +148,7 @@ def make_styles(document: Document, theme: Theme, lang: str, text_width: Length)
     toc_size = float(sizes.toc)
     for level in range(1, 10):
         ppr = (ox.right_tab(twips(text_width)), spacing(120 if level == 1 else 0, 70),
-               ox.indent(left=240 * (level - 1), right=400))
+               ox.indent(left=240 * (level - 1)))
         style(f"toc {level}", style_id=f"TOC{level}", ppr=ppr, rpr=(*(bold() if level == 1 else ()), *ox.size(toc_size)), next_="Normal")
     style("Numbered Paragraph")
     style("Recommendation Summary", ppr=(ox.indent(left=PARAGRAPH_INDENT, hanging=PARAGRAPH_INDENT),))
