@@ -94,7 +94,9 @@ def check_command(report_dir: Path, as_json: bool, strict: bool) -> None:
         }, indent=2, ensure_ascii=False))
     else:
         _print_problems(warnings)
-        click.echo(_figures_text(report_dir, figs))
+        count = f"{len(warnings)} warning{'s' if len(warnings) > 1 else ''}"
+        state = f"failed ({count}, fatal with --strict)" if failed else "ok"
+        click.echo(_figures_text(report_dir, figs, state))
     sys.exit(1 if failed else 0)
 
 
@@ -112,7 +114,8 @@ def _formats(value: str) -> tuple[str, ...]:
 _FORMAT_OPTION = click.option("-f", "--format", "formats", default="pdf,docx", show_default=True,
                               help="Comma-separated formats: pdf, docx, html.")
 _OUT_OPTION = click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
-                           help="Output folder (default: REPORT_DIR/build).")
+                           help="Output folder (default: REPORT_DIR/build); with several reports, "
+                                "each builds into OUT/<its folder name>.")
 _STYLE_OPTION = click.option("--style", help="Build with this style instead of the one report.toml names.")
 
 
@@ -141,10 +144,13 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
     chosen = _formats(formats)
     dirs = report_dirs or (Path("."),)
     if len(dirs) > 1:
-        if out:
-            raise click.BadParameter("--out needs a single REPORT_DIR", param_hint="--out")
+        names = [d.resolve().name for d in dirs]
+        if out and len(set(names)) < len(names):
+            twice = next(n for n in names if names.count(n) > 1)
+            raise click.BadParameter(f'two report folders are named "{twice}": each builds into '
+                                     f"OUT/<folder name>, so build them separately", param_hint="--out")
         sys.exit(_build_many(dirs, chosen, BuildOptions(style=style, draft=draft, source_map=not no_source_map),
-                                force, quiet))
+                                force, quiet, out))
     progress = Progress(lambda text: click.echo(text, nl=False, err=True),
                         enabled=not quiet and (verbose or sys.stderr.isatty()), verbose=verbose)
     options = BuildOptions(style=style, draft=draft, source_map=not no_source_map, progress=progress.stage,
@@ -164,14 +170,16 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
     click.echo(f"done in {time.perf_counter() - start:.1f} s")
 
 
-def _build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], options, force: bool, quiet: bool) -> int:
-    """Build each report on its own core; print one line per report; 1 if any failed."""
+def _build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], options, force: bool, quiet: bool,
+                out: Path | None) -> int:
+    """Build each report on its own core (into OUT/<folder name> with ``out``); print its
+    warnings and errors, then one line per report; 1 if any failed."""
     from .incremental.many import build_many
 
     failed = 0
-    for outcome in build_many(dirs, formats, options, force):
+    for outcome in build_many(dirs, formats, options, force, out):
         failed += not outcome.ok
-        for problem in outcome.problems:
+        for problem in outcome.warnings + outcome.problems:
             click.echo(problem, err=True)
         if not quiet or not outcome.ok:
             click.echo(outcome.summary, err=not outcome.ok)
@@ -278,7 +286,7 @@ def _figures_json(figs) -> dict:
             "good_practice_boxes": figs.good_practice_boxes, "boxes": figs.boxes}
 
 
-def _figures_text(report_dir: Path, figs) -> str:
+def _figures_text(report_dir: Path, figs, state: str = "ok") -> str:
     words = f"{figs.words_body:,} body + {figs.words_notes:,} notes = {figs.words_total:,}"
     if figs.word_limit:
         margin = figs.word_limit - figs.words_counted
@@ -286,7 +294,7 @@ def _figures_text(report_dir: Path, figs) -> str:
         state = f"{margin:,} under" if margin >= 0 else f"{-margin:,} over"
         words += f" (limit {figs.word_limit:,} {counted}: {state})"
     return "\n".join([
-        f"{report_dir}: ok",
+        f"{report_dir}: {state}",
         f"  chapters:             {figs.chapters}",
         f"  sections:             {figs.sections}",
         f"  words:                {words}",

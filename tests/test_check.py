@@ -73,7 +73,10 @@ def test_strict_makes_warnings_fatal(report_factory, monkeypatch):
     folder = report_factory({"01-intro.md": INTRO + "\n::: box\n:::\n"})
     monkeypatch.chdir(folder.parent)
     assert run("check", "report").exit_code == 0
-    assert run("check", "--strict", "report").exit_code == 1
+    strict = run("check", "--strict", "report")
+    assert strict.exit_code == 1
+    assert strict.stdout.splitlines()[0] == "report: failed (1 warning, fatal with --strict)"
+    assert run("check", "report").stdout.splitlines()[0] == "report: ok"
 
 
 def test_usage_error_exits_2(tmp_path):
