@@ -257,16 +257,21 @@ def new_command(dest: Path | None, source: str | None, settings: dict[str, str],
 @click.argument("report_dir", type=_REPORT_DIR, default=".")
 @click.option("-f", "--format", "fmt", type=click.Choice(["csv", "json", "md"]), default="csv",
               show_default=True, help="Output format.")
-def recommendations_command(report_dir: Path, fmt: str) -> None:
-    """List every recommendation with its number and section, for advocacy follow-up."""
+@click.option("--excel", is_flag=True,
+              help="CSV for Excel: a byte order mark and CR LF line ends, so Cyrillic and accents show.")
+def recommendations_command(report_dir: Path, fmt: str, excel: bool) -> None:
+    """List every recommendation with its number, chapter and section, for advocacy follow-up."""
     from .build import load_report
     from .tables import recommendations_table
 
+    if excel and fmt != "csv":
+        raise click.BadParameter("--excel is for --format csv", param_hint="--excel")
     try:
         report = load_report(report_dir)
     except ReportError as err:
         _fail(err)
-    click.echo(recommendations_table(report, fmt), nl=False)
+    text = recommendations_table(report, fmt, excel)
+    click.echo(text.encode("utf-8") if excel else text, nl=False)  # bytes: the same on any console
 
 
 def _problem_json(problem: Problem) -> dict:

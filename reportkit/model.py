@@ -273,6 +273,8 @@ class Metadata:
     """Number body paragraphs 1, 2, 3… (not in boxes, notes or lists); UPR submissions ask for it."""
     recommendations_summary: bool = False
     """Add a "Summary of recommendations" annex listing every recommendation, linked to its box."""
+    number_recommendations: bool = False
+    """Print each recommendation's number (as ``reportkit recommendations`` lists it) in its box."""
     toc_depth: int = 2
     """Heading levels listed in the table of contents (0 for no contents page)."""
     word_limit: int = 0

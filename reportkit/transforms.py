@@ -60,6 +60,33 @@ def recommendation_items(box: Box) -> list[tuple[Block, ...]]:
     return items
 
 
+def numbered_recommendations(box: Recommendation) -> tuple[Block, ...]:
+    """A recommendation box's blocks with each recommendation an item of a numbered list that
+    carries its number across the report (7, 8…), for ``number_recommendations``; other blocks
+    (a table, a quote) stay where they stand, between the lists."""
+    out: list[Block] = []
+    items: list[tuple[Block, ...]] = []
+    first = box.number
+
+    def flush() -> None:
+        nonlocal first, items
+        if items:
+            out.append(List(tuple(items), ordered=True, start=first, pos=items[0][0].pos))
+            first += len(items)
+            items = []
+
+    for block in box.blocks:
+        if isinstance(block, Paragraph):
+            items.append((block,))
+        elif isinstance(block, List):
+            items.extend(block.items)
+        else:
+            flush()
+            out.append(block)
+    flush()
+    return tuple(out)
+
+
 def number_boxes(report: Report) -> Report:
     """Give every box an anchor id; number recommendations 1, 2, 3… across the report."""
     next_rec = 1
@@ -135,8 +162,8 @@ class RecommendationItem:
     """Anchor of the box it stands in."""
     section: Section | None
     """The innermost section it stands in."""
-    section_number: str = ""
-    """The number of that section, or of its nearest numbered parent when it has none."""
+    chapter: Section | None = None
+    """The chapter (level-1 section) it stands in."""
 
     @property
     def text(self) -> str:
@@ -148,18 +175,18 @@ def recommendations(report: Report) -> list[RecommendationItem]:
     """Every recommendation in order, with the section it belongs to."""
     out: list[RecommendationItem] = []
 
-    def visit(blocks: tuple[Block, ...], section: Section | None, number: str) -> None:
+    def visit(blocks: tuple[Block, ...], section: Section | None, chapter: Section | None) -> None:
         for block in blocks:
             if isinstance(block, Section):
-                visit(block.blocks, block, block.number or number)
+                visit(block.blocks, block, chapter or block)
             elif isinstance(block, Recommendation):
                 for i, item in enumerate(recommendation_items(block)):
-                    out.append(RecommendationItem(block.number + i, item, block.id, section, number))
+                    out.append(RecommendationItem(block.number + i, item, block.id, section, chapter))
             elif isinstance(block, Box):
-                visit(block.blocks, section, number)
+                visit(block.blocks, section, chapter)
 
     for chapter in report.chapters:
-        visit(chapter.blocks, None, "")
+        visit(chapter.blocks, None, None)
     return out
 
 

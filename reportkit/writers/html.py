@@ -111,7 +111,8 @@ class Shell:
         meta = report.meta
         self.words = labels(meta.language)
         writer = HtmlWriter(words=self.words, notes=meta.notes, url=url,
-                            number_paragraphs=meta.number_paragraphs, fits=Fits(report, theme))
+                            number_paragraphs=meta.number_paragraphs, fits=Fits(report, theme),
+                            number_recommendations=meta.number_recommendations)
         runs: list[list] = [["", []]]  # [anchor, markup of top-level blocks]
         for chapter in report.chapters:
             for node in chapter.blocks:
@@ -294,6 +295,8 @@ class HtmlWriter:
     """Number body paragraphs (those directly under a heading), as UPR submissions ask."""
     fits: Fits | None = None
     """How each table fits the text column (smaller type, a landscape page); None: as it is."""
+    number_recommendations: bool = False
+    """Show each recommendation's number in its box (``transforms.numbered_recommendations``)."""
     _in_link: bool = field(default=False, repr=False)
     _deferred: list[str] = field(default_factory=list, repr=False)
 
@@ -350,6 +353,8 @@ class HtmlWriter:
                 heading = self.inlines(title) if title else escape(default_box_title(node, self.words))
                 head = el("div", heading, **{"class": "box-title"}) if heading else ""
                 attrs = {"class": f"box {node.kind}"} | ({"id": box_id} if box_id else {})
+                if node.kind == "recommendation" and self.number_recommendations:
+                    blocks = transforms.numbered_recommendations(node)
                 return el("aside", head + self.blocks(blocks, phrasing), **attrs)
             case Section(level, title, section_id, blocks, number):
                 tag = f"h{min(level, 6)}"

@@ -23,6 +23,7 @@ from ...model import (
     iter_nodes,
 )
 from ...sourcemap import Entry, SourceFiles
+from ...transforms import numbered_recommendations
 from ...themes import Theme
 from .. import Options, default_box_title
 from . import ooxml as ox
@@ -181,6 +182,8 @@ class Writer:
                     story.add(heading)
                     if box_id:
                         self.bookmark(heading, box_id)
+                if node.kind == "recommendation" and self.report.meta.number_recommendations:
+                    blocks = numbered_recommendations(node)
                 self.blocks(blocks, story, inner)
                 if story is not outer:
                     ox.unframe(story.container, {self.ids[n] for n in (style, f"{style} Title", f"{style} List")})
