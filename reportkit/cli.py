@@ -124,7 +124,8 @@ _STYLE_OPTION = click.option("--style", help="Build with this style instead of t
 @_FORMAT_OPTION
 @_OUT_OPTION
 @_STYLE_OPTION
-@click.option("--draft", is_flag=True, help="Add a DRAFT watermark and a version stamp.")
+@click.option("--draft", is_flag=True, help="Add a DRAFT watermark and the build's date and time; "
+              "writes NAME-draft.pdf and NAME-draft.docx, leaving the final files alone.")
 @click.option("--no-source-map", is_flag=True,
               help="Leave out the DOCX's source map (for reportkit review): for the final file.")
 @click.option("--force", is_flag=True, help="Rebuild even when nothing has changed.")

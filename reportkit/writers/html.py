@@ -48,6 +48,7 @@ from ..model import (
     plain_text,
 )
 from ..themes import Theme, css_string
+from ..watermark import watermark_uri
 from . import Options, Rendered, default_box_title
 
 UrlFor = Callable[[Path], str]
@@ -183,6 +184,7 @@ class Shell:
             created=w3c_date(options.created),
             draft=options.draft,
             stamp=options.stamp,
+            watermark=watermark_uri(words["draft"].upper(), self.theme) if options.draft else "",
         )
 
 
