@@ -65,8 +65,22 @@ def _fail(err: ReportError) -> None:
     sys.exit(1)
 
 
+def _shared_styles(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    """``--styles DIR``: search DIR for styles before the shipped ones, as REPORTKIT_STYLES does."""
+    from .themes import STYLES_VARIABLE
+
+    if value is not None:
+        os.environ[STYLES_VARIABLE] = os.pathsep.join(x for x in (str(value), os.environ.get(STYLES_VARIABLE)) if x)
+
+
+_STYLES_OPTION = click.option(
+    "--styles", type=click.Path(exists=True, file_okay=False, path_type=Path), callback=_shared_styles,
+    expose_value=False, help="A folder of shared styles, searched before the shipped ones (also: REPORTKIT_STYLES).")
+
+
 @main.command(name="check")
 @click.argument("report_dir", type=_REPORT_DIR, default=".")
+@_STYLES_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print problems and figures as JSON.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
 def check_command(report_dir: Path, as_json: bool, strict: bool) -> None:
@@ -119,11 +133,13 @@ _OUT_OPTION = click.option("-o", "--out", type=click.Path(file_okay=False, path_
 _STYLE_OPTION = click.option("--style", help="Build with this style instead of the one report.toml names.")
 
 
+
 @main.command(name="build")
 @click.argument("report_dirs", metavar="[REPORT_DIR]...", nargs=-1, type=_REPORT_DIR)
 @_FORMAT_OPTION
 @_OUT_OPTION
 @_STYLE_OPTION
+@_STYLES_OPTION
 @click.option("--draft", is_flag=True, help="Add a DRAFT watermark and the build's date and time; "
               "writes NAME-draft.pdf and NAME-draft.docx, leaving the final files alone.")
 @click.option("--no-source-map", is_flag=True,
@@ -194,6 +210,7 @@ def _build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], options, force
 @_FORMAT_OPTION
 @_OUT_OPTION
 @_STYLE_OPTION
+@_STYLES_OPTION
 def watch_command(report_dir: Path, formats: str, out: Path | None, style: str | None) -> None:
     """Rebuild REPORT_DIR on every save until Ctrl-C."""
     from .watch import watch
@@ -226,6 +243,7 @@ def _assignments(ctx: click.Context, param: click.Parameter, values: tuple[str, 
 @click.option("--skeleton", is_flag=True,
               help="Keep headings, boxes and <!-- guidance -->; drop the body text and notes.")
 @click.option("--list", "list_only", is_flag=True, help="List the shipped templates.")
+@_STYLES_OPTION
 def new_command(dest: Path | None, source: str | None, settings: dict[str, str], skeleton: bool,
                 list_only: bool) -> None:
     """Start a new report in DEST from a report folder or a shipped template."""
