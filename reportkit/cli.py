@@ -307,7 +307,8 @@ def _figures_json(figs) -> dict:
     return {"chapters": figs.chapters, "sections": figs.sections, "words": words,
             "notes": figs.notes, "recommendation_boxes": figs.recommendation_boxes,
             "recommendations": figs.recommendations,
-            "good_practice_boxes": figs.good_practice_boxes, "boxes": figs.boxes}
+            "good_practice_boxes": figs.good_practice_boxes, "boxes": figs.boxes,
+            "chapter_words": dict(figs.chapter_words)}
 
 
 def _figures_text(report_dir: Path, figs, state: str = "ok") -> str:
@@ -315,13 +316,14 @@ def _figures_text(report_dir: Path, figs, state: str = "ok") -> str:
     if figs.word_limit:
         margin = figs.word_limit - figs.words_counted
         counted = "with notes" if figs.count_notes else "without notes"
-        state = f"{margin:,} under" if margin >= 0 else f"{-margin:,} over"
-        words += f" (limit {figs.word_limit:,} {counted}: {state})"
+        left = f"{margin:,} under" if margin >= 0 else f"{-margin:,} over"
+        words += f" (limit {figs.word_limit:,} {counted}: {left})"
     return "\n".join([
         f"{report_dir}: {state}",
         f"  chapters:             {figs.chapters}",
         f"  sections:             {figs.sections}",
         f"  words:                {words}",
+        *(f"    {path}: {count:,}" for path, count in figs.chapter_words),
         f"  notes:                {figs.notes}",
         f"  recommendations:      {figs.recommendations} in {figs.recommendation_boxes} boxes",
         f"  good-practice boxes:  {figs.good_practice_boxes}",

@@ -214,6 +214,9 @@ class Section:
     numbered: bool = True
     """False for a heading marked ``{-}``: it gets no number (nor do its subsections), and
     the count goes on without it."""
+    annex: bool = False
+    """True for a heading marked ``{.annex}`` and everything under it: left out of the word
+    count and of paragraph numbering, as treaty bodies leave annexes out of their limits."""
     pos: Pos | None = located()
 
 

@@ -213,6 +213,8 @@ class Figures:
     boxes: int
     word_limit: int
     count_notes: bool
+    chapter_words: tuple[tuple[str, int], ...] = ()
+    """Each chapter file and its words (body text, annexes left out)."""
 
     @property
     def words_total(self) -> int:
@@ -225,11 +227,15 @@ class Figures:
 
 
 def figures(report: Report) -> Figures:
-    """Count chapters, sections, words, notes and boxes."""
+    """Count chapters, sections, words, notes and boxes. Words and notes under a heading marked
+    ``{.annex}`` are left out of the counts."""
     nodes = list(iter_nodes(report.chapters))
-    body = sum(count_words(plain_text(b)) for b in _body_texts(report))
+    counted = without_annexes(report)
+    chapter_words = tuple((c.path, sum(count_words(plain_text(b)) for b in _body_texts(replace(counted, chapters=(c,)))))
+                          for c in counted.chapters)
+    body = sum(words for _, words in chapter_words)
+    note_words = sum(count_words(plain_text(n.blocks)) for n in notes(counted))
     every_note = notes(report)
-    note_words = sum(count_words(plain_text(n.blocks)) for n in every_note)
     recs = [n for n in nodes if isinstance(n, Recommendation)]
     return Figures(
         chapters=len(report.chapters),
@@ -243,7 +249,17 @@ def figures(report: Report) -> Figures:
         boxes=sum(type(n) is Box for n in nodes),
         word_limit=report.meta.word_limit,
         count_notes=report.meta.count_notes,
+        chapter_words=chapter_words,
     )
+
+
+def without_annexes(report: Report) -> Report:
+    """The report with every section marked ``{.annex}`` taken out (for the word count)."""
+    def keep(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+        return tuple(replace(b, blocks=keep(b.blocks)) if isinstance(b, Section) else b
+                     for b in blocks if not (isinstance(b, Section) and b.annex))
+
+    return replace(report, chapters=tuple(replace(c, blocks=keep(c.blocks)) for c in report.chapters))
 
 
 def _body_texts(report: Report) -> Iterator[object]:

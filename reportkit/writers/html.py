@@ -364,7 +364,7 @@ class HtmlWriter:
                 num = el("span", escape(number), **{"class": "number"}) + " " if number else ""
                 heading = el(tag, num + self.inlines(title), id=section_id, **{"data-bookmark": label})
                 kind = "chapter" if level == 1 else f"level{level}"
-                return el("section", heading + self.blocks(blocks, phrasing, body=True), **{"class": kind})
+                return el("section", heading + self.blocks(blocks, phrasing, body=body and not node.annex), **{"class": kind})
             case _:
                 raise TypeError(f"html writer has no case for {type(node).__name__}")
 

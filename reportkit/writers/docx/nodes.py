@@ -43,6 +43,8 @@ class Context:
     """The box style ("Recommendation"…) when inside a box, else ""."""
     depth: int = 0
     """List nesting: 0 outside lists."""
+    annex: bool = False
+    """Under a heading marked ``{.annex}``: paragraphs are not numbered."""
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,7 @@ class Writer:
                         first = False
             case Table():
                 fit = self.fits.of(node)
-                turned = fit.landscape and ctx == Context() and story.part is self.doc.part
+                turned = fit.landscape and replace(ctx, annex=False) == Context() and story.part is self.doc.part
                 if turned and self._turned is not None and story.last() is self._turned:
                     ox.continue_section(self._turned)  # turned tables in a row share their pages
                 elif turned:
@@ -195,7 +197,7 @@ class Writer:
                     p.append(ox.run(f"{number} "))
                 self.inlines(title, p, story, Format())
                 self.bookmark(p, section_id)
-                self.blocks(blocks, story, ctx)
+                self.blocks(blocks, story, replace(ctx, annex=True) if node.annex else ctx)
             case _:
                 raise TypeError(f"docx writer has no case for {type(node).__name__}")
 
