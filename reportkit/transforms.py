@@ -239,7 +239,7 @@ def figures(report: Report) -> Figures:
     recs = [n for n in nodes if isinstance(n, Recommendation)]
     return Figures(
         chapters=len(report.chapters),
-        sections=sum(isinstance(n, Section) for n in nodes),
+        sections=sum(isinstance(n, Section) and n.level > 1 for n in nodes),  # chapters apart
         words_body=body,
         words_notes=note_words,
         notes=len(every_note),

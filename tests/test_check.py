@@ -167,3 +167,12 @@ def test_annexes_are_left_out_of_the_word_count_and_check_shows_words_per_chapte
     lines = [" ".join(l.split()) for l in layout_text(folder / "build" / "report.pdf").splitlines()]
     assert "1. One two three.1" in lines  # the body's paragraph numbered, the annex's not
     assert "Four five six seven." in lines and "Eight nine.2" in lines
+
+
+def test_sections_figure_counts_sections_not_chapters(report_factory, monkeypatch):
+    folder = report_factory({"01-intro.md": "# Intro\n\n## One\n\nText.\n\n### Two\n\nText.\n"})
+    monkeypatch.chdir(folder.parent)
+    result = run("check", "--json", "report")
+    figures = json.loads(result.stdout)["figures"]
+    assert (figures["chapters"], figures["sections"]) == (2, 3)  # One, Two and the second chapter's Law
+    assert "  sections:             3" in run("check", "report").stdout.splitlines()

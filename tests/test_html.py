@@ -214,8 +214,8 @@ def test_endnotes_link_both_ways_in_order():
     notes = well_nested(writer.endnotes(report))
     assert notes == (
         '<ol class="endnotes">'
-        '<li id="endnote-1" value="1" data-note="1"><a class="note-back" href="#call-1">1.</a> <p>First.</p></li>'
-        '<li id="endnote-2" value="2" data-note="2"><a class="note-back" href="#call-2">2.</a> <p>Second.</p></li>'
+        '<li id="endnote-1" value="1" data-note="1"><a class="note-back" href="#call-1">1.</a><p>First.</p></li>'
+        '<li id="endnote-2" value="2" data-note="2"><a class="note-back" href="#call-2">2.</a><p>Second.</p></li>'
         "</ol>"
     )
 

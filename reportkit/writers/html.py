@@ -437,7 +437,7 @@ class HtmlWriter:
         """The Notes section: every note in number order, each linking back to its first call."""
         items = "".join(
             f'<li id="endnote-{n.number}" value="{n.number}" data-note="{n.number}">'
-            f'<a class="note-back" href="#call-{n.number}">{n.number}.</a> '
+            f'<a class="note-back" href="#call-{n.number}">{n.number}.</a>'  # the number hangs (CSS)
             f"{self.blocks(n.blocks)}</li>"
             for n in sorted(transforms.notes(report), key=lambda n: n.number)
         )
