@@ -129,7 +129,8 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     for problem in problems.warnings:
         options.warn(problem)
     created, dated_by = _dating(report, report_dir)
-    writer_options = Options(draft=options.draft, stamp=f"{created:%Y-%m-%d}" if options.draft else "",
+    stamp = f"{datetime.now():%Y-%m-%d %H:%M}" if options.draft else ""  # when this draft was made
+    writer_options = Options(draft=options.draft, stamp=stamp,
                              created=created, docx_page_numbers=options.docx_page_numbers,
                              docx_source_map=options.source_map)
     out_dir = out_dir or report_dir / "build"
@@ -138,7 +139,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     written = {}
     with contextlib.closing((render or render_each)(report, theme, writer_options, formats)) as rendered:
         for fmt, output, seconds in list(rendered) if options.together else rendered:
-            path = out_dir / f"{name}.{fmt}"
+            path = out_dir / options.file_name(name, fmt)
             options.progress(f"writing {path.name}")
             write_atomic(path, output.data)
             written[fmt] = Written(path, output.pages, seconds)

@@ -65,8 +65,22 @@ def _fail(err: ReportError) -> None:
     sys.exit(1)
 
 
+def _shared_styles(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    """``--styles DIR``: search DIR for styles before the shipped ones, as REPORTKIT_STYLES does."""
+    from .themes import STYLES_VARIABLE
+
+    if value is not None:
+        os.environ[STYLES_VARIABLE] = os.pathsep.join(x for x in (str(value), os.environ.get(STYLES_VARIABLE)) if x)
+
+
+_STYLES_OPTION = click.option(
+    "--styles", type=click.Path(exists=True, file_okay=False, path_type=Path), callback=_shared_styles,
+    expose_value=False, help="A folder of shared styles, searched before the shipped ones (also: REPORTKIT_STYLES).")
+
+
 @main.command(name="check")
 @click.argument("report_dir", type=_REPORT_DIR, default=".")
+@_STYLES_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print problems and figures as JSON.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
 def check_command(report_dir: Path, as_json: bool, strict: bool) -> None:
@@ -94,7 +108,9 @@ def check_command(report_dir: Path, as_json: bool, strict: bool) -> None:
         }, indent=2, ensure_ascii=False))
     else:
         _print_problems(warnings)
-        click.echo(_figures_text(report_dir, figs))
+        count = f"{len(warnings)} warning{'s' if len(warnings) > 1 else ''}"
+        state = f"failed ({count}, fatal with --strict)" if failed else "ok"
+        click.echo(_figures_text(report_dir, figs, state))
     sys.exit(1 if failed else 0)
 
 
@@ -112,8 +128,10 @@ def _formats(value: str) -> tuple[str, ...]:
 _FORMAT_OPTION = click.option("-f", "--format", "formats", default="pdf,docx", show_default=True,
                               help="Comma-separated formats: pdf, docx, html.")
 _OUT_OPTION = click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
-                           help="Output folder (default: REPORT_DIR/build).")
+                           help="Output folder (default: REPORT_DIR/build); with several reports, "
+                                "each builds into OUT/<its folder name>.")
 _STYLE_OPTION = click.option("--style", help="Build with this style instead of the one report.toml names.")
+
 
 
 @main.command(name="build")
@@ -121,7 +139,9 @@ _STYLE_OPTION = click.option("--style", help="Build with this style instead of t
 @_FORMAT_OPTION
 @_OUT_OPTION
 @_STYLE_OPTION
-@click.option("--draft", is_flag=True, help="Add a DRAFT watermark and a version stamp.")
+@_STYLES_OPTION
+@click.option("--draft", is_flag=True, help="Add a DRAFT watermark and the build's date and time; "
+              "writes NAME-draft.pdf and NAME-draft.docx, leaving the final files alone.")
 @click.option("--no-source-map", is_flag=True,
               help="Leave out the DOCX's source map (for reportkit review): for the final file.")
 @click.option("--force", is_flag=True, help="Rebuild even when nothing has changed.")
@@ -141,10 +161,13 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
     chosen = _formats(formats)
     dirs = report_dirs or (Path("."),)
     if len(dirs) > 1:
-        if out:
-            raise click.BadParameter("--out needs a single REPORT_DIR", param_hint="--out")
+        names = [d.resolve().name for d in dirs]
+        if out and len(set(names)) < len(names):
+            twice = next(n for n in names if names.count(n) > 1)
+            raise click.BadParameter(f'two report folders are named "{twice}": each builds into '
+                                     f"OUT/<folder name>, so build them separately", param_hint="--out")
         sys.exit(_build_many(dirs, chosen, BuildOptions(style=style, draft=draft, source_map=not no_source_map),
-                                force, quiet))
+                                force, quiet, out))
     progress = Progress(lambda text: click.echo(text, nl=False, err=True),
                         enabled=not quiet and (verbose or sys.stderr.isatty()), verbose=verbose)
     options = BuildOptions(style=style, draft=draft, source_map=not no_source_map, progress=progress.stage,
@@ -164,14 +187,16 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
     click.echo(f"done in {time.perf_counter() - start:.1f} s")
 
 
-def _build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], options, force: bool, quiet: bool) -> int:
-    """Build each report on its own core; print one line per report; 1 if any failed."""
+def _build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], options, force: bool, quiet: bool,
+                out: Path | None) -> int:
+    """Build each report on its own core (into OUT/<folder name> with ``out``); print its
+    warnings and errors, then one line per report; 1 if any failed."""
     from .incremental.many import build_many
 
     failed = 0
-    for outcome in build_many(dirs, formats, options, force):
+    for outcome in build_many(dirs, formats, options, force, out):
         failed += not outcome.ok
-        for problem in outcome.problems:
+        for problem in outcome.warnings + outcome.problems:
             click.echo(problem, err=True)
         if not quiet or not outcome.ok:
             click.echo(outcome.summary, err=not outcome.ok)
@@ -185,6 +210,7 @@ def _build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], options, force
 @_FORMAT_OPTION
 @_OUT_OPTION
 @_STYLE_OPTION
+@_STYLES_OPTION
 def watch_command(report_dir: Path, formats: str, out: Path | None, style: str | None) -> None:
     """Rebuild REPORT_DIR on every save until Ctrl-C."""
     from .watch import watch
@@ -217,6 +243,7 @@ def _assignments(ctx: click.Context, param: click.Parameter, values: tuple[str, 
 @click.option("--skeleton", is_flag=True,
               help="Keep headings, boxes and <!-- guidance -->; drop the body text and notes.")
 @click.option("--list", "list_only", is_flag=True, help="List the shipped templates.")
+@_STYLES_OPTION
 def new_command(dest: Path | None, source: str | None, settings: dict[str, str], skeleton: bool,
                 list_only: bool) -> None:
     """Start a new report in DEST from a report folder or a shipped template."""
@@ -249,16 +276,21 @@ def new_command(dest: Path | None, source: str | None, settings: dict[str, str],
 @click.argument("report_dir", type=_REPORT_DIR, default=".")
 @click.option("-f", "--format", "fmt", type=click.Choice(["csv", "json", "md"]), default="csv",
               show_default=True, help="Output format.")
-def recommendations_command(report_dir: Path, fmt: str) -> None:
-    """List every recommendation with its number and section, for advocacy follow-up."""
+@click.option("--excel", is_flag=True,
+              help="CSV for Excel: a byte order mark and CR LF line ends, so Cyrillic and accents show.")
+def recommendations_command(report_dir: Path, fmt: str, excel: bool) -> None:
+    """List every recommendation with its number, chapter and section, for advocacy follow-up."""
     from .build import load_report
     from .tables import recommendations_table
 
+    if excel and fmt != "csv":
+        raise click.BadParameter("--excel is for --format csv", param_hint="--excel")
     try:
         report = load_report(report_dir)
     except ReportError as err:
         _fail(err)
-    click.echo(recommendations_table(report, fmt), nl=False)
+    text = recommendations_table(report, fmt, excel)
+    click.echo(text.encode("utf-8") if excel else text, nl=False)  # bytes: the same on any console
 
 
 def _problem_json(problem: Problem) -> dict:
@@ -275,21 +307,23 @@ def _figures_json(figs) -> dict:
     return {"chapters": figs.chapters, "sections": figs.sections, "words": words,
             "notes": figs.notes, "recommendation_boxes": figs.recommendation_boxes,
             "recommendations": figs.recommendations,
-            "good_practice_boxes": figs.good_practice_boxes, "boxes": figs.boxes}
+            "good_practice_boxes": figs.good_practice_boxes, "boxes": figs.boxes,
+            "chapter_words": dict(figs.chapter_words)}
 
 
-def _figures_text(report_dir: Path, figs) -> str:
+def _figures_text(report_dir: Path, figs, state: str = "ok") -> str:
     words = f"{figs.words_body:,} body + {figs.words_notes:,} notes = {figs.words_total:,}"
     if figs.word_limit:
         margin = figs.word_limit - figs.words_counted
         counted = "with notes" if figs.count_notes else "without notes"
-        state = f"{margin:,} under" if margin >= 0 else f"{-margin:,} over"
-        words += f" (limit {figs.word_limit:,} {counted}: {state})"
+        left = f"{margin:,} under" if margin >= 0 else f"{-margin:,} over"
+        words += f" (limit {figs.word_limit:,} {counted}: {left})"
     return "\n".join([
-        f"{report_dir}: ok",
+        f"{report_dir}: {state}",
         f"  chapters:             {figs.chapters}",
         f"  sections:             {figs.sections}",
         f"  words:                {words}",
+        *(f"    {path}: {count:,}" for path, count in figs.chapter_words),
         f"  notes:                {figs.notes}",
         f"  recommendations:      {figs.recommendations} in {figs.recommendation_boxes} boxes",
         f"  good-practice boxes:  {figs.good_practice_boxes}",

@@ -46,6 +46,7 @@ FIELDS: dict[str, Field] = {
     "number_headings": Field("bool", False, "Number headings automatically: 1, 2.2, 2.2.1."),
     "number_paragraphs": Field("bool", False, "Number body paragraphs 1, 2, 3… (UPR submissions)."),
     "recommendations_summary": Field("bool", False, "Add an annex listing every recommendation, linked."),
+    "number_recommendations": Field("bool", False, "Print each recommendation's number in its box."),
     "toc_depth": Field("int", 2, "Heading levels in the contents (0 for no contents page)."),
     "word_limit": Field("int", 0, "The submission's word limit (0: none)."),
     "count_notes": Field("bool", True, "Whether notes count towards the word limit."),

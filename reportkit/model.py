@@ -222,6 +222,9 @@ class Section:
     numbered: bool = True
     """False for a heading marked ``{-}``: it gets no number (nor do its subsections), and
     the count goes on without it."""
+    annex: bool = False
+    """True for a heading marked ``{.annex}`` and everything under it: left out of the word
+    count and of paragraph numbering, as treaty bodies leave annexes out of their limits."""
     pos: Pos | None = located()
 
 
@@ -281,6 +284,8 @@ class Metadata:
     """Number body paragraphs 1, 2, 3… (not in boxes, notes or lists); UPR submissions ask for it."""
     recommendations_summary: bool = False
     """Add a "Summary of recommendations" annex listing every recommendation, linked to its box."""
+    number_recommendations: bool = False
+    """Print each recommendation's number (as ``reportkit recommendations`` lists it) in its box."""
     toc_depth: int = 2
     """Heading levels listed in the table of contents (0 for no contents page)."""
     word_limit: int = 0

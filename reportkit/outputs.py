@@ -29,7 +29,7 @@ class BuildOptions:
     style: str | None = None
     """The style to build with instead of the one report.toml names."""
     draft: bool = False
-    """Add a DRAFT watermark and a version stamp."""
+    """Add a DRAFT watermark and the build's date and time; the files are named NAME-draft."""
     docx_page_numbers: bool = field(default_factory=libreoffice.paginates)
     """Fill the DOCX contents' page numbers with LibreOffice. By default when LibreOffice is
     installed and REPORTKIT_DOCX_PAGES does not turn it off; ``watch`` turns it off."""
@@ -43,6 +43,11 @@ class BuildOptions:
     """Told each stage of the build as it begins ("reading the sources"…)."""
     warn: Callable[[Problem], None] = _ignore
     """Given each warning about the sources, before anything is rendered."""
+
+    def file_name(self, name: str, fmt: str) -> str:
+        """The output's file name: ``NAME.pdf``, or ``NAME-draft.pdf`` for a draft, so that a
+        draft never replaces the final files."""
+        return f"{name}-draft.{fmt}" if self.draft else f"{name}.{fmt}"
 
 
 @dataclass(frozen=True)

@@ -380,13 +380,13 @@ class _Converter:
     def sections(self, nodes: list[SyntaxTreeNode]) -> tuple[Block, ...]:
         """Nest the file's top-level blocks under its headings."""
         top: list[Block] = []
-        stack: list[tuple[SyntaxTreeNode, tuple[Inline, ...], str, bool, list[Block]]] = []
+        stack: list[tuple[SyntaxTreeNode, tuple[Inline, ...], str, bool, list[Block], bool]] = []
 
         def close_to(level: int) -> None:
             while stack and int(stack[-1][0].tag[1]) >= level:
-                heading, title, ident, numbered, blocks = stack.pop()
+                heading, title, ident, numbered, blocks, annex = stack.pop()
                 section = Section(int(heading.tag[1]), title, ident, tuple(blocks), numbered=numbered,
-                                  pos=self.pos(heading))
+                                  annex=annex, pos=self.pos(heading))
                 (stack[-1][4] if stack else top).append(section)
 
         for node in nodes:
@@ -398,32 +398,34 @@ class _Converter:
                         self.pos(node))
                 self.state.last_level = level
                 close_to(level)
-                title, ident, numbered = self.heading(node)
-                stack.append((node, title, ident, numbered, []))
+                title, ident, numbered, annex = self.heading(node)
+                stack.append((node, title, ident, numbered, [], annex or bool(stack and stack[-1][5])))
             else:
                 (stack[-1][4] if stack else top).extend(self.block(node))
         close_to(1)
         return tuple(top)
 
-    def heading(self, node: SyntaxTreeNode) -> tuple[tuple[Inline, ...], str, bool]:
-        """The title, a unique id, and whether the heading is numbered."""
+    def heading(self, node: SyntaxTreeNode) -> tuple[tuple[Inline, ...], str, bool, bool]:
+        """The title, a unique id, whether the heading is numbered, and whether it is marked
+        ``{.annex}``."""
         inline = node.children[0]
         title = self.inlines(inline, node)
         words: list[str] = []
         if title and isinstance(title[-1], Text):
             rest, words = _heading_attributes(title[-1].text)
             title = title[:-1] + ((Text(rest),) if rest else ())
-        unknown = [w for w in words if not _ID.fullmatch(w) and w not in ("-", ".unnumbered")]
+        unknown = [w for w in words if not _ID.fullmatch(w) and w not in ("-", ".unnumbered", ".annex")]
         if unknown:
             self.state.problems.warn(f'unknown heading attribute "{{{" ".join(unknown)}}}" left out '
-                                     "(headings take {#name} and {-})", self.pos(node))
+                                     "(headings take {#name}, {-} and {.annex})", self.pos(node))
         ids = [w[1:] for w in words if _ID.fullmatch(w)]
         numbered = not ({"-", ".unnumbered"} & set(words))
         if numbered and self.state.number_headings:
             self.own_number(plain_text(title), node)
+        annex = ".annex" in words
         if ids:
-            return title, self.explicit_id(ids[0], self.pos(node)), numbered
-        return title, self.unique_id(_slug(plain_text(title))), numbered
+            return title, self.explicit_id(ids[0], self.pos(node)), numbered, annex
+        return title, self.unique_id(_slug(plain_text(title))), numbered, annex
 
     def own_number(self, text: str, node: SyntaxTreeNode) -> None:
         """Warn of a heading typed with its number when reportkit numbers headings itself."""

@@ -6,14 +6,29 @@ import csv
 import io
 import json
 
-from .model import Report, plain_text
+from .model import Report, Section, plain_text
 from .transforms import recommendations
 
-def recommendations_table(report: Report, fmt: str) -> str:
-    """Every recommendation with its number and section, as text in ``fmt``: "csv", "json" or "md"."""
+
+UNNUMBERED = "unnumbered"
+"""The section number column of a recommendation under a section left unnumbered (``{-}``) in a
+report whose headings are numbered: it says so rather than borrow its parent's number."""
+
+
+def recommendations_table(report: Report, fmt: str, excel: bool = False) -> str:
+    """Every recommendation with its number, chapter and section, as text in ``fmt``: "csv",
+    "json" or "md". ``excel``: the CSV starts with a byte order mark and ends lines with CR LF,
+    so that Excel reads it as UTF-8 (Cyrillic intact) and not in the machine's code page."""
+    def number(section: Section | None) -> str:
+        if section is None:
+            return ""
+        return section.number or (UNNUMBERED if report.meta.number_headings else "")
+
     rows = [{
         "number": item.number,
-        "section_number": item.section_number,
+        "chapter_number": number(item.chapter),
+        "chapter": plain_text(item.chapter.title) if item.chapter else "",
+        "section_number": number(item.section),
         "section": plain_text(item.section.title) if item.section else "",
         "text": item.text,
     } for item in recommendations(report)]
@@ -22,14 +37,17 @@ def recommendations_table(report: Report, fmt: str) -> str:
             return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
         case "csv":
             buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["number"], lineterminator="\n")
+            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["number"],
+                                    lineterminator="\r\n" if excel else "\n")
             writer.writeheader()
             writer.writerows(rows)
-            return buffer.getvalue()
+            return ("\ufeff" if excel else "") + buffer.getvalue()
         case _:
             lines, current = [], None
             for row in rows:
-                heading = f"{row['section_number']} {row['section']}".strip()
+                numbered = row["section_number"] != UNNUMBERED
+                heading = f"{row['section_number']} {row['section']}".strip() if numbered \
+                    else f"{row['section']} ({UNNUMBERED})"
                 if heading != current:
                     lines += [""] * (current is not None) + [f"## {heading}", ""]
                     current = heading

@@ -273,10 +273,21 @@ class Theme:
             raise ReportError(f"template error: {message}", Pos(where[-1].filename, where[-1].lineno or 0)) from None
 
 
+STYLES_VARIABLE = "REPORTKIT_STYLES"
+"""The environment variable naming folders of shared styles (several joined by ``os.pathsep``);
+``--styles DIR`` sets it."""
+
+
 def style_dirs(report_root: Path | None) -> list[Path]:
-    """Where styles are looked for: the report's own ``styles/`` first, then the shipped ones."""
+    """Where styles are looked for, the first folder holding the name winning: the report's own
+    ``styles/``; the folders ``REPORTKIT_STYLES`` names; the ``styles/`` beside the folder of
+    reports (``project/styles/`` for ``project/reports/NAME``), so a coalition shares its house
+    style without writing into the installed package; then the shipped ones."""
     dirs = [report_root / "styles"] if report_root else []
-    return dirs + list(BUILTIN_DIRS)
+    dirs += [Path(p) for p in os.environ.get(STYLES_VARIABLE, "").split(os.pathsep) if p.strip()]
+    if report_root:
+        dirs.append(report_root.resolve().parent.parent / "styles")
+    return list(dict.fromkeys(dirs + list(BUILTIN_DIRS)))
 
 
 def available_styles(report_root: Path | None = None) -> list[str]:

@@ -60,6 +60,33 @@ def recommendation_items(box: Box) -> list[tuple[Block, ...]]:
     return items
 
 
+def numbered_recommendations(box: Recommendation) -> tuple[Block, ...]:
+    """A recommendation box's blocks with each recommendation an item of a numbered list that
+    carries its number across the report (7, 8…), for ``number_recommendations``; other blocks
+    (a table, a quote) stay where they stand, between the lists."""
+    out: list[Block] = []
+    items: list[tuple[Block, ...]] = []
+    first = box.number
+
+    def flush() -> None:
+        nonlocal first, items
+        if items:
+            out.append(List(tuple(items), ordered=True, start=first, pos=items[0][0].pos))
+            first += len(items)
+            items = []
+
+    for block in box.blocks:
+        if isinstance(block, Paragraph):
+            items.append((block,))
+        elif isinstance(block, List):
+            items.extend(block.items)
+        else:
+            flush()
+            out.append(block)
+    flush()
+    return tuple(out)
+
+
 def number_boxes(report: Report) -> Report:
     """Give every box an anchor id; number recommendations 1, 2, 3… across the report."""
     next_rec = 1
@@ -135,8 +162,8 @@ class RecommendationItem:
     """Anchor of the box it stands in."""
     section: Section | None
     """The innermost section it stands in."""
-    section_number: str = ""
-    """The number of that section, or of its nearest numbered parent when it has none."""
+    chapter: Section | None = None
+    """The chapter (level-1 section) it stands in."""
 
     @property
     def text(self) -> str:
@@ -148,18 +175,18 @@ def recommendations(report: Report) -> list[RecommendationItem]:
     """Every recommendation in order, with the section it belongs to."""
     out: list[RecommendationItem] = []
 
-    def visit(blocks: tuple[Block, ...], section: Section | None, number: str) -> None:
+    def visit(blocks: tuple[Block, ...], section: Section | None, chapter: Section | None) -> None:
         for block in blocks:
             if isinstance(block, Section):
-                visit(block.blocks, block, block.number or number)
+                visit(block.blocks, block, chapter or block)
             elif isinstance(block, Recommendation):
                 for i, item in enumerate(recommendation_items(block)):
-                    out.append(RecommendationItem(block.number + i, item, block.id, section, number))
+                    out.append(RecommendationItem(block.number + i, item, block.id, section, chapter))
             elif isinstance(block, Box):
-                visit(block.blocks, section, number)
+                visit(block.blocks, section, chapter)
 
     for chapter in report.chapters:
-        visit(chapter.blocks, None, "")
+        visit(chapter.blocks, None, None)
     return out
 
 
@@ -186,6 +213,8 @@ class Figures:
     boxes: int
     word_limit: int
     count_notes: bool
+    chapter_words: tuple[tuple[str, int], ...] = ()
+    """Each chapter file and its words (body text, annexes left out)."""
 
     @property
     def words_total(self) -> int:
@@ -198,15 +227,19 @@ class Figures:
 
 
 def figures(report: Report) -> Figures:
-    """Count chapters, sections, words, notes and boxes."""
+    """Count chapters, sections, words, notes and boxes. Words and notes under a heading marked
+    ``{.annex}`` are left out of the counts."""
     nodes = list(iter_nodes(report.chapters))
-    body = sum(count_words(plain_text(b)) for b in _body_texts(report))
+    counted = without_annexes(report)
+    chapter_words = tuple((c.path, sum(count_words(plain_text(b)) for b in _body_texts(replace(counted, chapters=(c,)))))
+                          for c in counted.chapters)
+    body = sum(words for _, words in chapter_words)
+    note_words = sum(count_words(plain_text(n.blocks)) for n in notes(counted))
     every_note = notes(report)
-    note_words = sum(count_words(plain_text(n.blocks)) for n in every_note)
     recs = [n for n in nodes if isinstance(n, Recommendation)]
     return Figures(
         chapters=len(report.chapters),
-        sections=sum(isinstance(n, Section) for n in nodes),
+        sections=sum(isinstance(n, Section) and n.level > 1 for n in nodes),  # chapters apart
         words_body=body,
         words_notes=note_words,
         notes=len(every_note),
@@ -216,7 +249,17 @@ def figures(report: Report) -> Figures:
         boxes=sum(type(n) is Box for n in nodes),
         word_limit=report.meta.word_limit,
         count_notes=report.meta.count_notes,
+        chapter_words=chapter_words,
     )
+
+
+def without_annexes(report: Report) -> Report:
+    """The report with every section marked ``{.annex}`` taken out (for the word count)."""
+    def keep(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+        return tuple(replace(b, blocks=keep(b.blocks)) if isinstance(b, Section) else b
+                     for b in blocks if not (isinstance(b, Section) and b.annex))
+
+    return replace(report, chapters=tuple(replace(c, blocks=keep(c.blocks)) for c in report.chapters))
 
 
 def _body_texts(report: Report) -> Iterator[object]:

@@ -148,6 +148,10 @@ def footnotes_text(source: Path | bytes, placement: str = "footnotes") -> list[t
 
 
 def to_pdf(source: Path | bytes, timeout: float = 180) -> bytes | None:
-    """Convert with LibreOffice (its own profile per run); None when soffice is missing."""
+    """Convert with LibreOffice (its own profile per run, the default style's fonts, as a build
+    does); None when soffice is missing."""
+    from reportkit.themes import load_theme
+    from reportkit.writers.docx import office_fonts
+
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
-    return libreoffice.to_pdf(data, timeout, export="pdf")
+    return libreoffice.to_pdf(data, timeout, export="pdf", fonts=office_fonts(load_theme("default")))

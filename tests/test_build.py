@@ -215,3 +215,55 @@ def test_watch_prints_check_warnings_before_building(report_factory):
     watch(folder, ("docx",), echo=lines.append, changes=[])
     assert lines[0].endswith("warning: 28 words over the word limit of 10")
     assert "built report.docx" in lines[1]
+
+
+def test_a_draft_has_its_own_files_a_watermark_in_both_and_the_builds_date_and_time(report_factory, monkeypatch):
+    """--draft writes NAME-draft.pdf/.docx beside the final files; the DOCX carries Word's
+    watermark, the PDF a drawn one that stays out of its text; both are stamped with the time
+    of the build, not the sources' date."""
+    import re
+    import zipfile
+    from datetime import datetime
+
+    from conftest import run
+    from pdfutil import page_texts
+
+    monkeypatch.setenv("REPORTKIT_DOCX_PAGES", "0")
+    folder = report_factory()
+    assert run("build", folder).exit_code == 0
+    final = {p: (folder / "build" / p).read_bytes() for p in ("report.pdf", "report.docx")}
+    before = datetime.now().replace(second=0, microsecond=0)
+    result = run("build", "--draft", folder)
+    assert result.exit_code == 0, result.output
+    assert {p: (folder / "build" / p).read_bytes() for p in final} == final  # the final files untouched
+    pdf = (folder / "build" / "report-draft.pdf").read_bytes()
+    pages = page_texts(pdf)
+    stamps = {m for page in pages for m in re.findall(r"Draft · (\d{4}-\d\d-\d\d \d\d:\d\d)", page)}
+    assert len(stamps) == 1 and datetime.strptime(stamps.pop(), "%Y-%m-%d %H:%M") >= before
+    assert all("DRAFT" not in page.upper().replace("DRAFT ·", "") for page in pages)  # the stamp only
+    assert tinted(pdf) > 20 * tinted(final["report.pdf"]) + 500  # yet drawn across the page
+    with zipfile.ZipFile(folder / "build" / "report-draft.docx") as z:
+        headers = [z.read(n).decode() for n in z.namelist() if n.startswith("word/header")]
+    marks = [h for h in headers if 'string="DRAFT"' in h and "v:textpath" in h]
+    assert len(marks) == 2  # every page's header, the cover's too
+    assert any(re.search(r"Draft · \d{4}-\d\d-\d\d \d\d:\d\d", h) for h in headers)
+
+
+def tinted(pdf: bytes) -> int:
+    """How many pixels of the second page (at 30 dpi) are faintly red: the watermark's."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from PIL import Image
+
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("poppler's pdftoppm is not installed")
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "in.pdf").write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", "30", "-png", "-singlefile", "-f", "2", "in.pdf", "page"], cwd=folder,
+                       capture_output=True, check=True)
+        image = Image.open(Path(folder) / "page.png").convert("RGB")
+    data = image.tobytes()
+    return sum(1 for r, g, b in zip(data[0::3], data[1::3], data[2::3])
+               if r > 235 and 200 < g < 245 and abs(g - b) < 8 and r - g > 8)

@@ -73,7 +73,10 @@ def test_strict_makes_warnings_fatal(report_factory, monkeypatch):
     folder = report_factory({"01-intro.md": INTRO + "\n::: box\n:::\n"})
     monkeypatch.chdir(folder.parent)
     assert run("check", "report").exit_code == 0
-    assert run("check", "--strict", "report").exit_code == 1
+    strict = run("check", "--strict", "report")
+    assert strict.exit_code == 1
+    assert strict.stdout.splitlines()[0] == "report: failed (1 warning, fatal with --strict)"
+    assert run("check", "report").stdout.splitlines()[0] == "report: ok"
 
 
 def test_usage_error_exits_2(tmp_path):
@@ -135,3 +138,41 @@ def test_word_limit_margin(report_factory):
     folder = report_factory({"report.toml": MINIMAL_TOML + "word_limit = 100\ncount_notes = false\n"})
     result = run("check", folder)
     assert "(limit 100 without notes: 73 under)" in result.stdout
+
+
+def test_annexes_are_left_out_of_the_word_count_and_check_shows_words_per_chapter(report_factory, monkeypatch):
+    files = {"report.toml": 'title = "T"\nword_limit = 10\nnumber_paragraphs = true\n'
+                            'chapters = ["01-intro.md", "02-annex.md"]\n',
+             "01-intro.md": "# Intro\n\nOne two three.[^n]\n\n## Sources {.annex}\n\nFour five six seven.\n\n"
+                            "### Lists\n\nEight nine.[^m]\n\n[^n]: Note words.\n[^m]: Annex note.\n",
+             "02-annex.md": "# Annex: interviews {.annex -}\n\nMany many many words in the annex.\n"}
+    folder = report_factory(files)
+    monkeypatch.chdir(folder.parent)
+    result = run("check", "report")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "report: ok"
+    assert "  words:                4 body + 2 notes = 6 (limit 10 with notes: 4 under)" in lines
+    assert lines[lines.index("  words:                4 body + 2 notes = 6 (limit 10 with notes: 4 under)") + 1:][:2] == [
+        "    report/01-intro.md: 4", "    report/02-annex.md: 0"]
+    monkeypatch.setenv("REPORTKIT_DOCX_PAGES", "0")
+    assert run("build", "report").exit_code == 0
+    from docxutil import docx_text
+
+    body = docx_text(folder / "build" / "report.docx", markers=True)
+    assert "[Numbered Paragraph] One two three.[^1]" in body.splitlines()
+    assert "[Normal] Four five six seven." in body.splitlines() and "[Normal] Eight nine.[^2]" in body.splitlines()
+    from test_recommendations import layout_text
+
+    lines = [" ".join(l.split()) for l in layout_text(folder / "build" / "report.pdf").splitlines()]
+    assert "1. One two three.1" in lines  # the body's paragraph numbered, the annex's not
+    assert "Four five six seven." in lines and "Eight nine.2" in lines
+
+
+def test_sections_figure_counts_sections_not_chapters(report_factory, monkeypatch):
+    folder = report_factory({"01-intro.md": "# Intro\n\n## One\n\nText.\n\n### Two\n\nText.\n"})
+    monkeypatch.chdir(folder.parent)
+    result = run("check", "--json", "report")
+    figures = json.loads(result.stdout)["figures"]
+    assert (figures["chapters"], figures["sections"]) == (2, 3)  # One, Two and the second chapter's Law
+    assert "  sections:             3" in run("check", "report").stdout.splitlines()

@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from conftest import ROOT, run
+from conftest import ROOT, make_report, run
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "REPORTKIT_DOCX_PAGES": "0"}
 
@@ -58,6 +58,31 @@ def test_several_reports_one_broken(report_factory, monkeypatch):
     assert f'{bad}/01-intro.md:3: note "[^missing]" is not defined' in result.stderr
     assert "2 of 3 reports built" in result.stdout
     assert (good / "build" / "good.docx").exists() and (other / "build" / "other.docx").exists()
+
+
+def test_several_reports_show_their_warnings_and_build_into_subfolders_of_out(report_factory, tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setenv("REPORTKIT_DOCX_PAGES", "0")
+    good = report_factory(name="good")
+    warned = report_factory({"01-intro.md": "# Intro\n\nText.\n\n::: box\n:::\n"}, name="warned")
+    out = tmp_path / "out"
+    result = run("build", "--format", "docx", "--out", out, good, warned)
+    assert result.exit_code == 0, result.output
+    assert [l for l in result.stderr.splitlines() if l.startswith(str(warned))] == \
+        [f"{warned}/01-intro.md:5: warning: empty box box"]
+    assert "2 of 2 reports built" in result.stdout
+    assert (out / "good" / "good.docx").is_file() and (out / "warned" / "warned.docx").is_file()
+    assert not (good / "build").exists()
+    again = run("build", "--format", "docx", "--out", out, good, warned)  # nothing rebuilt, warning kept
+    assert f"{warned}/01-intro.md:5: warning: empty box box" in again.stderr
+
+
+def test_several_reports_of_the_same_name_cannot_share_out(report_factory, tmp_path):
+    first = report_factory(name="report")
+    second = make_report(tmp_path / "elsewhere", name="report")
+    result = run("build", "--out", tmp_path / "out", first, second)
+    assert result.exit_code == 2
+    assert 'two report folders are named "report"' in result.output
 
 
 class Lines:

@@ -945,3 +945,26 @@ def test_libreoffice_draws_one_unbroken_rule_beside_a_box_holding_a_table(tmp_pa
     # paragraph borders alone the table would stand outside the box, white.
     filled = runs(column + 2, fill)
     assert len(filled) == 1 and filled[0][0] <= top + 3 and filled[0][1] >= bottom - 3
+
+
+@needs_soffice
+def test_sample_contents_pages_are_those_of_the_pdf_in_the_styles_fonts(sample: bytes) -> None:
+    """LibreOffice lays the DOCX out with the style's own fonts (Carlito for the Calibri the DOCX
+    names), whatever the machine has: the contents' numbers are the pages of its rendering and
+    those of the PDF."""
+    from pdfutil import fonts as pdf_fonts, outline
+    from reportkit.writers import pdf as pdf_writer
+
+    rendering = to_pdf(sample)
+    used = pdf_fonts(rendering)
+    assert any("Carlito" in name for name in used) and not any("DejaVu" in name for name in used), used
+    pages = [re.sub(r"\s+", " ", p) for p in page_texts(rendering)]
+    report = load_report(SAMPLE)
+    pdf = pdf_writer.render(report, load_theme(report.meta.style, SAMPLE),
+                            Options(created=creation_date(report, SAMPLE))).data
+    in_pdf = {b.title: b.page for b in outline(pdf)}
+    entries = [l.split("] ", 1)[1].split("\t") for l in docx_text(sample).splitlines() if l.startswith("[toc ")]
+    assert len(entries) == 9
+    for title, page in entries:
+        on_page = next(i for i, text in enumerate(pages, 1) if i > 2 and title[:40] in text)
+        assert (int(page), on_page, in_pdf[title]) == (on_page, on_page, on_page), title

@@ -236,7 +236,7 @@ def test_a_report_typed_in_word_gets_its_boxes_notes_and_headings(tmp_path):
     assert "::: recommendation\n- Adopt a plan of action.\n- Fund it.\n:::\n\nThe plan should follow." in \
         chapter(dest, "02-general-measures.md")
     figs = figures(dest)
-    assert (figs["sections"], figs["notes"], figs["recommendations"], figs["warnings"]) == (3, 3, 4, [])
+    assert (figs["sections"], figs["notes"], figs["recommendations"], figs["warnings"]) == (1, 3, 4, [])
     assert texts(dest)[1] == ["UNICEF, 2012.", "UN Treaty Collection.", "Ministry of Education, 2013."]
 
 

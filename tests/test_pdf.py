@@ -201,7 +201,7 @@ def test_draft_shows_watermark_and_stamp(sample):
     report, theme, options = sample
     data = pdf.render(report, theme, replace(options, draft=True, stamp="2013-07-01 ab12")).data
     for text in page_texts(data):
-        assert "DRAFT" in text and "Draft · 2013-07-01 ab12" in text
+        assert "Draft · 2013-07-01 ab12" in text and "DRAFT" not in text  # the watermark is drawn, not text
 
 
 # --- traps of WeasyPrint's footnotes --------------------------------------------------------
@@ -499,3 +499,23 @@ def test_a_picture_taller_than_the_page_is_shrunk_onto_it_with_its_caption(tmp_p
     text = page_texts(data)[with_image[0]]
     assert "A tall poster" in text and "After the poster." in text
     assert f"Page {with_image[0] + 1} of {len(pages)}" in text
+
+
+def test_endnotes_hang_like_footnotes(report_factory, monkeypatch):
+    """An endnote's number stands in the margin of its text: its second line starts under the
+    first line's text, not under the number."""
+    from conftest import run
+    from test_tables import words
+
+    monkeypatch.setenv("REPORTKIT_DOCX_PAGES", "0")
+    folder = report_factory({"01-intro.md": "# Intro\n\nText.[^long]\n\n[^long]: " + "lengthy " * 60 + "\n"})
+    with open(folder / "report.toml", "a", encoding="utf-8") as toml:
+        toml.write('notes = "endnotes"\n')
+    assert run("build", "--format", "pdf", folder).exit_code == 0
+    _, found = words((folder / "build" / "report.pdf").read_bytes())
+    note = [w for w in found if w.text == "lengthy"]
+    lines = sorted({round(w.y0) for w in note})
+    assert len(lines) >= 3
+    starts = [min(w.x0 for w in note if round(w.y0) == y) for y in lines]
+    number = next(w for w in found if w.text == "1." and w.page == note[0].page and abs(w.y0 - note[0].y0) < 2)
+    assert number.x1 < starts[0] and all(abs(x - starts[0]) < 1 for x in starts[1:]), (number, starts)

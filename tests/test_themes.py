@@ -177,7 +177,7 @@ def test_shared_settings_reach_the_style_sheet(tmp_path, monkeypatch):
                                             '[page]\ncaption_room = "41mm"\n'})
     monkeypatch.chdir(tmp_path)
     assert run("build", "report", "--format", "html", "--draft").exit_code == 0
-    html = (folder / "build" / "report.html").read_text(encoding="utf-8")
+    html = (folder / "build" / "report-draft.html").read_text(encoding="utf-8")
     assert ".cover-stamp { color: #123456;" in html
     assert "rgba(18, 52, 86, 0.10)" in html
     assert ".cover-logo { max-height: 20mm; max-width: 70mm;" in html
@@ -206,3 +206,50 @@ def test_an_edited_template_is_compiled_anew(tmp_path):
     os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
     with pytest.raises(ReportError, match=r"extra\.j2:1: template syntax error: "):
         load_theme("house", folder)
+
+
+def shared_style(folder: Path, size: str) -> Path:
+    """A style ``coalition`` in ``folder``: the default on ``size`` paper."""
+    (folder / "coalition").mkdir(parents=True)
+    (folder / "coalition" / "theme.toml").write_text(f'inherit = "default"\n[page]\nsize = "{size}"\n', encoding="utf-8")
+    return folder
+
+
+def page_size(pdf: Path) -> tuple[int, int]:
+    from pdfutil import reader
+
+    box = reader(pdf.read_bytes()).pages[0].mediabox
+    return round(float(box.width)), round(float(box.height))
+
+
+def test_a_styles_folder_beside_the_reports_is_shared_by_them(tmp_path, monkeypatch):
+    """project/styles/coalition serves project/reports/*; the report's own styles/ still wins."""
+    monkeypatch.setenv("REPORTKIT_DOCX_PAGES", "0")
+    monkeypatch.delenv("REPORTKIT_STYLES", raising=False)
+    shared_style(tmp_path / "project" / "styles", "Letter")
+    report = make_report(tmp_path / "project" / "reports", name="first")
+    with open(report / "report.toml", "a", encoding="utf-8") as toml:
+        toml.write('style = "coalition"\n')
+    result = run("build", "--format", "pdf", report)
+    assert result.exit_code == 0, result.output
+    assert page_size(report / "build" / "first.pdf") == (612, 792)  # Letter
+    shared_style(report / "styles", "A4")
+    assert run("build", "--format", "pdf", report).exit_code == 0
+    assert page_size(report / "build" / "first.pdf") == (595, 842)  # its own A4 coalition
+
+
+def test_styles_option_and_environment_variable_name_a_shared_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPORTKIT_DOCX_PAGES", "0")
+    monkeypatch.setenv("REPORTKIT_STYLES", "")  # restored after the test: --styles sets it
+    report = make_report(tmp_path)
+    with open(report / "report.toml", "a", encoding="utf-8") as toml:
+        toml.write('style = "coalition"\n')
+    unknown = run("check", report)
+    assert unknown.exit_code == 1 and 'unknown style "coalition"' in unknown.stderr
+    shared = shared_style(tmp_path / "shared", "Letter")
+    result = run("build", "--format", "pdf", "--styles", shared, report)
+    assert result.exit_code == 0, result.output
+    assert page_size(report / "build" / "report.pdf") == (612, 792)
+    monkeypatch.setenv("REPORTKIT_STYLES", str(shared_style(tmp_path / "other", "A4")))
+    assert run("build", "--format", "pdf", report).exit_code == 0  # another shared folder: rebuilt
+    assert page_size(report / "build" / "report.pdf") == (595, 842)

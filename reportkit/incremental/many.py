@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -26,27 +26,33 @@ class Outcome:
     or why it failed."""
     problems: list[str]
     """The errors found in its sources, one line each."""
+    warnings: list[str]
+    """The warnings about its sources, one line each."""
 
 
 def build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], options: BuildOptions,
-               force: bool = False) -> Iterator[Outcome]:
-    """Build each report, several at once; yield how each went, in the order given."""
-    jobs = [(d, formats, options, force) for d in dirs]
+               force: bool = False, out: Path | None = None) -> Iterator[Outcome]:
+    """Build each report, several at once (into a subfolder of ``out`` named after its folder,
+    when given); yield how each went, in the order given."""
+    jobs = [(d, out / d.resolve().name if out else None, formats, options, force) for d in dirs]
     pool = fork_pool(min(len(dirs), os.cpu_count() or 1)) if can_fork() else None
     with pool or nullcontext():
         yield from (pool.imap if pool else map)(_build_one, jobs)
 
 
-def _build_one(job: tuple[Path, tuple[str, ...], BuildOptions, bool]) -> Outcome:
+def _build_one(job: tuple[Path, Path | None, tuple[str, ...], BuildOptions, bool]) -> Outcome:
     """Build one of several reports (in a worker): one broken report must not stop the others."""
-    report_dir, formats, options, force = job
+    report_dir, out_dir, formats, options, force = job
     start = time.perf_counter()
+    warnings: list[str] = []
+    options = replace(options, warn=lambda problem: warnings.append(str(problem)))
     try:
-        written = build(report_dir, None, formats, options, force=force, parallel=False)
+        written = build(report_dir, out_dir, formats, options, force=force, parallel=False)
     except ReportError as err:
-        return Outcome(False, f"{report_dir}: failed ({len(err.problems)} errors)", [str(p) for p in err.problems])
+        return Outcome(False, f"{report_dir}: failed ({len(err.problems)} errors)",
+                       [str(p) for p in err.problems], warnings)
     except Exception as err:
-        return Outcome(False, f"{report_dir}: failed ({type(err).__name__}: {err})", [])
+        return Outcome(False, f"{report_dir}: failed ({type(err).__name__}: {err})", [], warnings)
     parts = [f"{w.path.suffix[1:].upper()} {'unchanged' if w.unchanged else f'{w.pages} pages' if w.pages else 'written'}"
              for w in written]
-    return Outcome(True, f"{report_dir}: ok, {', '.join(parts)} ({time.perf_counter() - start:.1f} s)", [])
+    return Outcome(True, f"{report_dir}: ok, {', '.join(parts)} ({time.perf_counter() - start:.1f} s)", [], warnings)

@@ -45,7 +45,7 @@ def key(fmt: str, options: BuildOptions) -> str:
 
     return json.dumps([__version__, fmt, options.style or "", options.draft,
                        options.docx_page_numbers and fmt == "docx", options.source_map or fmt != "docx",
-                       os.environ.get("SOURCE_DATE_EPOCH", "")])
+                       os.environ.get("SOURCE_DATE_EPOCH", ""), os.environ.get("REPORTKIT_STYLES", "")])
 
 
 def unchanged(record: dict, output: Path, fmt: str, options: BuildOptions) -> Written | None:

@@ -48,6 +48,7 @@ from ..model import (
     plain_text,
 )
 from ..themes import Theme, css_string
+from ..watermark import watermark_uri
 from . import Options, Rendered, default_box_title
 
 UrlFor = Callable[[Path], str]
@@ -111,7 +112,8 @@ class Shell:
         meta = report.meta
         self.words = labels(meta.language)
         writer = HtmlWriter(words=self.words, notes=meta.notes, url=url,
-                            number_paragraphs=meta.number_paragraphs, fits=Fits(report, theme))
+                            number_paragraphs=meta.number_paragraphs, fits=Fits(report, theme),
+                            number_recommendations=meta.number_recommendations)
         runs: list[list] = [["", []]]  # [anchor, markup of top-level blocks]
         for chapter in report.chapters:
             for node in chapter.blocks:
@@ -182,6 +184,7 @@ class Shell:
             created=w3c_date(options.created),
             draft=options.draft,
             stamp=options.stamp,
+            watermark=watermark_uri(words["draft"].upper(), self.theme) if options.draft else "",
         )
 
 
@@ -294,6 +297,8 @@ class HtmlWriter:
     """Number body paragraphs (those directly under a heading), as UPR submissions ask."""
     fits: Fits | None = None
     """How each table fits the text column (smaller type, a landscape page); None: as it is."""
+    number_recommendations: bool = False
+    """Show each recommendation's number in its box (``transforms.numbered_recommendations``)."""
     _in_link: bool = field(default=False, repr=False)
     _deferred: list[str] = field(default_factory=list, repr=False)
 
@@ -350,6 +355,8 @@ class HtmlWriter:
                 heading = self.inlines(title) if title else escape(default_box_title(node, self.words))
                 head = el("div", heading, **{"class": "box-title"}) if heading else ""
                 attrs = {"class": f"box {node.kind}"} | ({"id": box_id} if box_id else {})
+                if node.kind == "recommendation" and self.number_recommendations:
+                    blocks = transforms.numbered_recommendations(node)
                 return el("aside", head + self.blocks(blocks, phrasing), **attrs)
             case Section(level, title, section_id, blocks, number):
                 tag = f"h{min(level, 6)}"
@@ -357,7 +364,7 @@ class HtmlWriter:
                 num = el("span", escape(number), **{"class": "number"}) + " " if number else ""
                 heading = el(tag, num + self.inlines(title), id=section_id, **{"data-bookmark": label})
                 kind = "chapter" if level == 1 else f"level{level}"
-                return el("section", heading + self.blocks(blocks, phrasing, body=True), **{"class": kind})
+                return el("section", heading + self.blocks(blocks, phrasing, body=body and not node.annex), **{"class": kind})
             case _:
                 raise TypeError(f"html writer has no case for {type(node).__name__}")
 
@@ -439,7 +446,7 @@ class HtmlWriter:
         """The Notes section: every note in number order, each linking back to its first call."""
         items = "".join(
             f'<li id="endnote-{n.number}" value="{n.number}" data-note="{n.number}">'
-            f'<a class="note-back" href="#call-{n.number}">{n.number}.</a> '
+            f'<a class="note-back" href="#call-{n.number}">{n.number}.</a>'  # the number hangs (CSS)
             f"{self.blocks(n.blocks)}</li>"
             for n in sorted(transforms.notes(report), key=lambda n: n.number)
         )

@@ -38,7 +38,7 @@ def render(report: Report, theme: Theme, options: Options) -> Rendered:
     if not (report.meta.toc_depth > 0 and options.docx_page_numbers and libreoffice.soffice()):
         document, _ = write(report, theme, options)
         return Rendered(_saved(document, options), None)
-    with libreoffice.Office() as office:  # starts now, to be up when the document is written
+    with libreoffice.Office(fonts=office_fonts(theme)) as office:  # starts now, to be up when the document is written
         document, contents = write(report, theme, options)
         data = _saved(document, options)
         found = libreoffice.paginate(data, contents.bookmarks, office=office)
@@ -46,6 +46,16 @@ def render(report: Report, theme: Theme, options: Options) -> Rendered:
         return Rendered(data, None)
     contents.number(found.pages)
     return Rendered(_saved(document, options), found.count)
+
+
+def office_fonts(theme: Theme) -> libreoffice.Fonts:
+    """The style's bundled fonts for LibreOffice, each DOCX family (Calibri) mapped to the PDF's
+    family it stands in for (Carlito), so the contents' page numbers are a Word reader's."""
+    fonts = theme.settings.fonts
+    pairs = ((fonts.body_docx, fonts.body), (fonts.heading_docx, fonts.heading), (fonts.mono_docx, fonts.mono))
+    families = {face.family for face in theme.faces}
+    aliases = tuple(dict.fromkeys((named, used) for named, used in pairs if named != used and used in families))
+    return libreoffice.Fonts(tuple(dict.fromkeys(face.path.parent for face in theme.faces)), aliases)
 
 
 def write(report: Report, theme: Theme, options: Options) -> tuple[Document, Contents | None]:

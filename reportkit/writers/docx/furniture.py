@@ -187,6 +187,10 @@ def footer(w: Writer) -> None:
         header = ox.header_paragraph(section)
         ox.set_ppr(header, ox.para_style(w.ids["Header"]))
         header.append(ox.run(" · ".join(x for x in (w.words["draft"], w.options.stamp) if x)))
+        section.first_page_header.is_linked_to_previous = False  # the cover: the watermark alone
+        mark = w.words["draft"].upper(), w.theme.settings.fonts.body_docx, str(w.theme.settings.colours.draft).lstrip("#")
+        header.append(ox.watermark_run(*mark, number=1))
+        ox.first_page_header_paragraph(section).append(ox.watermark_run(*mark, number=2))
 
 
 def properties(document: Document, report: Report, options: Options) -> None:

@@ -23,6 +23,7 @@ from ...model import (
     iter_nodes,
 )
 from ...sourcemap import Entry, SourceFiles
+from ...transforms import numbered_recommendations
 from ...themes import Theme
 from .. import Options, default_box_title
 from . import ooxml as ox
@@ -42,6 +43,8 @@ class Context:
     """The box style ("Recommendation"…) when inside a box, else ""."""
     depth: int = 0
     """List nesting: 0 outside lists."""
+    annex: bool = False
+    """Under a heading marked ``{.annex}``: paragraphs are not numbered."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,7 @@ class Writer:
                         first = False
             case Table():
                 fit = self.fits.of(node)
-                turned = fit.landscape and ctx == Context() and story.part is self.doc.part
+                turned = fit.landscape and replace(ctx, annex=False) == Context() and story.part is self.doc.part
                 if turned and self._turned is not None and story.last() is self._turned:
                     ox.continue_section(self._turned)  # turned tables in a row share their pages
                 elif turned:
@@ -181,6 +184,8 @@ class Writer:
                     story.add(heading)
                     if box_id:
                         self.bookmark(heading, box_id)
+                if node.kind == "recommendation" and self.report.meta.number_recommendations:
+                    blocks = numbered_recommendations(node)
                 self.blocks(blocks, story, inner)
                 if story is not outer:
                     ox.unframe(story.container, {self.ids[n] for n in (style, f"{style} Title", f"{style} List")})
@@ -192,7 +197,7 @@ class Writer:
                     p.append(ox.run(f"{number} "))
                 self.inlines(title, p, story, Format())
                 self.bookmark(p, section_id)
-                self.blocks(blocks, story, ctx)
+                self.blocks(blocks, story, replace(ctx, annex=True) if node.annex else ctx)
             case _:
                 raise TypeError(f"docx writer has no case for {type(node).__name__}")
 

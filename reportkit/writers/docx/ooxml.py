@@ -754,6 +754,11 @@ def header_paragraph(section: Section) -> _Element:
     return section.header.paragraphs[0]._p
 
 
+def first_page_header_paragraph(section: Section) -> _Element:
+    """The first paragraph of a section's first-page header."""
+    return section.first_page_header.paragraphs[0]._p
+
+
 def footer_paragraph(section: Section) -> _Element:
     """The first paragraph of a section's footer."""
     return section.footer.paragraphs[0]._p
@@ -815,3 +820,34 @@ def fixed_zip(data: bytes, when: datetime) -> bytes:
             info.external_attr = 0
             dst.writestr(info, src.read(name))
     return out.getvalue()
+
+
+_VML = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+        'xmlns:w10="urn:schemas-microsoft-com:office:word"')
+
+
+def watermark_run(text: str, font: str, colour: str, number: int = 1) -> _Element:
+    """A w:r holding Word's own text watermark (the shape Design › Watermark inserts in a
+    header): ``text`` across the page's middle at 45°, in ``font`` and ``colour`` ("C00000"),
+    faint. ``number`` tells apart the watermarks of a document's headers."""
+    formulas = "".join(f'<v:f eqn="{f}"/>' for f in (
+        "sum #0 0 10800", "prod #0 2 1", "sum 21600 0 @1", "sum 0 0 @2", "sum 21600 0 @3", "if @0 @3 0",
+        "if @0 21600 @1", "if @0 0 @2", "if @0 @4 21600", "mid @5 @6", "mid @8 @5", "mid @7 @8",
+        "mid @6 @7", "sum @6 0 @5"))
+    return parse_xml(
+        f'<w:r {_VML}><w:rPr><w:noProof/></w:rPr><w:pict>'
+        '<v:shapetype id="_x0000_t136" coordsize="21600,21600" o:spt="136" adj="10800" '
+        'path="m@7,l@8,m@5,21600l@6,21600e">'
+        f'<v:formulas>{formulas}</v:formulas>'
+        '<v:path textpathok="t" o:connecttype="custom" o:connectlocs="@9,0;@10,10800;@11,21600;@12,10800" '
+        'o:connectangles="270,180,90,0"/><v:textpath on="t" fitshape="t"/>'
+        '<v:handles><v:h position="#0,bottomRight" xrange="6629,14971"/></v:handles>'
+        '<o:lock v:ext="edit" text="t" shapetype="t"/></v:shapetype>'
+        f'<v:shape id="PowerPlusWaterMarkObject{number}" o:spid="_x0000_s{2048 + number}" type="#_x0000_t136" '
+        'style="position:absolute;margin-left:0;margin-top:0;width:440pt;height:110pt;rotation:315;'
+        'z-index:-251654144;mso-position-horizontal:center;mso-position-horizontal-relative:margin;'
+        'mso-position-vertical:center;mso-position-vertical-relative:margin" o:allowincell="f" '
+        f'fillcolor="#{escape(colour)}" stroked="f"><v:fill opacity=".15"/>'
+        f'<v:textpath style="font-family:&quot;{escape(font)}&quot;;font-size:1pt" string="{escape(text, {chr(34): "&quot;"})}"/>'
+        '<w10:wrap anchorx="margin" anchory="margin"/></v:shape></w:pict></w:r>')
