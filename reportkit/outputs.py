@@ -76,16 +76,50 @@ def remove_stale_temporaries(folder: Path, prefix: str) -> None:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path`` and move it into place."""
+    put_in_place([stage(path, data)])
+
+
+def stage(path: Path, data: bytes) -> tuple[Path, Path]:
+    """Write ``data`` to a temporary file beside ``path``, flushed to the disk: (temporary, path)
+    for ``put_in_place``. A disk full or a folder that cannot be written is a ReportError
+    naming ``path``, and leaves no temporary file."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as err:
         raise ReportError(f"cannot write to {path.parent}: {err.strerror}") from None
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+    except OSError as err:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        raise ReportError(f"cannot write {path}: {err.strerror or err}") from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp), path
+
+
+def put_in_place(staged: list[tuple[Path, Path]]) -> None:
+    """Move each temporary file ``stage`` wrote onto its path; when one cannot be (its path is a
+    folder, say), none is and every temporary file is removed, so the outputs stay as they were."""
+    try:
+        for _, path in staged:
+            if path.is_dir():
+                raise IsADirectoryError(21, "it is a folder", str(path))
+        for tmp, path in staged:
+            try:
+                os.replace(tmp, path)
+            except OSError as err:
+                raise ReportError(f"cannot write {path}: {err.strerror or err}") from None
+    except IsADirectoryError as err:
+        raise ReportError(f"cannot write {err.filename}: {err.strerror}") from None
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)

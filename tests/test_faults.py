@@ -1,0 +1,77 @@
+"""Faults a build meets from its machine: a full disk, coarse file times, a faulty LibreOffice,
+a killed build. Each leaves the previous outputs or the new ones, never a mix, with one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import run
+
+CHANGED = "# Introduction\n\nA changed first chapter.\n"
+
+
+@pytest.fixture(autouse=True)
+def _no_libreoffice_pass(monkeypatch):
+    monkeypatch.setenv("REPORTKIT_DOCX_PAGES", "0")
+
+
+def _pair(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and "reportkit" not in p.name}
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_output_path_that_is_a_folder_leaves_the_previous_pair(report_factory, monkeypatch):
+    folder = report_factory()
+    monkeypatch.chdir(folder.parent)
+    assert run("build", "report", "-q").exit_code == 0
+    before = _pair(folder / "build")
+    (folder / "01-intro.md").write_text(CHANGED, encoding="utf-8")
+    (folder / "build" / "report.docx").unlink()
+    (folder / "build" / "report.docx").mkdir()
+    before.pop("report.docx")
+    result = run("build", "report", "-q")
+    assert result.stderr.splitlines() == ["cannot write report/build/report.docx: it is a folder"]
+    assert result.exit_code == 1
+    assert _pair(folder / "build") == before  # the PDF was not replaced alone
+    assert _files(folder / "build") == [".reportkit-cache.json", "report.docx", "report.pdf"]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("this machine does not let tests mount a tmpfs")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_disk_full_leaves_the_previous_pair(report_factory, monkeypatch, small_disk):
+    folder = report_factory()
+    monkeypatch.chdir(folder.parent)
+    out = small_disk / "build"
+    assert run("build", "report", "-q", "--out", out).exit_code == 0
+    before = _pair(out)
+    filler = small_disk / "filler"
+    room = len(before["report.docx"]) + 8192  # for a new DOCX beside the old pair, not for a new PDF too
+    assert len(before["report.pdf"]) > 8192
+    disk = os.statvfs(small_disk)
+    with open(filler, "wb") as f:
+        f.write(b"\0" * (disk.f_bavail * disk.f_frsize - room))
+    (folder / "01-intro.md").write_text(CHANGED, encoding="utf-8")
+    result = run("build", "report", "-q", "--out", out)
+    assert result.stderr.splitlines() == [f"cannot write {out}/report.pdf: No space left on device"]
+    assert result.exit_code == 1
+    assert _pair(out) == before
+    assert _files(out) == [".reportkit-cache.json", "report.docx", "report.pdf"]
