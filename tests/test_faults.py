@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from conftest import run
+from docxutil import docx_text
 
 CHANGED = "# Introduction\n\nA changed first chapter.\n"
 
@@ -75,3 +77,18 @@ def test_disk_full_leaves_the_previous_pair(report_factory, monkeypatch, small_d
     assert result.exit_code == 1
     assert _pair(out) == before
     assert _files(out) == [".reportkit-cache.json", "report.docx", "report.pdf"]
+
+
+def test_a_save_in_the_same_second_as_the_build_is_never_taken_for_unchanged(report_factory):
+    from reportkit.incremental import build
+
+    folder = report_factory({"01-intro.md": "# Introduction\n\nThe old text.\n"})
+    chapter = folder / "01-intro.md"
+    second = int(time.time())
+    os.utime(chapter, (second, second))  # a file system that keeps whole seconds
+    build(folder, formats=("docx",))
+    chapter.write_text("# Introduction\n\nThe new text.\n", encoding="utf-8")  # saved within that second:
+    os.utime(chapter, (second, second))  # the same size and time as the build read
+    assert [w.unchanged for w in build(folder, formats=("docx",))] == [False]
+    assert "The new text." in docx_text(folder / "build" / "report.docx")
+    assert [w.unchanged for w in build(folder, formats=("docx",))] == [True]  # then its content vouches

@@ -53,7 +53,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     cache = record.read(out_dir)
     before = json.dumps(cache, sort_keys=True)
     outputs = {} if force else {
-        fmt: kept for fmt in formats if (kept := record.unchanged(cache, out_dir / f"{name}.{fmt}", fmt, options))}
+        fmt: kept for fmt in formats if (kept := record.unchanged(cache, out_dir / f"{name}.{fmt}", fmt, options, started))}
     todo = tuple(fmt for fmt in formats if fmt not in outputs)
     if todo:
         built = _build(report_dir, out_dir, todo, options, parallel, ahead, relayout)
