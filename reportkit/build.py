@@ -142,6 +142,9 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
             for fmt, output, seconds in list(rendered) if options.together else rendered:
                 path = out_dir / f"{name}.{fmt}"
                 options.progress(f"writing {path.name}")
+                for warning in output.warnings:
+                    problems.warn(warning)
+                    options.warn(problems.items[-1])
                 staged.append(stage(path, output.data))
                 written[fmt] = Written(path, output.pages, seconds)
                 if not options.together:

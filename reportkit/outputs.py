@@ -30,9 +30,9 @@ class BuildOptions:
     """The style to build with instead of the one report.toml names."""
     draft: bool = False
     """Add a DRAFT watermark and a version stamp."""
-    docx_page_numbers: bool = field(default_factory=libreoffice.paginates)
-    """Fill the DOCX contents' page numbers with LibreOffice. By default when LibreOffice is
-    installed and REPORTKIT_DOCX_PAGES does not turn it off; ``watch`` turns it off."""
+    docx_page_numbers: bool = field(default_factory=libreoffice.wanted)
+    """Fill the DOCX contents' page numbers with LibreOffice (a warning when it cannot). By
+    default unless REPORTKIT_DOCX_PAGES turns it off; ``watch`` turns it off."""
     source_map: bool = True
     """Write the DOCX's source map (for ``reportkit review``); ``--no-source-map`` leaves it out
     of the final file (``report.toml``'s ``source_map = false`` too)."""

@@ -92,3 +92,43 @@ def test_a_save_in_the_same_second_as_the_build_is_never_taken_for_unchanged(rep
     assert [w.unchanged for w in build(folder, formats=("docx",))] == [False]
     assert "The new text." in docx_text(folder / "build" / "report.docx")
     assert [w.unchanged for w in build(folder, formats=("docx",))] == [True]  # then its content vouches
+
+
+FAKE_SOFFICE = {  # what a faulty LibreOffice does, each run logged
+    "hangs": "sleep 30",
+    "exits 1": "exit 1",
+    "writes garbage": 'while [ "$1" != --outdir ]; do shift; done; mkdir -p "$2"; printf garbage > "$2/document.pdf"',
+}
+WARNED = {
+    "hangs": "warning: the DOCX contents carry no page numbers: LibreOffice took longer than 2 s "
+             "(REPORTKIT_LIBREOFFICE_TIMEOUT)",
+    "exits 1": "warning: the DOCX contents carry no page numbers: LibreOffice failed (exit code 1)",
+    "writes garbage": "warning: the DOCX contents carry no page numbers: LibreOffice wrote a PDF that cannot be read",
+    "missing": "warning: the DOCX contents carry no page numbers: LibreOffice (soffice) is not installed",
+}
+
+
+@pytest.mark.parametrize("fault", [*FAKE_SOFFICE, "missing"])
+def test_a_faulty_libreoffice_costs_the_page_numbers_only(report_factory, monkeypatch, tmp_path, fault):
+    folder = report_factory()
+    monkeypatch.chdir(folder.parent)
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    log = tmp_path / "runs"
+    if fault in FAKE_SOFFICE:
+        (fake / "soffice").write_text(f"#!/bin/sh\necho run >> {log}\n{FAKE_SOFFICE[fault]}\n", encoding="utf-8")
+        (fake / "soffice").chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake) if fault == "missing" else f"{fake}:/usr/bin:/bin")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "cache" / "reportkit" / "libreoffice-profile").mkdir(parents=True)  # a cached profile: no retry
+    monkeypatch.setenv("REPORTKIT_DOCX_PAGES", "1")
+    monkeypatch.setenv("REPORTKIT_LIBREOFFICE_TIMEOUT", "2")
+    start = time.monotonic()
+    result = run("build", "report", "-q")
+    assert result.stderr.splitlines() == [WARNED[fault]]
+    assert result.exit_code == 0
+    assert time.monotonic() - start < 10
+    assert "Introduction" in docx_text(folder / "build" / "report.docx")
+    assert (folder / "build" / "report.pdf").read_bytes().startswith(b"%PDF")
+    if fault == "hangs":
+        assert log.read_text().splitlines() == ["run"]  # a timeout is never retried

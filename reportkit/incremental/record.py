@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import libreoffice
 from ..errors import Pos, Problem
 from ..outputs import BuildOptions, Written
 
@@ -46,7 +47,7 @@ def key(fmt: str, options: BuildOptions) -> str:
     from .. import __version__
 
     return json.dumps([__version__, fmt, options.style or "", options.draft,
-                       options.docx_page_numbers and fmt == "docx", options.source_map or fmt != "docx",
+                       libreoffice.paginates(options.docx_page_numbers) and fmt == "docx", options.source_map or fmt != "docx",
                        os.environ.get("SOURCE_DATE_EPOCH", "")])
 
 

@@ -45,6 +45,8 @@ class Rendered:
     """The file's bytes."""
     pages: int | None = None
     """Its page count, when the writer knows it."""
+    warnings: tuple[str, ...] = ()
+    """What the writer could not do as asked (a DOCX without contents page numbers, say)."""
 
 
 def get_writer(fmt: str) -> Callable:
