@@ -103,7 +103,7 @@ class Office:
                     [program, f"-env:UserInstallation={self.profile.as_uri()}", "--headless",
                      "--norestore", "--nolockcheck"],
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                    env=office_env(self.folder), preexec_fn=_end_with_parent)
+                    env=office_env(self.folder), preexec_fn=end_with_parent)
             except OSError:
                 self.process = None
 
@@ -172,8 +172,9 @@ def _office_program(binary: str) -> str | None:
     return str(program) if program.is_file() and os.access(program, os.X_OK) else None
 
 
-def _end_with_parent() -> None:
-    """In the child, before LibreOffice starts: be killed when the parent dies (Linux)."""
+def end_with_parent() -> None:
+    """In a child process (before LibreOffice starts, or a forked worker): be killed when the
+    parent dies (Linux; elsewhere nothing)."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
@@ -193,7 +194,7 @@ def _convert(binary: str, source: Path, folder: Path, profile: Path, timeout: fl
         # An office started ahead on the same profile gets the file from this command.
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL, env=office_env(folder),
-                                   start_new_session=True, preexec_fn=_end_with_parent)
+                                   start_new_session=True, preexec_fn=end_with_parent)
     except OSError as err:
         raise Failed(f"LibreOffice could not start ({err.strerror})") from None
     try:

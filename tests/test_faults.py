@@ -132,3 +132,52 @@ def test_a_faulty_libreoffice_costs_the_page_numbers_only(report_factory, monkey
     assert (folder / "build" / "report.pdf").read_bytes().startswith(b"%PDF")
     if fault == "hangs":
         assert log.read_text().splitlines() == ["run"]  # a timeout is never retried
+
+
+def _tagged(tag: str) -> list[int]:
+    """The processes whose environment holds ``tag`` (a build's, and all it started)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and tag.encode() in (proc / "environ").read_bytes() \
+                    and (proc / "stat").read_text().split(")")[-1].split()[0] != "Z":
+                found.append(int(proc.name))
+        except OSError:
+            pass
+    return found
+
+
+def _start_build(report: Path, tag: str, out: Path, **env: str) -> subprocess.Popen:
+    root = Path(__file__).parents[1]
+    return subprocess.Popen([sys.executable, "-m", "reportkit", "build", str(report), "--out", str(out), "-q",
+                             "--force"], cwd=report.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONPATH": str(root), "REPORTKIT_RUN": tag, **env})
+
+
+def _wait_for_worker(build: subprocess.Popen, tag: str) -> None:
+    deadline = time.monotonic() + 20
+    while not [pid for pid in _tagged(tag) if pid != build.pid]:
+        assert time.monotonic() < deadline and build.poll() is None, "the build started no worker"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("pages, delay", [("0", 0), ("0", 0.5), ("1", 0.5)])
+def test_a_killed_build_leaves_no_process(tmp_path, pages, delay):
+    import shutil as sh
+    import signal as sig
+
+    from conftest import SAMPLE
+
+    report = tmp_path / SAMPLE.name
+    sh.copytree(SAMPLE, report, ignore=sh.ignore_patterns("build"))
+    tag = f"faults-{os.getpid()}-{pages}-{delay}"
+    build = _start_build(report, tag, tmp_path / "out", REPORTKIT_DOCX_PAGES=pages)
+    _wait_for_worker(build, tag)
+    time.sleep(delay)  # while the PDF writer imports WeasyPrint, or lays out the pages
+    assert build.poll() is None
+    build.send_signal(sig.SIGKILL)
+    build.wait()
+    deadline = time.monotonic() + 5
+    while _tagged(tag) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _tagged(tag) == []
