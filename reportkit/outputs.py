@@ -7,7 +7,9 @@ the writers are imported (a build with nothing to do never imports them).
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -72,6 +74,47 @@ def remove_stale_temporaries(folder: Path, prefix: str) -> None:
                 stale.unlink()
         except OSError:
             pass
+
+
+PRIVATE_PREFIX = "reportkit-"
+"""The name of a build process's own temporary folder begins so, then its process id."""
+
+_private: Path | None = None
+
+
+def private_tmpdir() -> Path:
+    """This process's own temporary folder inside $TMPDIR, made the first time and removed at
+    exit: everything the build, WeasyPrint and LibreOffice put in a temporary folder goes there
+    (tempfile's folder and TMPDIR point at it), since WeasyPrint's fonts are not removed when a
+    build exits at once. Folders of killed builds (their process gone) are removed first."""
+    global _private
+    if _private is not None:
+        return _private
+    base = Path(tempfile.gettempdir())
+    for stale in base.glob(f"{PRIVATE_PREFIX}*-tmp"):
+        pid = stale.name[len(PRIVATE_PREFIX):].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    _private = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-", suffix="-tmp", dir=base))
+    atexit.register(_remove_private, _private, os.getpid())
+    tempfile.tempdir = str(_private)
+    os.environ["TMPDIR"] = str(_private)
+    return _private
+
+
+def _remove_private(folder: Path, owner: int) -> None:
+    if os.getpid() == owner:  # not in a forked worker
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process
+        return True
+    return True
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -181,3 +181,27 @@ def test_a_killed_build_leaves_no_process(tmp_path, pages, delay):
     while _tagged(tag) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _tagged(tag) == []
+
+
+def test_builds_killed_or_not_leave_nothing_in_the_temporary_folder(tmp_path):
+    import shutil as sh
+    import signal as sig
+
+    from conftest import SAMPLE
+
+    report = tmp_path / SAMPLE.name
+    sh.copytree(SAMPLE, report, ignore=sh.ignore_patterns("build"))
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {"TMPDIR": str(temporary), "REPORTKIT_DOCX_PAGES": "1"}
+    for _ in range(2):
+        assert _start_build(report, "faults-tmp", tmp_path / "out", **env).wait() == 0
+        assert sorted(os.listdir(temporary)) == []
+    build = _start_build(report, "faults-tmp-killed", tmp_path / "out", **env)
+    _wait_for_worker(build, "faults-tmp-killed")
+    time.sleep(0.5)
+    build.send_signal(sig.SIGKILL)
+    build.wait()
+    time.sleep(1)
+    assert _start_build(report, "faults-tmp", tmp_path / "out", **env).wait() == 0
+    assert sorted(os.listdir(temporary)) == []

@@ -24,7 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..outputs import BuildOptions, Written, remove_stale_temporaries, write_atomic
+from ..outputs import BuildOptions, Written, private_tmpdir, remove_stale_temporaries, write_atomic
 from . import record
 from .record import CACHE_NAME
 
@@ -45,6 +45,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     ``parallel``, each format renders in a forked process.
     """
     options = options or BuildOptions()
+    private_tmpdir()  # before any worker is forked, so that all it leaves is removed with it
     out_dir = out_dir or report_dir / "build"
     name = report_dir.resolve().name
     for prefix in (name, CACHE_NAME):  # what a killed build left
