@@ -205,3 +205,46 @@ def test_builds_killed_or_not_leave_nothing_in_the_temporary_folder(tmp_path):
     time.sleep(1)
     assert _start_build(report, "faults-tmp", tmp_path / "out", **env).wait() == 0
     assert sorted(os.listdir(temporary)) == []
+
+
+def test_a_style_logo_that_is_not_an_image_is_one_line(report_factory, monkeypatch):
+    toml = (Path(__file__).parent / "reports/minimal/report.toml").read_text(encoding="utf-8")
+    folder = report_factory({"report.toml": toml + 'style = "house"\n',
+                             "styles/house/theme.toml": 'inherit = "default"\n[cover]\nlogo = "logo.png"\n',
+                             "styles/house/logo.png": "not an image\n"})
+    monkeypatch.chdir(folder.parent)
+    result = run("build", "report", "-q")
+    assert result.stderr.splitlines() == [
+        'report/styles/house/theme.toml:3: image "logo.png" is not a PNG, JPEG, GIF, WebP or SVG image']
+    assert result.exit_code == 1
+    assert not (folder / "build").exists()
+
+
+def test_a_pdf_engine_that_cannot_load_is_one_line(report_factory, tmp_path):
+    folder = report_factory()
+    fake = tmp_path / "broken" / "weasyprint"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(  # as WeasyPrint does when a system library is missing
+        'print("WeasyPrint could not import some external libraries.")\n'
+        'raise OSError("cannot load library \'libpango-1.0-0\': no such file")\n', encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "reportkit", "build", "report"], cwd=folder.parent,
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHONPATH": f"{fake.parent}:{Path(__file__).parents[1]}"})
+    assert result.stderr.splitlines() == [
+        "cannot start the PDF engine (WeasyPrint): cannot load library 'libpango-1.0-0': no such file; "
+        "see https://doc.courtbouillon.org/weasyprint/stable/first_steps.html#troubleshooting"]
+    assert result.stdout == ""
+    assert result.returncode == 1
+    assert not (folder / "build" / "report.docx").exists()
+
+
+def test_a_bad_font_file_is_one_line(report_factory, monkeypatch):
+    toml = (Path(__file__).parent / "reports/minimal/report.toml").read_text(encoding="utf-8")
+    folder = report_factory({"report.toml": toml + 'style = "house"\n',
+                             "styles/house/theme.toml": 'inherit = "default"\n',
+                             "styles/house/fonts/Carlito-Regular.ttf": b"garbage\n"})
+    monkeypatch.chdir(folder.parent)
+    result = run("build", "report", "-q")
+    assert result.stderr.splitlines() == ["report/styles/house/fonts/Carlito-Regular.ttf: cannot be read as a font: "
+                                          "Not a TrueType or OpenType font (not enough data)"]
+    assert result.exit_code == 1

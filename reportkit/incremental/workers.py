@@ -9,7 +9,6 @@ the kernel kills it (Linux), and a worker waiting for its work finds the pipe cl
 
 from __future__ import annotations
 
-import importlib
 import multiprocessing
 import os
 import signal
@@ -18,6 +17,7 @@ from multiprocessing.connection import wait
 from typing import Iterator
 
 from ..libreoffice import end_with_parent
+from ..writers import import_writer
 
 
 class Forked:
@@ -66,7 +66,7 @@ def _serve(module: str, function: str, args: tuple | None, conn, parents_end, pa
     parents_end.close()  # so that the parent's death closes the pipe
     _ignore_interrupts(parent)
     try:
-        run = getattr(importlib.import_module(module), function)
+        run = getattr(import_writer(module), function)
         if args is None:
             try:
                 args = conn.recv()
