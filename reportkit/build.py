@@ -138,7 +138,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     options.progress(" and ".join(_DOING[f] for f in formats))
     written, staged = {}, []
     try:
-        with contextlib.closing((render or render_each)(report, theme, writer_options, formats)) as rendered:
+        with _source_date(created), contextlib.closing((render or render_each)(report, theme, writer_options, formats)) as rendered:
             for fmt, output, seconds in list(rendered) if options.together else rendered:
                 path = out_dir / f"{name}.{fmt}"
                 options.progress(f"writing {path.name}")
@@ -155,6 +155,22 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
             tmp.unlink(missing_ok=True)
     return Built(theme, _report_files(report, report_dir), dated_by, problems.warnings,
                  [written[f] for f in formats])
+
+
+@contextlib.contextmanager
+def _source_date(created: datetime) -> Iterator[None]:
+    """SOURCE_DATE_EPOCH set to ``created`` while the writers run (and in the processes they
+    start), unless set already: fontTools, which subsets the PDF's fonts where HarfBuzz cannot,
+    stamps each font with it instead of the current time."""
+    if "SOURCE_DATE_EPOCH" in os.environ:
+        yield
+        return
+    stamp = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(stamp.timestamp()))
+    try:
+        yield
+    finally:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
 
 
 def render_each(report: Report, theme: Theme, options: Options,

@@ -248,3 +248,31 @@ def test_a_bad_font_file_is_one_line(report_factory, monkeypatch):
     assert result.stderr.splitlines() == ["report/styles/house/fonts/Carlito-Regular.ttf: cannot be read as a font: "
                                           "Not a TrueType or OpenType font (not enough data)"]
     assert result.exit_code == 1
+
+
+BUILD_WITH = """import sys
+import weasyprint.pdf.fonts
+if sys.argv[1] == "fonttools":
+    weasyprint.pdf.fonts.harfbuzz_subset = None  # as without libharfbuzz-subset0
+from reportkit.cli import run
+sys.argv = ["reportkit", "build", sys.argv[2], "--out", sys.argv[3], "--force", "-q", "-f", "pdf"]
+run()
+"""
+
+
+@pytest.mark.parametrize("subsetter", ["harfbuzz", "fonttools"])
+def test_same_sources_same_pdf_bytes_whoever_subsets_the_fonts(report_factory, tmp_path, subsetter):
+    import weasyprint.pdf.fonts
+
+    if subsetter == "harfbuzz" and not weasyprint.pdf.fonts.harfbuzz_subset:
+        pytest.skip("libharfbuzz-subset0 is not installed")
+    folder = report_factory()
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    env["PYTHONPATH"] = str(Path(__file__).parents[1])
+    pdfs = []
+    for out in ("one", "two"):
+        subprocess.run([sys.executable, "-c", BUILD_WITH, subsetter, str(folder), str(tmp_path / out)],
+                       check=True, env=env, timeout=60)
+        pdfs.append((tmp_path / out / "report.pdf").read_bytes())
+        time.sleep(1.1)  # fontTools stamps a font with the time in seconds
+    assert pdfs[0] == pdfs[1]

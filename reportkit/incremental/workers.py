@@ -35,9 +35,10 @@ class Forked:
         child.close()
 
     def send(self, *args) -> None:
-        """Hand the arguments over (pickled: the worker was forked before they existed)."""
+        """Hand the arguments over (pickled: the worker was forked before they existed), with
+        SOURCE_DATE_EPOCH as this process has it now (``build`` sets it while it renders)."""
         try:
-            self.conn.send(args)
+            self.conn.send((args, {k: v for k, v in os.environ.items() if k == "SOURCE_DATE_EPOCH"}))
         except OSError:  # the worker has ended (its import failed): ``result`` says why
             pass
 
@@ -69,9 +70,10 @@ def _serve(module: str, function: str, args: tuple | None, conn, parents_end, pa
         run = getattr(import_writer(module), function)
         if args is None:
             try:
-                args = conn.recv()
+                args, environ = conn.recv()
             except EOFError:  # the parent is gone
                 return
+            os.environ.update(environ)
         start = time.perf_counter()
         result = (True, (run(*args), time.perf_counter() - start))
     except Exception as err:  # raised again in the parent
