@@ -43,7 +43,7 @@ def test_output_path_that_is_a_folder_leaves_the_previous_pair(report_factory, m
     assert result.stderr.splitlines() == ["cannot write report/build/report.docx: it is a folder"]
     assert result.exit_code == 1
     assert _pair(folder / "build") == before  # the PDF was not replaced alone
-    assert _files(folder / "build") == [".reportkit-cache.json", "report.docx", "report.pdf"]
+    assert _files(folder / "build") == [".reportkit-cache.json", ".reportkit.lock", "report.docx", "report.pdf"]
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_disk_full_leaves_the_previous_pair(report_factory, monkeypatch, small_d
     assert result.stderr.splitlines() == [f"cannot write {out}/report.pdf: No space left on device"]
     assert result.exit_code == 1
     assert _pair(out) == before
-    assert _files(out) == [".reportkit-cache.json", "report.docx", "report.pdf"]
+    assert _files(out) == [".reportkit-cache.json", ".reportkit.lock", "report.docx", "report.pdf"]
 
 
 def test_a_save_in_the_same_second_as_the_build_is_never_taken_for_unchanged(report_factory):
@@ -276,3 +276,19 @@ def test_same_sources_same_pdf_bytes_whoever_subsets_the_fonts(report_factory, t
         pdfs.append((tmp_path / out / "report.pdf").read_bytes())
         time.sleep(1.1)  # fontTools stamps a font with the time in seconds
     assert pdfs[0] == pdfs[1]
+
+
+def test_a_build_waits_for_another_build_of_the_same_folder(report_factory):
+    import fcntl
+
+    folder = report_factory()
+    out = folder / "build"
+    out.mkdir()
+    with open(out / ".reportkit.lock", "w") as lock:  # as a build (or a watch round) holds it
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        build = _start_build(folder, "faults-lock", out, REPORTKIT_DOCX_PAGES="0")
+        time.sleep(3)
+        assert build.poll() is None  # waiting, not writing beside the other
+        assert not (out / "report.pdf").exists()
+    assert build.wait(timeout=60) == 0
+    assert (out / "report.pdf").is_file() and (out / "report.docx").is_file()

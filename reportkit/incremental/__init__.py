@@ -18,12 +18,15 @@ them), so each keeps the sizes and times of the files it was made from.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import time
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
+from ..errors import ReportError
 from ..outputs import BuildOptions, Written, private_tmpdir, remove_stale_temporaries, write_atomic
 from . import record
 from .record import CACHE_NAME
@@ -47,6 +50,44 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     options = options or BuildOptions()
     private_tmpdir()  # before any worker is forked, so that all it leaves is removed with it
     out_dir = out_dir or report_dir / "build"
+    with locked(out_dir, options):
+        return _build_locked(report_dir, out_dir, formats, options, force, parallel, ahead, relayout)
+
+
+LOCK_NAME = ".reportkit.lock"
+"""The file in the output folder that a build holds locked (``flock``) while it runs."""
+
+
+@contextlib.contextmanager
+def locked(out_dir: Path, options: BuildOptions) -> Iterator[None]:
+    """Hold the output folder's lock: two builds of one folder (``watch`` and ``build``, say) run
+    one after the other, the second finding what the first wrote (and its record) up to date.
+    A folder made for the lock is removed again when the build fails (a source error)."""
+    made = not out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lock = open(out_dir / LOCK_NAME, "a")
+    except OSError as err:
+        raise ReportError(f"cannot write to {out_dir}: {err.strerror}") from None
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            options.progress(f"waiting for another build of {out_dir}")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield  # closing the file releases the lock
+        except BaseException:
+            if made:
+                (out_dir / LOCK_NAME).unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    out_dir.rmdir()
+            raise
+
+
+def _build_locked(report_dir: Path, out_dir: Path, formats: tuple[str, ...], options: BuildOptions,
+                  force: bool, parallel: bool, ahead: bool, relayout: Relayout | None) -> list[Written]:
+    """``build``, the output folder locked."""
     name = report_dir.resolve().name
     for prefix in (name, CACHE_NAME):  # what a killed build left
         remove_stale_temporaries(out_dir, prefix)
