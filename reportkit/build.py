@@ -18,7 +18,7 @@ from .errors import Problem, Problems
 from .fit import table_warnings
 from .manifest import key_pos, load_manifest
 from .model import Image, Report, iter_nodes
-from .outputs import BuildOptions, Written, write_atomic
+from .outputs import BuildOptions, Written, put_in_place, stage
 from .parse import check_characters, parse_report
 from .themes import Theme, load_theme
 from .transforms import Figures, apply_transforms, figures
@@ -119,8 +119,9 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
           options: BuildOptions | None = None, render: Render | None = None) -> Built:
     """Build one report into each format, in ``out_dir`` (default: REPORT_DIR/build).
 
-    Each output is rendered in memory and moved into place whole, after every format has
-    rendered unless ``options.together`` is off. ``render`` renders the formats (default:
+    Each output is rendered in memory and written to a temporary file; once every format has
+    rendered and been written (unless ``options.together`` is off), they are moved into place,
+    so a full disk or an output path that is a folder leaves the previous outputs as they were. ``render`` renders the formats (default:
     ``render_each``); ``incremental`` passes ways to render them side by side.
     """
     options = options or BuildOptions()
@@ -136,15 +137,41 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     out_dir = out_dir or report_dir / "build"
     name = report_dir.resolve().name
     options.progress(" and ".join(_DOING[f] for f in formats))
-    written = {}
-    with contextlib.closing((render or render_each)(report, theme, writer_options, formats)) as rendered:
-        for fmt, output, seconds in list(rendered) if options.together else rendered:
-            path = out_dir / options.file_name(name, fmt)
-            options.progress(f"writing {path.name}")
-            write_atomic(path, output.data)
-            written[fmt] = Written(path, output.pages, seconds)
+    written, staged = {}, []
+    try:
+        with _source_date(created), contextlib.closing((render or render_each)(report, theme, writer_options, formats)) as rendered:
+            for fmt, output, seconds in list(rendered) if options.together else rendered:
+                path = out_dir / options.file_name(name, fmt)
+                options.progress(f"writing {path.name}")
+                for warning in output.warnings:
+                    problems.warn(warning)
+                    options.warn(problems.items[-1])
+                staged.append(stage(path, output.data))
+                written[fmt] = Written(path, output.pages, seconds)
+                if not options.together:
+                    put_in_place([staged.pop()])
+        put_in_place(staged)  # every file written and flushed before the first is moved into place
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
     return Built(theme, _report_files(report, report_dir), dated_by, problems.warnings,
                  [written[f] for f in formats])
+
+
+@contextlib.contextmanager
+def _source_date(created: datetime) -> Iterator[None]:
+    """SOURCE_DATE_EPOCH set to ``created`` while the writers run (and in the processes they
+    start), unless set already: fontTools, which subsets the PDF's fonts where HarfBuzz cannot,
+    stamps each font with it instead of the current time."""
+    if "SOURCE_DATE_EPOCH" in os.environ:
+        yield
+        return
+    stamp = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(stamp.timestamp()))
+    try:
+        yield
+    finally:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
 
 
 def render_each(report: Report, theme: Theme, options: Options,

@@ -22,8 +22,22 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-TIMEOUT = 180
-"""Seconds one conversion may take before it is given up (the contents then carry no numbers)."""
+TIMEOUT = 60
+"""Seconds one conversion may take before it is given up (the contents then carry no numbers);
+REPORTKIT_LIBREOFFICE_TIMEOUT sets another."""
+
+
+class Failed(Exception):
+    """LibreOffice could not paginate the document; the message says why, for a warning."""
+
+
+def timeout() -> float:
+    """The seconds a conversion may take: REPORTKIT_LIBREOFFICE_TIMEOUT, else ``TIMEOUT``."""
+    try:
+        value = float(os.environ.get("REPORTKIT_LIBREOFFICE_TIMEOUT", ""))
+    except ValueError:
+        return TIMEOUT
+    return value if value > 0 else TIMEOUT
 
 _EXPORT = (
     'pdf:writer_pdf_Export:{"ExportBookmarksToPDFDestination":{"type":"boolean","value":"true"}}'
@@ -57,12 +71,15 @@ def paginates(requested: bool | None = None) -> bool:
     return (wanted() if requested is None else requested) and soffice() is not None
 
 
-def to_pdf(docx: bytes, timeout: float = TIMEOUT, export: str = _EXPORT,
+def to_pdf(docx: bytes, timeout: float | None = None, export: str = _EXPORT,
            fonts: Fonts | None = None) -> bytes | None:
     """Convert DOCX bytes to PDF bytes with a headless LibreOffice (laid out with ``fonts``
     when given); None if it fails."""
     with Office(ahead=False, fonts=fonts) as office:
-        return office.to_pdf(docx, timeout, export)
+        try:
+            return office.to_pdf(docx, timeout, export)
+        except Failed:
+            return None
 
 
 @dataclass(frozen=True)
@@ -95,7 +112,7 @@ class Office:
 
     The profile is a copy of one kept in the user's cache (LibreOffice makes a new profile in
     about 0.15 s otherwise); a conversion whose copied profile fails is retried once with a fresh
-    one, which then replaces the cached copy. The office started ahead ends with the conversion,
+    one, which then replaces the cached copy (one that times out is not: it would time out again). The office started ahead ends with the conversion,
     at ``close``, or with the process that started it (so a killed build leaves none behind).
     """
 
@@ -114,24 +131,31 @@ class Office:
                     [program, f"-env:UserInstallation={self.profile.as_uri()}", "--headless",
                      "--norestore", "--nolockcheck"],
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                    env=office_env(self.folder), preexec_fn=_end_with_parent)
+                    env=office_env(self.folder), preexec_fn=end_with_parent)
             except OSError:
                 self.process = None
 
-    def to_pdf(self, docx: bytes, timeout: float = TIMEOUT, export: str = _EXPORT) -> bytes | None:
-        """The PDF LibreOffice makes of ``docx``, or None if it fails."""
+    def to_pdf(self, docx: bytes, timeout: float | None = None, export: str = _EXPORT) -> bytes:
+        """The PDF LibreOffice makes of ``docx`` (within ``timeout`` seconds, by default as
+        ``timeout()`` says); raises Failed saying why when it makes none."""
         if self.binary is None:
-            return None
+            raise Failed("LibreOffice (soffice) is not installed")
         source = self.folder / "document.docx"
         source.write_bytes(docx)
-        pdf = _convert(self.binary, source, self.folder, self.profile, timeout, export)
-        if pdf is None and self.copied:
+        limit = timeout or globals()["timeout"]()
+        try:
+            try:
+                pdf = _convert(self.binary, source, self.folder, self.profile, limit, export)
+            except Failed as failed:
+                if not self.copied or failed.args[0].startswith("LibreOffice took longer"):
+                    raise
+                self._stop()
+                self.profile = self.folder / "fresh-profile"  # not the one the office ahead ran on
+                self.copied = False
+                pdf = _convert(self.binary, source, self.folder, self.profile, limit, export)
+        finally:
             self._stop()
-            self.profile = self.folder / "fresh-profile"  # not the one the office ahead ran on
-            self.copied = False
-            pdf = _convert(self.binary, source, self.folder, self.profile, timeout, export)
-        self._stop()
-        if pdf is not None and not self.copied:
+        if not self.copied:
             _cache_profile(self.profile)
         return pdf
 
@@ -180,16 +204,18 @@ def _office_program(binary: str) -> str | None:
     return str(program) if program.is_file() and os.access(program, os.X_OK) else None
 
 
-def _end_with_parent() -> None:
-    """In the child, before LibreOffice starts: be killed when the parent dies (Linux)."""
+def end_with_parent() -> None:
+    """In a child process (before LibreOffice starts, or a forked worker): be killed when the
+    parent dies (Linux; elsewhere nothing)."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
 
 
-def _convert(binary: str, source: Path, folder: Path, profile: Path, timeout: float,
-             export: str) -> bytes | None:
+def _convert(binary: str, source: Path, folder: Path, profile: Path, timeout: float, export: str) -> bytes:
+    """The PDF of ``source``; raises Failed saying why there is none. A run that takes longer than
+    ``timeout`` is ended with every process it started (its own session)."""
     out = folder / "out"
     command = [
         binary, f"-env:UserInstallation={profile.as_uri()}",
@@ -198,11 +224,34 @@ def _convert(binary: str, source: Path, folder: Path, profile: Path, timeout: fl
     ]
     try:
         # An office started ahead on the same profile gets the file from this command.
-        subprocess.run(command, capture_output=True, timeout=timeout, check=False, env=office_env(folder))
-    except (OSError, subprocess.TimeoutExpired):
-        return None
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, env=office_env(folder),
+                                   start_new_session=True, preexec_fn=end_with_parent)
+    except OSError as err:
+        raise Failed(f"LibreOffice could not start ({err.strerror})") from None
+    try:
+        code = process.wait(timeout=timeout)
+    except BaseException as err:  # a timeout, Ctrl-C
+        _end_session(process)
+        if isinstance(err, subprocess.TimeoutExpired):
+            raise Failed(f"LibreOffice took longer than {timeout:g} s (REPORTKIT_LIBREOFFICE_TIMEOUT)") from None
+        raise
+    _end_session(process)  # what the launcher left running
     result = out / f"{source.stem}.pdf"
-    return result.read_bytes() if result.is_file() else None
+    if code != 0:
+        raise Failed(f"LibreOffice failed (exit code {code})")
+    if not result.is_file():
+        raise Failed("LibreOffice wrote no PDF")
+    return result.read_bytes()
+
+
+def _end_session(process: subprocess.Popen) -> None:
+    """Kill the processes of ``process``'s session that still run, and reap it."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    process.wait()
 
 
 def _profile_cache() -> Path:
@@ -256,12 +305,18 @@ def destination_name(bookmark: str) -> str:
     return "".join(c if c.isascii() and (c.isalnum() or c == "-") else f"{ord(c):02X}" for c in bookmark)
 
 
-def paginate(docx: bytes, names: list[str], timeout: float = TIMEOUT,
-             office: Office | None = None) -> Pagination | None:
+def paginate(docx: bytes, names: list[str], timeout: float | None = None,
+             office: Office | None = None) -> Pagination:
     """Pages of the bookmarks ``names`` as LibreOffice lays out ``docx`` (in ``office`` when
-    given); None if any is missing."""
-    pdf = office.to_pdf(docx, timeout) if office else to_pdf(docx, timeout)
-    if pdf is None:
-        return None
-    result = bookmark_pages(pdf, names)
-    return result if len(result.pages) == len(set(names)) else None
+    given); raises Failed saying why when it cannot tell them all."""
+    if office is None:
+        with Office(ahead=False) as own:
+            return paginate(docx, names, timeout, own)
+    pdf = office.to_pdf(docx, timeout)
+    try:
+        result = bookmark_pages(pdf, names)
+    except Exception:  # pypdf's errors on a truncated or garbage file are of many kinds
+        raise Failed("LibreOffice wrote a PDF that cannot be read") from None
+    if len(result.pages) != len(set(names)):
+        raise Failed("LibreOffice's PDF lacks some of the headings")
+    return result

@@ -659,7 +659,7 @@ class _Converter:
                                       "call it in the text before or after the image", self.pos())
         alt = plain_text(_merge_text(self.children(node.children, False)))  # the caption's text, notes left out
         target, problem = usable_file(src, self.folder, [self.state.root], "image", url=True)
-        problem = problem or _image_problem(src, target)
+        problem = problem or image_problem(src, target)
         if problem:
             self.state.problems.error(problem, self.pos())
             return [Text(alt)] if alt else []
@@ -697,7 +697,7 @@ def _line_breaks(text: str) -> list[Inline]:
     return out
 
 
-def _image_problem(src: str, target: Path) -> str:
+def image_problem(src: str, target: Path) -> str:
     """Why the file ``target`` is not an image both writers can show, or ""."""
     with open(target, "rb") as f:
         head = f.read(SVG_HEAD)

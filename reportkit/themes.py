@@ -403,6 +403,10 @@ def _style_file(name: str, dirs: tuple[Path, ...], pos: Pos | None, problems: Pr
     style that has it, and it must lie in one of them once symlinks are resolved."""
     base = next((d for d in dirs if (d / name).is_file()), dirs[0])
     path, problem = usable_file(name, base, dirs, "cover logo", "style folder")
+    if not problem:
+        from .parse import image_problem
+
+        problem = image_problem(name, path)
     if problem:
         problems.error(problem, pos)
     return str(path)

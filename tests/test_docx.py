@@ -672,7 +672,7 @@ def test_libreoffice_profile_is_cached_and_a_bad_copy_is_replaced(tmp_path: Path
     def convert(binary, source, folder, profile, timeout, export):
         calls.append(sorted(p.name for p in profile.iterdir()) if profile.exists() else None)
         if calls[-1] == ["broken"]:
-            return None  # LibreOffice fails on the bad cached profile
+            raise libreoffice.Failed("LibreOffice wrote no PDF")  # it fails on the bad cached profile
         profile.mkdir(exist_ok=True)
         (profile / "user").mkdir(exist_ok=True)
         return b"%PDF"

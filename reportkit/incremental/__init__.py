@@ -18,13 +18,17 @@ them), so each keeps the sizes and times of the files it was made from.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import time
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
-from ..outputs import BuildOptions, Written, remove_stale_temporaries, write_atomic
+from ..errors import ReportError
+from ..outputs import BuildOptions, Written, private_tmpdir, remove_stale_temporaries, write_atomic
 from . import record
 from .record import CACHE_NAME
 
@@ -45,7 +49,44 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     ``parallel``, each format renders in a forked process.
     """
     options = options or BuildOptions()
+    private_tmpdir()  # before any worker is forked, so that all it leaves is removed with it
     out_dir = out_dir or report_dir / "build"
+    with locked(out_dir, options):
+        return _build_locked(report_dir, out_dir, formats, options, force, parallel, ahead, relayout)
+
+
+@contextlib.contextmanager
+def locked(out_dir: Path, options: BuildOptions) -> Iterator[None]:
+    """Hold the output folder's lock: two builds of one folder (``watch`` and ``build``, say) run
+    one after the other, the second finding what the first wrote (and its record) up to date.
+    The lock is taken on the folder itself (``flock`` works on a folder's descriptor), so it
+    leaves no file behind. A folder made for the lock is removed again when the build fails."""
+    made = not out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        folder = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as err:
+        raise ReportError(f"cannot write to {out_dir}: {err.strerror}") from None
+    try:
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            options.progress(f"waiting for another build of {out_dir}")
+            fcntl.flock(folder, fcntl.LOCK_EX)
+        try:
+            yield
+        except BaseException:
+            if made:
+                with contextlib.suppress(OSError):
+                    out_dir.rmdir()
+            raise
+    finally:
+        os.close(folder)  # releases the lock
+
+
+def _build_locked(report_dir: Path, out_dir: Path, formats: tuple[str, ...], options: BuildOptions,
+                  force: bool, parallel: bool, ahead: bool, relayout: Relayout | None) -> list[Written]:
+    """``build``, the output folder locked."""
     name = report_dir.resolve().name
     for prefix in (name, CACHE_NAME):  # what a killed build left
         remove_stale_temporaries(out_dir, prefix)
@@ -53,7 +94,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     cache = record.read(out_dir)
     before = json.dumps(cache, sort_keys=True)
     outputs = {} if force else {
-        fmt: kept for fmt in formats if (kept := record.unchanged(cache, out_dir / options.file_name(name, fmt), fmt, options))}
+        fmt: kept for fmt in formats if (kept := record.unchanged(cache, out_dir / options.file_name(name, fmt), fmt, options, started))}
     todo = tuple(fmt for fmt in formats if fmt not in outputs)
     if todo:
         built = _build(report_dir, out_dir, todo, options, parallel, ahead, relayout)

@@ -5,7 +5,9 @@ modification time and content hash, the listings of the folders it looked into (
 chapters, its own styles, the style's files), the output's size, time and hash, its page count
 and the build's warnings. An output is up to date while the options are the same, every folder
 lists the same names and every file (the output too) has the same size and time, or else the
-same content: a file touched but not changed costs a hash, not a rebuild.
+same content: a file touched but not changed costs a hash, not a rebuild. A file whose time is
+too close to a build's start to tell a later save apart (whole-second file systems) is vouched
+for by its content only.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import libreoffice
 from ..errors import Pos, Problem
 from ..outputs import BuildOptions, Written
 
@@ -44,14 +47,20 @@ def key(fmt: str, options: BuildOptions) -> str:
     from .. import __version__
 
     return json.dumps([__version__, fmt, options.style or "", options.draft,
-                       options.docx_page_numbers and fmt == "docx", options.source_map or fmt != "docx",
+                       libreoffice.paginates(options.docx_page_numbers) and fmt == "docx", options.source_map or fmt != "docx",
                        os.environ.get("SOURCE_DATE_EPOCH", ""), os.environ.get("REPORTKIT_STYLES", "")])
 
 
-def unchanged(record: dict, output: Path, fmt: str, options: BuildOptions) -> Written | None:
+COARSE_NS = 2_000_000_000
+"""How close to a build's start a file's time may be and still not tell a later save apart:
+many file systems keep whole seconds (FAT two), so a save in the same second keeps the time."""
+
+
+def unchanged(record: dict, output: Path, fmt: str, options: BuildOptions, started_ns: int) -> Written | None:
     """``output`` as left by the build ``record`` describes, when nothing it was made from has
     changed; else None. A file found touched with the same content gets its new size and time
-    in ``record``, so the next check is by size and time again."""
+    in ``record``, so the next check is by size and time again (unless that time is too close to
+    ``started_ns``, this check's own start, to vouch)."""
     try:
         entry = record[fmt]
         if entry["key"] != key(fmt, options):
@@ -59,7 +68,7 @@ def unchanged(record: dict, output: Path, fmt: str, options: BuildOptions) -> Wr
         if any(_listing(Path(folder), pattern, fmt) != names for folder, pattern, names in entry["listings"]):
             return None
         files = [*entry["files"].items(), (str(output), entry["output"])]
-        if not all(_same(Path(path), was) for path, was in files):
+        if not all(_same(Path(path), was, started_ns) for path, was in files):
             return None
         return Written(output, entry["pages"], 0.0, unchanged=True)
     except (KeyError, TypeError, ValueError):  # another version's record, or none
@@ -79,9 +88,9 @@ def entry(fmt: str, written: Written, options: BuildOptions, report_dir: Path, b
     if any((now := stamp(path)) is not None and now[1] >= started_ns for path in seen):
         return {}
     recorded = {}
-    for path in files:  # only size and time vouch for the files that date the output
+    for path in files:  # only size and time vouch for the files that date the output, when they can
         now = stamp(path)
-        recorded[os.path.abspath(path)] = None if now is None else [*now, None if path in built.dated_by else digest(path)]
+        recorded[os.path.abspath(path)] = None if now is None else _vouch(path, now, path in built.dated_by, started_ns)
     return {"key": key(fmt, options), "files": recorded,
             "listings": [[os.path.abspath(folder), pattern, names] for folder, pattern, names in listed],
             "output": [*stamp(written.path), digest(written.path)], "pages": written.pages,
@@ -111,9 +120,19 @@ def digest(path: Path) -> str | None:
         return None
 
 
-def _same(path: Path, was: list | None) -> bool:
+def _vouch(path: Path, now: list[int], dated: bool, started_ns: int) -> list:
+    """A file's record, ``[size, time, hash]``: no hash for a file that dates the output (its
+    time is part of the output), no time for one whose time a later save could keep (too close
+    to the build's start, ``COARSE_NS``), which its hash then vouches for."""
+    if now[1] >= started_ns - COARSE_NS:
+        return [now[0], None, digest(path)]
+    return [*now, None if dated else digest(path)]
+
+
+def _same(path: Path, was: list | None, started_ns: int) -> bool:
     """Whether a file is as recorded (``[size, time, hash]``, None when it was missing): by size
-    and time, else by content, when a hash was kept (then ``was`` takes the new size and time)."""
+    and time, else by content, when a hash was kept (then ``was`` takes the new size and time,
+    when that time is far enough from ``started_ns`` to vouch for it)."""
     now = stamp(path)
     if now is None or was is None:
         return now is None and was is None
@@ -121,7 +140,7 @@ def _same(path: Path, was: list | None) -> bool:
         return True
     if was[2] is None or digest(path) != was[2]:
         return False
-    was[:2] = now
+    was[:2] = _vouch(path, now, False, started_ns)[:2]
     return True
 
 

@@ -3,17 +3,21 @@ a pool for several reports. Light: ``reportkit build`` forks before it imports t
 
 A process forked with its work shares what this one has loaded (the report, without pickling
 it); only results and errors travel back, through a pipe. Ctrl-C is the parent's to handle:
-the parent ends its workers.
+the parent ends its workers. A worker whose parent dies (``kill -9``, the OOM killer) ends too:
+the kernel kills it (Linux), and a worker waiting for its work finds the pipe closed.
 """
 
 from __future__ import annotations
 
-import importlib
 import multiprocessing
+import os
 import signal
 import time
 from multiprocessing.connection import wait
 from typing import Iterator
+
+from ..libreoffice import end_with_parent
+from ..writers import import_writer
 
 
 class Forked:
@@ -25,14 +29,16 @@ class Forked:
         context = multiprocessing.get_context("fork")
         self.name = name
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(module, function, args, child), daemon=True)
+        self.process = context.Process(target=_serve, args=(module, function, args, child, self.conn, os.getpid()),
+                                       daemon=True)
         self.process.start()
         child.close()
 
     def send(self, *args) -> None:
-        """Hand the arguments over (pickled: the worker was forked before they existed)."""
+        """Hand the arguments over (pickled: the worker was forked before they existed), with
+        SOURCE_DATE_EPOCH as this process has it now (``build`` sets it while it renders)."""
         try:
-            self.conn.send(args)
+            self.conn.send((args, {k: v for k, v in os.environ.items() if k == "SOURCE_DATE_EPOCH"}))
         except OSError:  # the worker has ended (its import failed): ``result`` says why
             pass
 
@@ -57,15 +63,17 @@ class Forked:
         self.conn.close()
 
 
-def _serve(module: str, function: str, args: tuple | None, conn) -> None:
-    _ignore_interrupts()
+def _serve(module: str, function: str, args: tuple | None, conn, parents_end, parent: int) -> None:
+    parents_end.close()  # so that the parent's death closes the pipe
+    _ignore_interrupts(parent)
     try:
-        run = getattr(importlib.import_module(module), function)
+        run = getattr(import_writer(module), function)
         if args is None:
             try:
-                args = conn.recv()
+                args, environ = conn.recv()
             except EOFError:  # the parent is gone
                 return
+            os.environ.update(environ)
         start = time.perf_counter()
         result = (True, (run(*args), time.perf_counter() - start))
     except Exception as err:  # raised again in the parent
@@ -105,9 +113,14 @@ def results(workers: list[Forked]) -> Iterator[tuple]:
 def fork_pool(processes: int):
     """A pool of forked workers that leave Ctrl-C to the parent; leaving the ``with`` block
     (normally or by an exception, Ctrl-C included) terminates them."""
-    return multiprocessing.get_context("fork").Pool(processes, initializer=_ignore_interrupts)
+    return multiprocessing.get_context("fork").Pool(processes, initializer=_ignore_interrupts,
+                                                     initargs=(os.getpid(),))
 
 
-def _ignore_interrupts() -> None:
+def _ignore_interrupts(parent: int) -> None:
+    """In a worker of process ``parent``: leave Ctrl-C to it, end on its terminate(), die with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's terminate() just ends us
+    end_with_parent()
+    if os.getppid() != parent:  # the parent died before we asked to die with it
+        os._exit(1)

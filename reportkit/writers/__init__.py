@@ -6,7 +6,9 @@ Writers are imported only when a build needs them, so ``reportkit check`` and
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
@@ -45,11 +47,26 @@ class Rendered:
     """The file's bytes."""
     pages: int | None = None
     """Its page count, when the writer knows it."""
+    warnings: tuple[str, ...] = ()
+    """What the writer could not do as asked (a DOCX without contents page numbers, say)."""
 
 
 def get_writer(fmt: str) -> Callable:
     """The ``render`` function of format ``fmt`` (imports the writer on first use)."""
-    return importlib.import_module(WRITERS[fmt]).render
+    return import_writer(WRITERS[fmt]).render
+
+
+def import_writer(module: str):
+    """A writer's module, imported. A system library the PDF engine needs that cannot be loaded
+    is a ReportError saying so (WeasyPrint's own banner about it is left out)."""
+    from ..errors import ReportError
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return importlib.import_module(module)
+    except OSError as err:  # cffi's dlopen: Pango, HarfBuzz or GObject missing or broken
+        raise ReportError(f"cannot start the PDF engine (WeasyPrint): {err}; see "
+                          "https://doc.courtbouillon.org/weasyprint/stable/first_steps.html#troubleshooting") from None
 
 
 def default_box_title(box, words: dict) -> str:

@@ -34,16 +34,18 @@ from .styles import Page, make_styles
 
 
 def render(report: Report, theme: Theme, options: Options) -> Rendered:
-    """The DOCX of ``report``; contents page numbers as LibreOffice paginates it, when installed."""
-    if not (report.meta.toc_depth > 0 and options.docx_page_numbers and libreoffice.soffice()):
+    """The DOCX of ``report``; contents page numbers as LibreOffice paginates it, or without them
+    and a warning saying why (LibreOffice missing, crashed, too slow, its PDF unreadable)."""
+    if not (report.meta.toc_depth > 0 and options.docx_page_numbers):
         document, _ = write(report, theme, options)
         return Rendered(_saved(document, options), None)
     with libreoffice.Office(fonts=office_fonts(theme)) as office:  # starts now, to be up when the document is written
         document, contents = write(report, theme, options)
         data = _saved(document, options)
-        found = libreoffice.paginate(data, contents.bookmarks, office=office)
-    if found is None:
-        return Rendered(data, None)
+        try:
+            found = libreoffice.paginate(data, contents.bookmarks, office=office)
+        except libreoffice.Failed as failed:
+            return Rendered(data, None, (f"the DOCX contents carry no page numbers: {failed}",))
     contents.number(found.pages)
     return Rendered(_saved(document, options), found.count)
 
