@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from .errors import Pos, Problem, Problems, ReportError
 from .files import usable_file
-from .memo import remembered
+from .memo import remembered, user_cache
 from .tomlfile import TomlFile, describe, read_toml, unknown
 
 # Styles shipped with reportkit: the repository's top-level styles/ when running from a
@@ -492,19 +492,20 @@ def _template_problems(found: tuple[tuple[str, str, int, int], ...]) -> list[Pro
         return list(_compiled(found)[1])
 
     def compute() -> list[tuple[int, int, str]]:
-        return [(paths.index(p.pos.path), p.pos.line, p.message) for p in _compiled(found)[1]]
+        found_problems = [*_compiled(found)[1], *_unsafe_lines(found)]
+        return [(paths.index(p.pos.path), p.pos.line, p.message) for p in found_problems]
 
     return [Problem(message, Pos(paths[index], line)) for index, line, message in remembered("templates", parts, compute)]
 
 
 @functools.lru_cache(maxsize=8)
 def _compiled(found: tuple[tuple[str, str, int, int], ...]) -> tuple[dict[str, Any], tuple[Problem, ...]]:
-    """The templates ``found`` compiled in one sandboxed environment, and their errors: syntax,
-    and attributes the sandbox would refuse (found here, so ``check`` reports them). The
-    environment loads those files only, also for ``{% include %}`` and ``{% extends %}``.
+    """The templates ``found`` compiled in one sandboxed environment, and their syntax errors.
+    The environment loads those files only, also for ``{% include %}`` and ``{% extends %}``.
 
     Cached per process: ``found`` holds each file's time and size, so an edited or added
-    template is compiled anew (watch), an unchanged one only once."""
+    template is compiled anew (watch), an unchanged one only once; and between processes by
+    Jinja2's bytecode cache in the user's cache folder, which compares the source itself."""
     import jinja2  # here, not at the top: only styles being checked or rendered need it
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -520,19 +521,54 @@ def _compiled(found: tuple[tuple[str, str, int, int], ...]) -> tuple[dict[str, A
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         auto_reload=False,
+        bytecode_cache=_bytecode_cache(),
     )
     env.filters["css_string"] = css_string
     templates, problems = {}, []
     for name, path, _, _ in found:
         try:
-            source = Path(path).read_text(encoding="utf-8")
-            problems += [Problem(message, Pos(path, line)) for line, message in _unsafe(env.parse(source), source)]
             templates[name] = env.get_template(name)
         except jinja2.TemplateSyntaxError as err:
             problems.append(Problem(f"template syntax error: {err.message}", Pos(path, err.lineno)))
         except UnicodeDecodeError as err:
             problems.append(Problem(f"not UTF-8 text (byte {err.start})", Pos(path)))
     return templates, tuple(problems)
+
+
+def _bytecode_cache() -> Any:
+    """Jinja2's cache of compiled templates in the user's cache folder, or None when that
+    folder cannot be made; a template that cannot be saved there is only compiled again."""
+    import jinja2
+
+    class Quiet(jinja2.FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket: Any) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:
+                pass
+
+    folder = user_cache() / "templates-compiled"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return Quiet(str(folder))
+
+
+def _unsafe_lines(found: tuple[tuple[str, str, int, int], ...]) -> list[Problem]:
+    """Each line of the templates ``found`` that reaches for an attribute the sandbox refuses
+    (``_unsafe``); templates that do not parse are left to ``_compiled``."""
+    import jinja2
+
+    env = jinja2.Environment(keep_trailing_newline=True)
+    problems = []
+    for _, path, _, _ in found:
+        try:
+            source = Path(path).read_text(encoding="utf-8")
+            problems += [Problem(message, Pos(path, line)) for line, message in _unsafe(env.parse(source), source)]
+        except (jinja2.TemplateSyntaxError, UnicodeDecodeError):
+            pass
+    return problems
 
 
 def _unsafe(tree: Any, source: str) -> list[tuple[int, str]]:
