@@ -255,8 +255,9 @@ def _end_session(process: subprocess.Popen) -> None:
 
 
 def _profile_cache() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "reportkit" / "libreoffice-profile"
+    from .memo import user_cache
+
+    return user_cache() / "libreoffice-profile"
 
 
 def _copy_cached_profile(target: Path) -> bool:

@@ -283,7 +283,7 @@ def check_characters(report: Report, faces: tuple, problems: Problems) -> None:
     or draw a box. Comments are left out; spaces and invisible characters need no glyph."""
     if not faces:
         return
-    covered = frozenset().union(*(_font_characters(str(f.path), f.path.stat().st_mtime_ns) for f in faces))
+    covered = frozenset().union(*(f.characters for f in faces))
     families = ", ".join(dict.fromkeys(f.family for f in faces))
     for chapter in report.chapters:
         text = read_source(Path(chapter.path), Problems()) or ""
@@ -305,15 +305,6 @@ def check_characters(report: Report, faces: tuple, problems: Problems) -> None:
         if len(lines) > MAX_GLYPH_WARNINGS:
             problems.warn(f"{len(lines) - MAX_GLYPH_WARNINGS} more lines hold characters none of the "
                           "style's fonts has", Pos(chapter.path, lines[MAX_GLYPH_WARNINGS][0]))
-
-
-@functools.lru_cache(maxsize=32)
-def _font_characters(path: str, mtime_ns: int) -> frozenset[int]:
-    """The code points a font file has glyphs for (cached while the file is unchanged)."""
-    from fontTools.ttLib import TTFont  # WeasyPrint depends on fontTools already
-
-    with TTFont(path, lazy=True) as font:
-        return frozenset(font.getBestCmap() or ())
 
 
 def _invisible(char: str) -> bool:

@@ -14,12 +14,14 @@ import os
 import re
 import traceback
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
 from .errors import Pos, Problem, Problems, ReportError
 from .files import usable_file
+from .memo import remembered, user_cache
 from .tomlfile import TomlFile, describe, read_toml, unknown
 
 # Styles shipped with reportkit: the repository's top-level styles/ when running from a
@@ -231,6 +233,8 @@ class Face:
     """400 regular, 700 bold…"""
     italic: bool
     """True for an italic face."""
+    characters: frozenset[int] = field(default=frozenset(), compare=False, repr=False)
+    """The code points it has glyphs for."""
 
 
 @dataclass(frozen=True)
@@ -262,7 +266,10 @@ class Theme:
         variable, an attribute the sandbox refuses) is a ReportError at its line."""
         from jinja2 import TemplateNotFound
 
-        template = _compiled(self.templates)[0][name]
+        templates, problems = _compiled(self.templates)
+        if problems:  # found by ``load_theme``, unless a template changed since
+            raise ReportError(list(problems))
+        template = templates[name]
         try:
             return template.render(**context)
         except Exception as err:  # whatever a template does wrong, reported at its line
@@ -346,7 +353,7 @@ def load_theme(name: str, report_root: Path | None = None, pos: Pos | None = Non
         merged["cover"]["logo"] = (_style_file(logo, dirs, logo_pos, problems), logo_pos)
     faces = _faces(dirs, problems)
     found = _template_files(dirs, problems)
-    problems.items += _compiled(found)[1]
+    problems.items += _template_problems(found)
     for missing in sorted(set(TEMPLATES) - {t[0] for t in found}):
         problems.error(f'the style has no {missing} (inherit = "default" to use the default\'s)',
                        Pos(files[0].path, 0))
@@ -421,8 +428,6 @@ def _faces(dirs: tuple[Path, ...], problems: Problems) -> tuple[Face, ...]:
             fonts.setdefault(path.name, path)
     if not fonts:
         return ()
-    from fontTools.ttLib import TTFont  # WeasyPrint depends on fontTools already
-
     faces = []
     for path in fonts.values():
         _, problem = usable_file(f"fonts/{path.name}", path.parent.parent, dirs, "font", "style folder")
@@ -430,14 +435,28 @@ def _faces(dirs: tuple[Path, ...], problems: Problems) -> tuple[Face, ...]:
             problems.error(problem, Pos(str(path)))
             continue
         try:
-            with TTFont(path, lazy=True) as font:
-                names = font["name"]
-                family = names.getDebugName(16) or names.getDebugName(1) or path.stem
-                os2 = font["OS/2"]
-                faces.append(Face(path, family, os2.usWeightClass, bool(os2.fsSelection & 1)))  # bit 0: ITALIC
+            data = path.read_bytes()
+            family, weight, italic, characters = remembered("fonts", [path.stem.encode(), data],
+                                                            partial(_read_face, path))
         except Exception as err:  # fontTools raises many types for files it cannot read
             problems.error(f"cannot be read as a font: {err}", Pos(str(path)))
+            continue
+        faces.append(Face(path, family, weight, italic, frozenset(characters)))
     return tuple(faces)
+
+
+def _read_face(path: Path) -> tuple[str, int, bool, list[int]]:
+    """A font file's family, weight, italic flag and code points, as fontTools reads them."""
+    from fontTools.ttLib import TTFont  # WeasyPrint depends on fontTools already
+
+    with TTFont(path, lazy=True) as font:
+        names, os2 = font["name"], font["OS/2"]
+        family = names.getDebugName(16) or names.getDebugName(1) or path.stem
+        # Numbers for glyph names: the cmap then maps to them without reading the names of all
+        # the font's glyphs, which takes five times as long as the rest.
+        font.setGlyphOrder([str(gid) for gid in range(font["maxp"].numGlyphs)])
+        characters = sorted(font.getBestCmap() or ())
+        return family, os2.usWeightClass, bool(os2.fsSelection & 1), characters  # bit 0: ITALIC
 
 
 def _template_files(dirs: tuple[Path, ...], problems: Problems) -> tuple[tuple[str, str, int, int], ...]:
@@ -458,14 +477,35 @@ def _template_files(dirs: tuple[Path, ...], problems: Problems) -> tuple[tuple[s
     return tuple(sorted(found.values()))
 
 
+def _template_problems(found: tuple[tuple[str, str, int, int], ...]) -> list[Problem]:
+    """``_compiled(found)``'s problems, remembered between runs by the templates' names and
+    contents and Jinja2's version: ``check`` then need not load Jinja2 (0.1 s) for a style whose
+    templates are as they were."""
+    import importlib.util
+
+    paths = [path for _, path, _, _ in found]
+    try:
+        parts = [Path(importlib.util.find_spec("jinja2").origin).read_bytes()]  # holds its version
+        for name, path, _, _ in found:
+            parts += [name.encode(), Path(path).read_bytes()]
+    except OSError:
+        return list(_compiled(found)[1])
+
+    def compute() -> list[tuple[int, int, str]]:
+        found_problems = [*_compiled(found)[1], *_unsafe_lines(found)]
+        return [(paths.index(p.pos.path), p.pos.line, p.message) for p in found_problems]
+
+    return [Problem(message, Pos(paths[index], line)) for index, line, message in remembered("templates", parts, compute)]
+
+
 @functools.lru_cache(maxsize=8)
 def _compiled(found: tuple[tuple[str, str, int, int], ...]) -> tuple[dict[str, Any], tuple[Problem, ...]]:
-    """The templates ``found`` compiled in one sandboxed environment, and their errors: syntax,
-    and attributes the sandbox would refuse (found here, so ``check`` reports them). The
-    environment loads those files only, also for ``{% include %}`` and ``{% extends %}``.
+    """The templates ``found`` compiled in one sandboxed environment, and their syntax errors.
+    The environment loads those files only, also for ``{% include %}`` and ``{% extends %}``.
 
     Cached per process: ``found`` holds each file's time and size, so an edited or added
-    template is compiled anew (watch), an unchanged one only once."""
+    template is compiled anew (watch), an unchanged one only once; and between processes by
+    Jinja2's bytecode cache in the user's cache folder, which compares the source itself."""
     import jinja2  # here, not at the top: only styles being checked or rendered need it
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -481,19 +521,54 @@ def _compiled(found: tuple[tuple[str, str, int, int], ...]) -> tuple[dict[str, A
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         auto_reload=False,
+        bytecode_cache=_bytecode_cache(),
     )
     env.filters["css_string"] = css_string
     templates, problems = {}, []
     for name, path, _, _ in found:
         try:
-            source = Path(path).read_text(encoding="utf-8")
-            problems += [Problem(message, Pos(path, line)) for line, message in _unsafe(env.parse(source), source)]
             templates[name] = env.get_template(name)
         except jinja2.TemplateSyntaxError as err:
             problems.append(Problem(f"template syntax error: {err.message}", Pos(path, err.lineno)))
         except UnicodeDecodeError as err:
             problems.append(Problem(f"not UTF-8 text (byte {err.start})", Pos(path)))
     return templates, tuple(problems)
+
+
+def _bytecode_cache() -> Any:
+    """Jinja2's cache of compiled templates in the user's cache folder, or None when that
+    folder cannot be made; a template that cannot be saved there is only compiled again."""
+    import jinja2
+
+    class Quiet(jinja2.FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket: Any) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:
+                pass
+
+    folder = user_cache() / "templates-compiled"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return Quiet(str(folder))
+
+
+def _unsafe_lines(found: tuple[tuple[str, str, int, int], ...]) -> list[Problem]:
+    """Each line of the templates ``found`` that reaches for an attribute the sandbox refuses
+    (``_unsafe``); templates that do not parse are left to ``_compiled``."""
+    import jinja2
+
+    env = jinja2.Environment(keep_trailing_newline=True)
+    problems = []
+    for _, path, _, _ in found:
+        try:
+            source = Path(path).read_text(encoding="utf-8")
+            problems += [Problem(message, Pos(path, line)) for line, message in _unsafe(env.parse(source), source)]
+        except (jinja2.TemplateSyntaxError, UnicodeDecodeError):
+            pass
+    return problems
 
 
 def _unsafe(tree: Any, source: str) -> list[tuple[int, str]]:

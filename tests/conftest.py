@@ -3,14 +3,21 @@ text with a golden file in tests/golden/ (``pytest --update-golden`` rewrites th
 
 from __future__ import annotations
 
+import atexit
 import difflib
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from reportkit.cli import main
+
+_CACHE = tempfile.mkdtemp(prefix="reportkit-tests-cache-")
+os.environ["XDG_CACHE_HOME"] = _CACHE  # the tests neither use nor fill the user's cache
+atexit.register(shutil.rmtree, _CACHE, True)
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent

@@ -208,6 +208,39 @@ def test_an_edited_template_is_compiled_anew(tmp_path):
         load_theme("house", folder)
 
 
+def test_what_is_remembered_of_a_style_follows_its_files_contents(tmp_path, monkeypatch):
+    fonts = Path(load_theme("default").faces[0].path).parent
+    folder = house(tmp_path, {"theme.toml": 'inherit = "default"\n', "report.css.j2": "{% if %}",
+                              "fonts/Body.ttf": (fonts / "LiberationMono-Regular.ttf").read_bytes()})
+    monkeypatch.chdir(tmp_path)
+    expected = [f"{STYLE}/report.css.j2:1: template syntax error: Expected an expression, got 'end of statement block'"]
+    for _ in range(2):  # the second time from what the first remembered
+        result = run("check", "report")
+        assert (result.exit_code, result.stderr.splitlines()) == (1, expected)
+    css, font = folder / "styles/house/report.css.j2", folder / "styles/house/fonts/Body.ttf"
+    times = (css.stat().st_atime_ns, css.stat().st_mtime_ns)
+    css.write_text("{{ 1 }}", encoding="utf-8")  # another template of the same size and time
+    os.utime(css, ns=times)
+    times = (font.stat().st_atime_ns, font.stat().st_mtime_ns)
+    font.write_bytes((fonts / "Carlito-Regular.ttf").read_bytes())
+    os.utime(font, ns=times)
+    theme = load_theme("house", folder)
+    assert [(f.family, ord("a") in f.characters) for f in theme.faces if f.path == font] == [("Carlito", True)]
+    assert run("check", "report").exit_code == 0
+
+
+def test_a_cache_folder_that_cannot_be_written_costs_only_time(tmp_path, monkeypatch):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("", encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    house(tmp_path, {"theme.toml": 'inherit = "default"\n', "report.css.j2": "{% if %}"})
+    monkeypatch.chdir(tmp_path)
+    result = run("check", "report")
+    assert result.stderr.splitlines() == [f"{STYLE}/report.css.j2:1: template syntax error: "
+                                          "Expected an expression, got 'end of statement block'"]
+    assert result.exit_code == 1
+
+
 def shared_style(folder: Path, size: str) -> Path:
     """A style ``coalition`` in ``folder``: the default on ``size`` paper."""
     (folder / "coalition").mkdir(parents=True)

@@ -83,27 +83,45 @@ def _unicode_maps(page: pikepdf.Page) -> dict[str, dict[bytes, str]]:
 
 
 def _runs(page: pikepdf.Page, instructions: list) -> Iterator[tuple[int, int, str]]:
-    """(index of the BDC instruction, MCID, text) of each marked-content run of the page."""
+    """(index of the BDC instruction, MCID, text) of each marked-content run of the page.
+
+    A page holds thousands of instructions: each is looked at once, and a text operator's
+    strings are read from its unparsed bytes (one call) rather than item by item."""
     maps, font, open_ = _unicode_maps(page), {}, []
-    for i, (operands, operator) in enumerate(instructions):
-        op = str(operator)
-        if op in ("BDC", "BMC"):
-            mcid = None
-            if op == "BDC" and isinstance(operands[1], pikepdf.Dictionary) and "/MCID" in operands[1]:
-                mcid = int(operands[1].MCID)
-            open_.append([i, mcid, ""])
+    for i, instruction in enumerate(instructions):
+        op = str(instruction.operator)
+        if op in ("TJ", "Tj"):
+            if open_:
+                open_[-1][2].append((font, _shown_bytes(pikepdf.unparse_content_stream([instruction]))))
+        elif op == "BDC":
+            props = instruction.operands[1]
+            mcid = int(props.MCID) if isinstance(props, pikepdf.Dictionary) and "/MCID" in props else None
+            open_.append([i, mcid, []])
+        elif op == "BMC":
+            open_.append([i, None, []])
         elif op == "EMC" and open_:
-            start, mcid, text = open_.pop()
+            start, mcid, shown = open_.pop()
             if mcid is not None:
-                yield start, mcid, text
+                yield start, mcid, "".join(f.get(raw[j:j + 2], "\ufffd") for f, raw in shown
+                                           for j in range(0, len(raw), 2))
         elif op == "Tf":
-            font = maps.get(str(operands[0]), {})
-        elif op in ("Tj", "TJ") and open_:
-            items = operands[0] if isinstance(operands[0], pikepdf.Array) else [operands[0]]
-            for item in items:
-                if isinstance(item, pikepdf.String):
-                    raw = bytes(item)
-                    open_[-1][2] += "".join(font.get(raw[j:j + 2], "\ufffd") for j in range(0, len(raw), 2))
+            font = maps.get(str(instruction.operands[0]), {})
+
+
+_STRING = re.compile(rb"<([0-9a-fA-F]*)>|\(((?:\\.|[^\\)])*)\)", re.S)
+"""A string in unparsed content: hexadecimal, or literal (qpdf escapes its parentheses)."""
+_ESCAPE = re.compile(rb"\\([0-7]{1,3}|.)", re.S)
+_ESCAPED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+
+
+def _shown_bytes(code: bytes) -> bytes:
+    """The bytes of the strings in one unparsed text operator (``[<0191> 3 (AB)] TJ``)."""
+    if b"(" not in code:  # WeasyPrint writes hexadecimal strings only
+        return bytes.fromhex(b"".join(m[0] for m in _STRING.findall(code)).decode("ascii"))
+    return b"".join(bytes.fromhex(h.decode("ascii")) if h or not literal else
+                    _ESCAPE.sub(lambda m: bytes([int(m[1], 8) & 255]) if m[1][0] in b"01234567"
+                                else _ESCAPED.get(m[1], m[1]), literal)
+                    for h, literal in _STRING.findall(code))
 
 
 def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, owners: dict) -> None:
@@ -133,12 +151,12 @@ def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, owners: dict) -> None:
             instructions[start] = pikepdf.ContentStreamInstruction([pikepdf.Name.Artifact, kind],
                                                                    pikepdf.Operator("BDC"))
     page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
-    emptied = {}
+    emptied: dict = {}
     for mcid in leaders:
         element = owners.pop((key, mcid))
-        _drop(element, mcid)
-        emptied[element.objgen] = element
-    for element in emptied.values():
+        emptied.setdefault(element.objgen, (element, set()))[1].add(mcid)
+    for element, mcids in emptied.values():
+        _drop(element, mcids)
         _fold(pdf, element)
     parents = _parent_array(pdf, page)
     if parents is not None:
@@ -147,11 +165,11 @@ def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, owners: dict) -> None:
                 parents[mcid] = None
 
 
-def _drop(element: pikepdf.Dictionary, mcid: int) -> None:
-    """Removes the marked-content reference ``mcid`` from ``element``'s kids."""
-    kept = [k for k in _kids(element) if not (isinstance(k, int) and int(k) == mcid
+def _drop(element: pikepdf.Dictionary, mcids: set[int]) -> None:
+    """Removes the marked-content references ``mcids`` from ``element``'s kids."""
+    kept = [k for k in _kids(element) if not (isinstance(k, int) and int(k) in mcids
                                                or isinstance(k, pikepdf.Dictionary) and "/MCID" in k
-                                               and int(k.MCID) == mcid)]
+                                               and int(k.MCID) in mcids)]
     element.K = pikepdf.Array(kept)
 
 
