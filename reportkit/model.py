@@ -276,6 +276,9 @@ class Metadata:
     """Absolute paths of the cover logos."""
     style: str = "default"
     """The style to build with."""
+    confidentiality: str = "public"
+    """"public" (treaty bodies publish alternative reports) or "confidential": the report asks
+    not to be published, and says so on its cover, in its footers and in its properties."""
     notes: str = "footnotes"
     """"footnotes" (at the foot of the page) or "endnotes" (in a Notes section)."""
     number_headings: bool = False

@@ -35,6 +35,7 @@ from ..model import (
     LineBreak,
     Link,
     List,
+    Metadata,
     Node,
     Note,
     Paragraph,
@@ -162,7 +163,7 @@ class Shell:
             settings=self.theme.settings,
             faces=self.faces,
             words=words,
-            footer=css_content(words["page_of"], n="counter(page)", total=total),
+            footer=css_content(footer_label(meta, words), n="counter(page)", total=total),
             draft=options.draft,
             stamp=options.stamp,
             part=placed,
@@ -181,6 +182,7 @@ class Shell:
             logos=self.logos,
             subject=subject(self.report),
             keywords=keywords(self.report),
+            confidential=words["confidential_notice"] if confidential(meta) else "",
             created=w3c_date(options.created),
             draft=options.draft,
             stamp=options.stamp,
@@ -218,9 +220,21 @@ def subject(report: Report) -> str:
 
 
 def keywords(report: Report) -> list[str]:
-    """The PDF keywords: country, treaty and the report's own keywords."""
+    """The PDF keywords: "Confidential" for a confidential report, country, treaty and the
+    report's own keywords."""
     meta = report.meta
-    return list(dict.fromkeys(x for x in (meta.country, meta.treaty, *meta.keywords) if x))
+    mark = labels(meta.language)["confidential"] if confidential(meta) else ""
+    return list(dict.fromkeys(x for x in (mark, meta.country, meta.treaty, *meta.keywords) if x))
+
+
+def confidential(meta: Metadata) -> bool:
+    """Whether the report asks the treaty body not to publish it."""
+    return meta.confidentiality == "confidential"
+
+
+def footer_label(meta: Metadata, words: dict) -> str:
+    """The page footer: "Page {n} of {total}", after "Confidential · " for a confidential report."""
+    return f"{words['confidential']} · {words['page_of']}" if confidential(meta) else words["page_of"]
 
 
 def css_content(label: str, **values: str) -> str:

@@ -16,9 +16,11 @@ from docx.document import Document
 from docx.shared import Emu, Mm
 from lxml.etree import _Element
 
+from ...labels import labels
 from ...model import Report, plain_text
 from ...sourcemap import BOOKMARK_PREFIX, NAMESPACE, to_xml
 from .. import Options
+from ..html import confidential, footer_label
 from . import ooxml as ox
 from .nodes import Writer
 from .ooxml import Story
@@ -43,6 +45,8 @@ def page_setup(document: Document, page: Page) -> None:
 def cover(w: Writer, story: Story) -> None:
     """The cover page: title, subtitle, authors, partners, date, logos (no page number)."""
     meta, cover = w.report.meta, w.theme.settings.cover
+    if confidential(meta):
+        w.generated(w.paragraph(story, "Cover Label", w.words["confidential_notice"]), "confidential")
     w.cover_field(w.paragraph(story, "Title", meta.title), "title")
     if meta.subtitle:
         w.cover_field(w.paragraph(story, "Subtitle", meta.subtitle), "subtitle")
@@ -177,7 +181,7 @@ def footer(w: Writer) -> None:
     p = ox.footer_paragraph(section)
     ox.set_ppr(p, ox.para_style(w.ids["Footer"]))
     fields = {"{n}": "PAGE", "{total}": "NUMPAGES"}
-    for piece in re.split(r"(\{n\}|\{total\})", w.words["page_of"]):  # "Page {n} of {total}"
+    for piece in re.split(r"(\{n\}|\{total\})", footer_label(w.report.meta, w.words)):  # "Page {n} of {total}"
         if piece in fields:
             p.extend(ox.field_runs(fields[piece], [ox.run("1")]))
         elif piece:
@@ -206,7 +210,7 @@ def properties(document: Document, report: Report, options: Options) -> None:
     props.keywords = _fit(", ".join(keywords(report)), ", ")
     props.language = meta.language
     props.comments = _fit(meta.subtitle)
-    props.category = ""
+    props.category = props.content_status = labels(meta.language)["confidential"] if confidential(meta) else ""
     props.last_modified_by = "reportkit"
     props.revision = 1
     created = options.created
