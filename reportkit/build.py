@@ -16,6 +16,7 @@ from typing import Callable, Iterator
 
 from .errors import Problem, Problems
 from .fit import table_warnings
+from .guidance import check_guidance
 from .manifest import key_pos, load_manifest
 from .model import Image, Report, iter_nodes
 from .outputs import BuildOptions, Written, put_in_place, stage
@@ -51,6 +52,7 @@ def _checked(report_dir: Path, style: str | None = None) -> tuple[Report, Proble
     report, problems = load(report_dir)
     theme = load_theme(style or report.meta.style, report_dir, None if style else key_pos(report_dir, "style"))
     check_characters(report, theme.faces, problems)
+    check_guidance(report, report_dir, problems)
     problems.items += table_warnings(report, theme)
     figs = figures(report)
     if figs.word_limit and figs.words_counted > figs.word_limit:

@@ -225,6 +225,9 @@ class Section:
     annex: bool = False
     """True for a heading marked ``{.annex}`` and everything under it: left out of the word
     count and of paragraph numbering, as treaty bodies leave annexes out of their limits."""
+    summary: bool = False
+    """True for a heading marked ``{.summary}``: the report's executive summary (in English, for a
+    report in a language treaty bodies do not work in)."""
     pos: Pos | None = located()
 
 

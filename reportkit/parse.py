@@ -386,7 +386,8 @@ class _Converter:
             while stack and int(stack[-1][0].tag[1]) >= level:
                 heading, title, ident, numbered, blocks, annex = stack.pop()
                 section = Section(int(heading.tag[1]), title, ident, tuple(blocks), numbered=numbered,
-                                  annex=annex, pos=self.pos(heading))
+                                  annex=annex, pos=self.pos(heading),
+                                  summary=".summary" in _heading_attributes(heading.children[0].content)[1])
                 (stack[-1][4] if stack else top).append(section)
 
         for node in nodes:
@@ -414,10 +415,10 @@ class _Converter:
         if title and isinstance(title[-1], Text):
             rest, words = _heading_attributes(title[-1].text)
             title = title[:-1] + ((Text(rest),) if rest else ())
-        unknown = [w for w in words if not _ID.fullmatch(w) and w not in ("-", ".unnumbered", ".annex")]
+        unknown = [w for w in words if not _ID.fullmatch(w) and w not in ("-", ".unnumbered", ".annex", ".summary")]
         if unknown:
             self.state.problems.warn(f'unknown heading attribute "{{{" ".join(unknown)}}}" left out '
-                                     "(headings take {#name}, {-} and {.annex})", self.pos(node))
+                                     "(headings take {#name}, {-}, {.annex} and {.summary})", self.pos(node))
         ids = [w[1:] for w in words if _ID.fullmatch(w)]
         numbered = not ({"-", ".unnumbered"} & set(words))
         if numbered and self.state.number_headings:
