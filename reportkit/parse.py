@@ -24,7 +24,7 @@ from .files import url_scheme, usable_file
 from .labels import CATALOGUES, labels
 from .model import (
     BOX_KINDS, Block, Box, Chapter, Code, CodeBlock, Emphasis, Image, Inline, LineBreak, Link,
-    List, Metadata, Note, Paragraph, Quote, Report, Rule, Section, Strong, Table, Text, iter_nodes,
+    List, Metadata, Note, Paragraph, Quote, Report, Rule, Section, Strong, StyledBox, Table, Text, iter_nodes,
     plain_text, walk,
 )
 
@@ -109,11 +109,19 @@ class _State:
     """Note labels called where a note cannot stand, or suggested for a mistyped one: already
     reported, so not "defined but never used" too."""
     last_level: int = 0
+    box_kinds: dict = field(default_factory=dict)
+    """The kinds of box the style defines, by name (``themes.BoxKind``)."""
+    language: str = "en"
+    """The report's language, for those kinds' labels."""
 
 
-def parse_report(meta: Metadata, files: list[Path], root: Path, problems: Problems) -> Report:
-    """Parse every chapter file and resolve notes and links; errors and warnings go to ``problems``."""
+def parse_report(meta: Metadata, files: list[Path], root: Path, problems: Problems,
+                 box_kinds: tuple = ()) -> Report:
+    """Parse every chapter file and resolve notes and links; errors and warnings go to ``problems``.
+    ``box_kinds``: the kinds of box the style defines (``themes.BoxKind``), besides the built-in ones."""
     state = _State(root.resolve(), problems, make_parser(meta.language), meta.number_headings)
+    state.box_kinds = {k.name: k for k in box_kinds}
+    state.language = meta.language
     trees = [(path, _syntax_tree(path, state)) for path in files]
     state.reserved = {ident for _, tree in trees if tree for ident in _explicit_ids(tree)}
     chapters = [_Converter(str(path), path.parent.resolve(), state).chapter(tree)
@@ -547,10 +555,11 @@ class _Converter:
         if not kind:
             problems.error("box without a kind: write ::: recommendation, ::: good-practice or ::: box", pos)
             return None
-        cls = BOX_KINDS.get(kind)
-        if cls is None:
-            close = difflib.get_close_matches(kind, list(BOX_KINDS), n=1, cutoff=0.5)
-            hint = f' (did you mean "{close[0]}"?)' if close else f" (use one of: {', '.join(BOX_KINDS)})"
+        cls, styled = BOX_KINDS.get(kind), self.state.box_kinds.get(kind)
+        if cls is None and styled is None:
+            known = [*BOX_KINDS, *self.state.box_kinds]
+            close = difflib.get_close_matches(kind, known, n=1, cutoff=0.5)
+            hint = f' (did you mean "{close[0]}"?)' if close else f" (use one of: {', '.join(known)})"
             problems.error(f'unknown box kind "{kind}"{hint}', pos)
             return None
         self.line = pos.line
@@ -558,6 +567,9 @@ class _Converter:
         blocks = self.blocks(node.children, inside="a box")
         if not blocks:
             problems.warn(f'empty {kind} box', pos)
+        if styled is not None:
+            return StyledBox(title, blocks, pos=pos, name=kind, label=styled.label_in(self.state.language),
+                             numbered=styled.numbered)
         return cls(title, blocks, pos=pos)
 
     def note_definition(self, node: SyntaxTreeNode) -> None:

@@ -19,7 +19,7 @@ from lxml.etree import _Element
 from ...labels import labels
 from ...model import Report, plain_text
 from ...sourcemap import BOOKMARK_PREFIX, NAMESPACE, to_xml
-from .. import Options
+from .. import Options, box_annexes
 from ..html import confidential, footer_label
 from . import ooxml as ox
 from .nodes import Writer
@@ -132,18 +132,21 @@ def toc_entries(w: Writer) -> list[tuple[int, str, str]]:
     ]
     if meta.recommendations_summary:
         entries.append((1, w.words["summary_of_recommendations"], w.anchors["#summary"]))
+    entries += [(1, title, w.anchors[f"#annex-{kind}"]) for kind, title in box_annexes(w.report, w.theme)]
     if meta.notes == "endnotes" and w.has_notes():
         entries.append((1, w.words["notes"], w.anchors["#notes"]))
     return entries
 
 
-def summary(w: Writer, story: Story) -> None:
-    """The annex listing every recommendation by number, each linked to its box."""
-    from ...transforms import recommendations  # the view lives with the numbering transforms
+def summary(w: Writer, story: Story, kind: str = "recommendation", title: str = "") -> None:
+    """The annex listing every recommendation (or every item of another numbered kind of box,
+    under ``title``) by number, each linked to its box."""
+    from ...transforms import box_items  # the view lives with the numbering transforms
 
-    heading = w.generated(w.paragraph(story, "Heading 1", w.words["summary_of_recommendations"]), "summary")
-    w.bookmark(heading, "#summary")
-    for item in recommendations(w.report):
+    anchor = "#summary" if kind == "recommendation" else f"#annex-{kind}"
+    heading = w.generated(w.paragraph(story, "Heading 1", title or w.words["summary_of_recommendations"]), "summary")
+    w.bookmark(heading, anchor)
+    for item in box_items(w.report, kind):
         p = story.add(w.generated(w.p("Recommendation Summary", f"{item.number}.\t"), "summary"))
         link = ox.hyperlink(anchor=w.anchors.get(item.box_id, ""))
         link.append(ox.run(item.text))
