@@ -336,7 +336,8 @@ def _figures_json(figs) -> dict:
             "notes": figs.notes, "recommendation_boxes": figs.recommendation_boxes,
             "recommendations": figs.recommendations,
             "good_practice_boxes": figs.good_practice_boxes, "boxes": figs.boxes,
-            "chapter_words": dict(figs.chapter_words)}
+            "chapter_words": dict(figs.chapter_words),
+            "style_boxes": {kind: {"boxes": boxes, "numbered": items} for kind, boxes, items in figs.styled_boxes}}
 
 
 def _figures_text(report_dir: Path, figs, state: str = "ok") -> str:
@@ -356,6 +357,8 @@ def _figures_text(report_dir: Path, figs, state: str = "ok") -> str:
         f"  recommendations:      {figs.recommendations} in {figs.recommendation_boxes} boxes",
         f"  good-practice boxes:  {figs.good_practice_boxes}",
         f"  other boxes:          {figs.boxes}",
+        *(f"  {kind + ' boxes:':<22}{boxes}" + (f" ({items} numbered)" if items else "")
+          for kind, boxes, items in figs.styled_boxes),
     ])
 
 

@@ -8,7 +8,7 @@ from typing import Callable, Iterator
 
 from .model import (
     Block, Box, CodeBlock, GoodPractice, Inline, List, Note, Paragraph, Quote, Recommendation,
-    Report, Section, Table, Text, iter_nodes, plain_text, walk,
+    Report, Section, StyledBox, Table, Text, iter_nodes, plain_text, walk,
 )
 
 Transform = Callable[[Report], Report]
@@ -222,6 +222,8 @@ class Figures:
     count_notes: bool
     chapter_words: tuple[tuple[str, int], ...] = ()
     """Each chapter file and its words (body text, annexes left out)."""
+    styled_boxes: tuple[tuple[str, int, int], ...] = ()
+    """Each kind of box the style defines that the report uses: (kind, boxes, numbered items)."""
 
     @property
     def words_total(self) -> int:
@@ -244,6 +246,7 @@ def figures(report: Report) -> Figures:
     note_words = sum(count_words(plain_text(n.blocks)) for n in notes(counted))
     every_note = notes(report)
     recs = [n for n in nodes if isinstance(n, Recommendation)]
+    styled = [n for n in nodes if isinstance(n, StyledBox)]
     return Figures(
         chapters=len(report.chapters),
         sections=sum(isinstance(n, Section) and n.level > 1 for n in nodes),  # chapters apart
@@ -257,6 +260,9 @@ def figures(report: Report) -> Figures:
         word_limit=report.meta.word_limit,
         count_notes=report.meta.count_notes,
         chapter_words=chapter_words,
+        styled_boxes=tuple((kind, sum(n.kind == kind for n in styled),
+                            sum(len(recommendation_items(n)) for n in styled if n.kind == kind and n.numbered))
+                           for kind in dict.fromkeys(n.kind for n in styled)),
     )
 
 

@@ -179,3 +179,24 @@ def test_a_wrong_box_kind_is_reported_at_its_line(tmp_path, table, line, expecte
     result = run("check", folder)
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1] == f"{folder / 'styles/house/theme.toml'}:{line}: {expected}"
+
+
+def test_check_counts_the_styles_kinds(folder):
+    result = run("check", folder)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-3:] == [
+        "  question boxes:       2 (4 numbered)",
+        "  testimony boxes:      1",
+        "  alert boxes:          1 (1 numbered)",
+    ]
+
+
+def test_the_crc_template_has_a_question_box_and_a_confidentiality_line():
+    from reportkit.new import TEMPLATES_DIR
+    from reportkit.transforms import box_items
+
+    report, _ = load_with_theme(TEMPLATES_DIR / "crc")
+    assert report.meta.confidentiality == "public"
+    assert 'confidentiality = "public"' in (TEMPLATES_DIR / "crc" / "report.toml").read_text(encoding="utf-8")
+    assert [item.text for item in box_items(report, "question")] == [
+        "Question for the State party on general measures of implementation to be written."]
