@@ -16,6 +16,7 @@ from typing import Callable, Iterator
 
 from .errors import Problem, Problems
 from .fit import table_warnings
+from .guidance import check_guidance
 from .manifest import key_pos, load_manifest
 from .model import Image, Report, iter_nodes
 from .outputs import BuildOptions, Written, put_in_place, stage
@@ -33,10 +34,18 @@ def load(report_dir: Path) -> tuple[Report, Problems]:
 
     Raises ReportError listing every error found (report.toml and all chapters).
     """
+    report, problems, _ = _loaded(report_dir)
+    return report, problems
+
+
+def _loaded(report_dir: Path, style: str | None = None) -> tuple[Report, Problems, Theme]:
+    """``load``, with the style it is read in (``style``, else the one it names): the style
+    defines kinds of box."""
     meta, files, problems = load_manifest(report_dir)
-    report = parse_report(meta, files, report_dir, problems)
+    theme = load_theme(style or meta.style, report_dir, None if style else key_pos(report_dir, "style"))
+    report = parse_report(meta, files, report_dir, problems, theme.settings.boxes)
     problems.raise_errors()
-    return apply_transforms(report), problems
+    return apply_transforms(report), problems, theme
 
 
 def check(report_dir: Path) -> tuple[Report, Problems, Figures]:
@@ -48,9 +57,9 @@ def check(report_dir: Path) -> tuple[Report, Problems, Figures]:
 
 def _checked(report_dir: Path, style: str | None = None) -> tuple[Report, Problems, Figures, Theme]:
     """``check``, with the style the report is built in (``style``, else the one it names)."""
-    report, problems = load(report_dir)
-    theme = load_theme(style or report.meta.style, report_dir, None if style else key_pos(report_dir, "style"))
+    report, problems, theme = _loaded(report_dir, style)
     check_characters(report, theme.faces, problems)
+    check_guidance(report, report_dir, problems)
     problems.items += table_warnings(report, theme)
     figs = figures(report)
     if figs.word_limit and figs.words_counted > figs.word_limit:
@@ -58,6 +67,12 @@ def _checked(report_dir: Path, style: str | None = None) -> tuple[Report, Proble
         problems.warn(f"{over:,} words over the word limit of {figs.word_limit:,}",
                       key_pos(report_dir, "word_limit"))
     return report, problems, figs, theme
+
+
+def load_with_theme(report_dir: Path) -> tuple[Report, Theme]:
+    """The transformed report and its style (warnings dropped); raises ReportError on errors."""
+    report, _, theme = _loaded(report_dir)
+    return report, theme
 
 
 def load_report(report_dir: Path) -> Report:

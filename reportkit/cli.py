@@ -293,6 +293,34 @@ def recommendations_command(report_dir: Path, fmt: str, excel: bool) -> None:
     click.echo(text.encode("utf-8") if excel else text, nl=False)  # bytes: the same on any console
 
 
+@main.command(name="boxes")
+@click.argument("report_dir", type=_REPORT_DIR, default=".")
+@click.option("-k", "--kind", required=True, help="A numbered kind of box: recommendation, or one the style numbers (question).")
+@click.option("-f", "--format", "fmt", type=click.Choice(["csv", "json", "md"]), default="csv",
+              show_default=True, help="Output format.")
+@click.option("--excel", is_flag=True,
+              help="CSV for Excel: a byte order mark and CR LF line ends, so Cyrillic and accents show.")
+def boxes_command(report_dir: Path, kind: str, fmt: str, excel: bool) -> None:
+    """List every numbered item of one kind of box (as `recommendations` lists recommendations)."""
+    from .build import load_with_theme
+    from .tables import recommendations_table
+    from .tomlfile import unknown
+
+    if excel and fmt != "csv":
+        raise click.BadParameter("--excel is for --format csv", param_hint="--excel")
+    try:
+        report, theme = load_with_theme(report_dir)
+    except ReportError as err:
+        _fail(err)
+    numbered = ["recommendation", *(k.name for k in theme.settings.boxes if k.numbered)]
+    if kind not in numbered:
+        known = kind in ("good-practice", "box") or theme.settings.box_kind(kind) is not None
+        message = f'"{kind}" boxes are not numbered' if known else unknown(kind, numbered, noun="numbered kind of box")
+        raise click.BadParameter(f"{message} (numbered: {', '.join(numbered)})", param_hint="--kind")
+    text = recommendations_table(report, fmt, excel, kind)
+    click.echo(text.encode("utf-8") if excel else text, nl=False)  # bytes: the same on any console
+
+
 def _problem_json(problem: Problem) -> dict:
     return {"path": problem.pos.path if problem.pos else None,
             "line": problem.pos.line if problem.pos else None,
@@ -308,7 +336,8 @@ def _figures_json(figs) -> dict:
             "notes": figs.notes, "recommendation_boxes": figs.recommendation_boxes,
             "recommendations": figs.recommendations,
             "good_practice_boxes": figs.good_practice_boxes, "boxes": figs.boxes,
-            "chapter_words": dict(figs.chapter_words)}
+            "chapter_words": dict(figs.chapter_words),
+            "style_boxes": {kind: {"boxes": boxes, "numbered": items} for kind, boxes, items in figs.styled_boxes}}
 
 
 def _figures_text(report_dir: Path, figs, state: str = "ok") -> str:
@@ -328,6 +357,8 @@ def _figures_text(report_dir: Path, figs, state: str = "ok") -> str:
         f"  recommendations:      {figs.recommendations} in {figs.recommendation_boxes} boxes",
         f"  good-practice boxes:  {figs.good_practice_boxes}",
         f"  other boxes:          {figs.boxes}",
+        *(f"  {kind + ' boxes:':<22}{boxes}" + (f" ({items} numbered)" if items else "")
+          for kind, boxes, items in figs.styled_boxes),
     ])
 
 

@@ -23,6 +23,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "section": "Section",
         "articles": "Articles {list}",
         "to_be_written": "To be written.",
+        "confidential": "Confidential",
+        "confidential_notice": "Confidential submission: not to be published",
         "quotes": ["\u201c", "\u201d", "\u2018", "\u2019"],
     },
     "fr": {
@@ -41,6 +43,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "section": "Section",
         "articles": "Articles {list}",
         "to_be_written": "À rédiger.",
+        "confidential": "Confidentiel",
+        "confidential_notice": "Soumission confidentielle\u00a0: ne pas publier",
         "quotes": ["«\u00a0", "\u00a0»", "\u2039\u00a0", "\u00a0\u203a"],
     },
     "es": {
@@ -59,6 +63,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "section": "Sección",
         "articles": "Artículos {list}",
         "to_be_written": "Por redactar.",
+        "confidential": "Confidencial",
+        "confidential_notice": "Comunicación confidencial: no publicar",
         "quotes": ["«", "»", "\u201c", "\u201d"],
     },
     "ru": {
@@ -77,6 +83,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "section": "Раздел",
         "articles": "Статьи {list}",
         "to_be_written": "Текст будет добавлен.",
+        "confidential": "Конфиденциально",
+        "confidential_notice": "Конфиденциальный доклад: не для публикации",
         "quotes": ["«", "»", "\u201e", "\u201c"],
     },
 }

@@ -42,6 +42,9 @@ FIELDS: dict[str, Field] = {
     "keywords": Field("strs", [], "Extra keywords for the files' metadata."),
     "logos": Field("strs", [], "Logo images for the cover, relative to the report folder."),
     "style": Field("str", "default", "The style to build with (a folder in styles/)."),
+    "confidentiality": Field("choice:public|confidential", "public",
+                             "confidential: the report asks the treaty body not to publish it, and says so "
+                             "on its cover, in every page's footer and in the files' properties."),
     "notes": Field("choice:footnotes|endnotes", "footnotes", "Notes at the foot of each page, or collected at the end."),
     "number_headings": Field("bool", False, "Number headings automatically: 1, 2.2, 2.2.1."),
     "number_paragraphs": Field("bool", False, "Number body paragraphs 1, 2, 3… (UPR submissions)."),

@@ -185,6 +185,11 @@ class Box:
     """An anchor for links to this box (set by the transforms)."""
     pos: Pos | None = located()
 
+    @property
+    def numbered(self) -> bool:
+        """Whether each paragraph or list item in it is numbered across the report, from ``number``."""
+        return False
+
 
 @dataclass(frozen=True)
 class Recommendation(Box):
@@ -194,12 +199,38 @@ class Recommendation(Box):
     number: int = 0
     """The number of its first recommendation, counted across the report (1, 2, 3…)."""
 
+    @property
+    def numbered(self) -> bool:
+        """Recommendations are always counted (``number_recommendations`` prints the numbers)."""
+        return True
+
 
 @dataclass(frozen=True)
 class GoodPractice(Box):
     """A good-practice example."""
 
     kind: ClassVar[str] = "good-practice"
+
+
+@dataclass(frozen=True)
+class StyledBox(Box):
+    """A box of a kind the style defines (``[boxes.NAME]`` in theme.toml: "question",
+    "testimony"…); every such kind is this one node, told apart by ``kind``."""
+
+    name: str = "box"
+    """The kind as written after ``:::`` (``kind`` gives it, as for every box)."""
+    label: str = ""
+    """The kind's label in the report's language: the title when the author gives none."""
+    numbered: bool = False
+    """Whether each paragraph or list item in it is numbered across the report (a count for
+    each kind), as the style says."""
+    number: int = 0
+    """The number of its first item, when ``numbered``; set by ``transforms.number_boxes``."""
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        """The kind as written after ``:::``."""
+        return self.name
 
 
 BOX_KINDS: dict[str, type[Box]] = {cls.kind: cls for cls in (Recommendation, GoodPractice, Box)}
@@ -225,6 +256,9 @@ class Section:
     annex: bool = False
     """True for a heading marked ``{.annex}`` and everything under it: left out of the word
     count and of paragraph numbering, as treaty bodies leave annexes out of their limits."""
+    summary: bool = False
+    """True for a heading marked ``{.summary}``: the report's executive summary (in English, for a
+    report in a language treaty bodies do not work in)."""
     pos: Pos | None = located()
 
 
@@ -276,6 +310,9 @@ class Metadata:
     """Absolute paths of the cover logos."""
     style: str = "default"
     """The style to build with."""
+    confidentiality: str = "public"
+    """"public" (treaty bodies publish alternative reports) or "confidential": the report asks
+    not to be published, and says so on its cover, in its footers and in its properties."""
     notes: str = "footnotes"
     """"footnotes" (at the foot of the page) or "endnotes" (in a Notes section)."""
     number_headings: bool = False

@@ -24,7 +24,7 @@ from .files import url_scheme, usable_file
 from .labels import CATALOGUES, labels
 from .model import (
     BOX_KINDS, Block, Box, Chapter, Code, CodeBlock, Emphasis, Image, Inline, LineBreak, Link,
-    List, Metadata, Note, Paragraph, Quote, Report, Rule, Section, Strong, Table, Text, iter_nodes,
+    List, Metadata, Note, Paragraph, Quote, Report, Rule, Section, Strong, StyledBox, Table, Text, iter_nodes,
     plain_text, walk,
 )
 
@@ -109,11 +109,19 @@ class _State:
     """Note labels called where a note cannot stand, or suggested for a mistyped one: already
     reported, so not "defined but never used" too."""
     last_level: int = 0
+    box_kinds: dict = field(default_factory=dict)
+    """The kinds of box the style defines, by name (``themes.BoxKind``)."""
+    language: str = "en"
+    """The report's language, for those kinds' labels."""
 
 
-def parse_report(meta: Metadata, files: list[Path], root: Path, problems: Problems) -> Report:
-    """Parse every chapter file and resolve notes and links; errors and warnings go to ``problems``."""
+def parse_report(meta: Metadata, files: list[Path], root: Path, problems: Problems,
+                 box_kinds: tuple = ()) -> Report:
+    """Parse every chapter file and resolve notes and links; errors and warnings go to ``problems``.
+    ``box_kinds``: the kinds of box the style defines (``themes.BoxKind``), besides the built-in ones."""
     state = _State(root.resolve(), problems, make_parser(meta.language), meta.number_headings)
+    state.box_kinds = {k.name: k for k in box_kinds}
+    state.language = meta.language
     trees = [(path, _syntax_tree(path, state)) for path in files]
     state.reserved = {ident for _, tree in trees if tree for ident in _explicit_ids(tree)}
     chapters = [_Converter(str(path), path.parent.resolve(), state).chapter(tree)
@@ -377,7 +385,8 @@ class _Converter:
             while stack and int(stack[-1][0].tag[1]) >= level:
                 heading, title, ident, numbered, blocks, annex = stack.pop()
                 section = Section(int(heading.tag[1]), title, ident, tuple(blocks), numbered=numbered,
-                                  annex=annex, pos=self.pos(heading))
+                                  annex=annex, pos=self.pos(heading),
+                                  summary=".summary" in _heading_attributes(heading.children[0].content)[1])
                 (stack[-1][4] if stack else top).append(section)
 
         for node in nodes:
@@ -405,10 +414,10 @@ class _Converter:
         if title and isinstance(title[-1], Text):
             rest, words = _heading_attributes(title[-1].text)
             title = title[:-1] + ((Text(rest),) if rest else ())
-        unknown = [w for w in words if not _ID.fullmatch(w) and w not in ("-", ".unnumbered", ".annex")]
+        unknown = [w for w in words if not _ID.fullmatch(w) and w not in ("-", ".unnumbered", ".annex", ".summary")]
         if unknown:
             self.state.problems.warn(f'unknown heading attribute "{{{" ".join(unknown)}}}" left out '
-                                     "(headings take {#name}, {-} and {.annex})", self.pos(node))
+                                     "(headings take {#name}, {-}, {.annex} and {.summary})", self.pos(node))
         ids = [w[1:] for w in words if _ID.fullmatch(w)]
         numbered = not ({"-", ".unnumbered"} & set(words))
         if numbered and self.state.number_headings:
@@ -537,10 +546,11 @@ class _Converter:
         if not kind:
             problems.error("box without a kind: write ::: recommendation, ::: good-practice or ::: box", pos)
             return None
-        cls = BOX_KINDS.get(kind)
-        if cls is None:
-            close = difflib.get_close_matches(kind, list(BOX_KINDS), n=1, cutoff=0.5)
-            hint = f' (did you mean "{close[0]}"?)' if close else f" (use one of: {', '.join(BOX_KINDS)})"
+        cls, styled = BOX_KINDS.get(kind), self.state.box_kinds.get(kind)
+        if cls is None and styled is None:
+            known = [*BOX_KINDS, *self.state.box_kinds]
+            close = difflib.get_close_matches(kind, known, n=1, cutoff=0.5)
+            hint = f' (did you mean "{close[0]}"?)' if close else f" (use one of: {', '.join(known)})"
             problems.error(f'unknown box kind "{kind}"{hint}', pos)
             return None
         self.line = pos.line
@@ -548,6 +558,9 @@ class _Converter:
         blocks = self.blocks(node.children, inside="a box")
         if not blocks:
             problems.warn(f'empty {kind} box', pos)
+        if styled is not None:
+            return StyledBox(title, blocks, pos=pos, name=kind, label=styled.label_in(self.state.language),
+                             numbered=styled.numbered)
         return cls(title, blocks, pos=pos)
 
     def note_definition(self, node: SyntaxTreeNode) -> None:

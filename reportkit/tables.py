@@ -1,4 +1,5 @@
-"""The list of recommendations as a table for advocacy follow-up: CSV, JSON or Markdown text."""
+"""The list of recommendations (or of another numbered kind of box) as a table for advocacy
+follow-up: CSV, JSON or Markdown text."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import io
 import json
 
 from .model import Report, Section, plain_text
-from .transforms import recommendations
+from .transforms import box_items
 
 
 UNNUMBERED = "unnumbered"
@@ -15,10 +16,11 @@ UNNUMBERED = "unnumbered"
 report whose headings are numbered: it says so rather than borrow its parent's number."""
 
 
-def recommendations_table(report: Report, fmt: str, excel: bool = False) -> str:
-    """Every recommendation with its number, chapter and section, as text in ``fmt``: "csv",
-    "json" or "md". ``excel``: the CSV starts with a byte order mark and ends lines with CR LF,
-    so that Excel reads it as UTF-8 (Cyrillic intact) and not in the machine's code page."""
+def recommendations_table(report: Report, fmt: str, excel: bool = False, kind: str = "recommendation") -> str:
+    """Every recommendation (or item of numbered boxes of ``kind``: "question") with its number,
+    chapter and section, as text in ``fmt``: "csv", "json" or "md". ``excel``: the CSV starts
+    with a byte order mark and ends lines with CR LF, so that Excel reads it as UTF-8 (Cyrillic
+    intact) and not in the machine's code page."""
     def number(section: Section | None) -> str:
         if section is None:
             return ""
@@ -31,7 +33,7 @@ def recommendations_table(report: Report, fmt: str, excel: bool = False) -> str:
         "section_number": number(item.section),
         "section": plain_text(item.section.title) if item.section else "",
         "text": item.text,
-    } for item in recommendations(report)]
+    } for item in box_items(report, kind)]
     match fmt:
         case "json":
             return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"

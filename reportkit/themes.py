@@ -184,6 +184,49 @@ class Cover:
 
 
 @dataclass(frozen=True)
+class BoxKind:
+    """``[boxes.NAME]``: a kind of box the style defines, written ``::: NAME Title`` in a chapter
+    ("question", "testimony", "data"). Writers style it from these values alone."""
+
+    name: str
+    """The kind as chapters write it: lower-case letters, digits and hyphens."""
+    label: tuple[tuple[str, str], ...]
+    """Its label per language (("en", "Suggested questions for the State party"), …): the
+    box's title when the author gives none."""
+    border: Colour
+    """The frame (default: ``colours.box_border``)."""
+    fill: Colour
+    """The background (default: ``colours.box_fill``)."""
+    title: Colour
+    """The title (default: ``colours.box_title``)."""
+    numbered: bool = False
+    """Whether each paragraph or list item of these boxes is numbered across the report
+    (1, 2, 3…, a count for each kind), as recommendations can be; ``reportkit boxes`` lists them."""
+    annex: tuple[tuple[str, str], ...] = ()
+    """The title per language of an annex listing every numbered item of this kind, linked to
+    its box (none when empty; only for numbered kinds)."""
+
+    def label_in(self, language: str) -> str:
+        """The label in ``language`` ("fr", "fr-CH"…), else in English, else the first given."""
+        return _in_language(self.label, language)
+
+    def annex_in(self, language: str) -> str:
+        """The annex's title in ``language``, as ``label_in``; "" for no annex."""
+        return _in_language(self.annex, language) if self.annex else ""
+
+    @property
+    def style_name(self) -> str:
+        """The Word paragraph style of its boxes: "Question" for ``question``, "Key Data" for ``key-data``."""
+        return self.name.replace("-", " ").title()
+
+
+def _in_language(texts: tuple[tuple[str, str], ...], language: str) -> str:
+    found = dict(texts)
+    base = language.split("-")[0].lower()
+    return found.get(base) or found.get("en") or next(iter(found.values()), "")
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything ``theme.toml`` says, merged over the style's ancestors and the default style."""
 
@@ -197,9 +240,15 @@ class Settings:
     """``[colours]``."""
     cover: Cover
     """``[cover]``."""
+    boxes: tuple[BoxKind, ...] = ()
+    """``[boxes.NAME]`` tables: the kinds of box the style defines besides the built-in ones."""
+
+    def box_kind(self, name: str) -> BoxKind | None:
+        """The style's kind ``name``, or None (a built-in kind, or unknown)."""
+        return next((k for k in self.boxes if k.name == name), None)
 
 
-_TABLES: dict[str, type] = typing.get_type_hints(Settings)
+_TABLES: dict[str, type] = {k: v for k, v in typing.get_type_hints(Settings).items() if k != "boxes"}
 
 SCHEMA: dict[str, dict[str, type]] = {table: typing.get_type_hints(cls) for table, cls in _TABLES.items()}
 """Table → key → the type of its value: every key ``theme.toml`` may hold, besides ``inherit``."""
@@ -344,9 +393,12 @@ def load_theme(name: str, report_root: Path | None = None, pos: Pos | None = Non
 
     problems = Problems()
     merged: dict[str, dict[str, tuple[Any, Pos]]] = {table: {} for table in SCHEMA}
+    boxes: dict[str, dict[str, tuple[Any, Pos]]] = {}
     for toml in reversed(files):
         for table, values in _checked(toml, problems).items():
             merged[table].update(values)
+        for kind, values in _box_tables(toml, problems).items():
+            boxes.setdefault(kind, {}).update(values)
     dirs = tuple(chain)
     logo, logo_pos = merged["cover"].get("logo", ("", None))
     if logo:
@@ -361,9 +413,10 @@ def load_theme(name: str, report_root: Path | None = None, pos: Pos | None = Non
     for table, kinds in SCHEMA.items():
         for key in kinds.keys() - merged[table].keys():
             problems.error(f'missing setting "{table}.{key}"', Pos(base, 0))
+    kinds = _box_kinds(boxes, {k: v for k, (v, _) in merged["colours"].items()}, problems)
     problems.raise_errors()
     settings = Settings(**{table: _TABLES[table](**{k: v for k, (v, _) in merged[table].items()})
-                           for table in SCHEMA})
+                           for table in SCHEMA}, boxes=kinds)
     return Theme(name, dirs, settings, faces, found)
 
 
@@ -372,11 +425,11 @@ def _checked(toml: TomlFile, problems: Problems) -> dict[str, dict[str, tuple[An
     unknown or of the wrong type goes to ``problems``."""
     out: dict[str, dict[str, tuple[Any, Pos]]] = {}
     for table, values in toml.data.items():
-        if table == "inherit":  # followed by load_theme
+        if table in ("inherit", "boxes"):  # followed by load_theme; read by _box_tables
             continue
         kinds = SCHEMA.get(table)
         if kinds is None:
-            problems.error(unknown(table, [*SCHEMA, "inherit"], noun="setting"), toml.pos(table))
+            problems.error(unknown(table, [*SCHEMA, "boxes", "inherit"], noun="setting"), toml.pos(table))
             continue
         if not isinstance(values, dict):
             problems.error(f'"{table}" must be a table ([{table}]), not {describe(values)}', toml.pos(table))
@@ -393,8 +446,82 @@ def _checked(toml: TomlFile, problems: Problems) -> dict[str, dict[str, tuple[An
     return out
 
 
+BUILT_IN_BOXES = ("recommendation", "good-practice", "box")
+"""The kinds every style has (their colours are in ``[colours]``)."""
+
+BOX_SCHEMA: dict[str, type] = {"label": dict, "border": Colour, "fill": Colour, "title": Colour,
+                               "numbered": bool, "annex": dict}
+"""The keys of a ``[boxes.NAME]`` table; ``dict`` is a text per language (or one for all)."""
+
+_BOX_NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+
+
+def _box_tables(toml: TomlFile, problems: Problems) -> dict[str, dict[str, tuple[Any, Pos]]]:
+    """The ``[boxes.NAME]`` tables of one ``theme.toml``, each value checked and typed, with its
+    position; what is wrong goes to ``problems``."""
+    from .labels import CATALOGUES
+
+    tables = toml.data.get("boxes", {})
+    if not isinstance(tables, dict):
+        problems.error(f'"boxes" must be tables ([boxes.question]), not {describe(tables)}', toml.pos("boxes"))
+        return {}
+    out: dict[str, dict[str, tuple[Any, Pos]]] = {}
+    for name, values in tables.items():
+        where = toml.pos("boxes", name)
+        if name in BUILT_IN_BOXES:
+            problems.error(f'box kind "{name}" is built in: its colours are set in [colours]', where)
+            continue
+        if not _BOX_NAME.fullmatch(name) or not isinstance(values, dict):
+            problems.error(f'[boxes.{name}]: a box kind is a table named in lower-case letters, digits and '
+                           'hyphens ([boxes.question])', where)
+            continue
+        out[name] = {"": (None, where)}  # the table's own line, for what it lacks
+        for key, value in values.items():
+            pos = toml.pos("boxes", name, key)
+            kind = BOX_SCHEMA.get(key)
+            if kind is None:
+                problems.error(unknown(key, BOX_SCHEMA, f"boxes.{name}.", noun="setting"), pos)
+                continue
+            if kind is dict:
+                value = {"en": value} if isinstance(value, str) else value
+                wrong = not isinstance(value, dict) or not all(isinstance(v, str) and v.strip() for v in value.values())
+                if wrong:
+                    problems.error(f'"boxes.{name}.{key}" must be a text, or a table of texts by language '
+                                   f'({{ en = "…", fr = "…" }}), not {describe(value)}', pos)
+                    continue
+                for language in value.keys() - CATALOGUES.keys():
+                    problems.error(unknown(language, CATALOGUES, noun="language") + f" in boxes.{name}.{key} "
+                                   f"(reportkit has labels for {', '.join(CATALOGUES)})", pos)
+                out[name][key] = (tuple(value.items()), pos)
+            elif (typed := _typed(kind, value)) is None:
+                expected = "true or false" if kind is bool else kind.EXPECTED
+                problems.error(f'"boxes.{name}.{key}" must be {expected}, not {describe(value)}', pos)
+            else:
+                out[name][key] = (typed, pos)
+    return out
+
+
+def _box_kinds(tables: dict[str, dict[str, tuple[Any, Pos]]], colours: dict[str, Any],
+               problems: Problems) -> tuple[BoxKind, ...]:
+    """The merged ``[boxes.NAME]`` tables as kinds; colours not given are those of other boxes."""
+    kinds = []
+    for name, values in tables.items():
+        given = {k: v for k, (v, _) in values.items() if k}
+        where = values[""][1]
+        if "label" not in given:
+            problems.error(f'box kind "{name}" needs a label (label = "…", or {{ en = "…", fr = "…" }})', where)
+            continue
+        if given.get("annex") and not given.get("numbered"):
+            problems.error(f'"boxes.{name}.annex" lists numbered items: add numbered = true', values["annex"][1])
+        defaults = {"border": colours.get("box_border"), "fill": colours.get("box_fill"), "title": colours.get("box_title")}
+        kinds.append(BoxKind(name, **(defaults | given)))
+    return tuple(kinds)
+
+
 def _typed(kind: type, value: Any) -> Any:
     """``value`` as a ``kind`` (str, float, Length, Colour, PageSize), or None if it is not one."""
+    if kind is bool:
+        return value if isinstance(value, bool) else None
     if kind is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
         return value if ok else None  # 11 stays 11: the style sheet prints it as written

@@ -8,7 +8,7 @@ from typing import Callable, Iterator
 
 from .model import (
     Block, Box, CodeBlock, GoodPractice, Inline, List, Note, Paragraph, Quote, Recommendation,
-    Report, Section, Table, Text, iter_nodes, plain_text, walk,
+    Report, Section, StyledBox, Table, Text, iter_nodes, plain_text, walk,
 )
 
 Transform = Callable[[Report], Report]
@@ -88,20 +88,21 @@ def numbered_recommendations(box: Recommendation) -> tuple[Block, ...]:
 
 
 def number_boxes(report: Report) -> Report:
-    """Give every box an anchor id; number recommendations 1, 2, 3… across the report."""
-    next_rec = 1
+    """Give every box an anchor id; number the items of recommendations (1, 2, 3… across the
+    report), and of each numbered kind the style defines, a count for each kind."""
+    next_item: dict[str, int] = {}
     counts: dict[str, int] = {}
 
     def number(node: object) -> object:
-        nonlocal next_rec
         if not isinstance(node, Box):
             return node
         counts[node.kind] = counts.get(node.kind, 0) + 1
-        if isinstance(node, Recommendation):
-            node = replace(node, number=next_rec, id=f"rec-{next_rec}")
-            next_rec += len(recommendation_items(node))
-            return node
-        prefix = "gp" if isinstance(node, GoodPractice) else "box"
+        if node.numbered:
+            first = next_item.get(node.kind, 1)
+            next_item[node.kind] = first + len(recommendation_items(node))
+            prefix = "rec" if isinstance(node, Recommendation) else node.kind
+            return replace(node, number=first, id=f"{prefix}-{first}")
+        prefix = {GoodPractice: "gp", Box: "box"}.get(type(node), node.kind)
         return replace(node, id=f"{prefix}-{counts[node.kind]}")
 
     return walk(report, number)
@@ -173,13 +174,19 @@ class RecommendationItem:
 
 def recommendations(report: Report) -> list[RecommendationItem]:
     """Every recommendation in order, with the section it belongs to."""
+    return box_items(report, Recommendation.kind)
+
+
+def box_items(report: Report, kind: str) -> list[RecommendationItem]:
+    """Every numbered item of boxes of ``kind`` (recommendations, or a numbered kind of the
+    style's: "question") in order, with the section it belongs to."""
     out: list[RecommendationItem] = []
 
     def visit(blocks: tuple[Block, ...], section: Section | None, chapter: Section | None) -> None:
         for block in blocks:
             if isinstance(block, Section):
                 visit(block.blocks, block, chapter or block)
-            elif isinstance(block, Recommendation):
+            elif isinstance(block, Box) and block.kind == kind and block.numbered:
                 for i, item in enumerate(recommendation_items(block)):
                     out.append(RecommendationItem(block.number + i, item, block.id, section, chapter))
             elif isinstance(block, Box):
@@ -215,6 +222,8 @@ class Figures:
     count_notes: bool
     chapter_words: tuple[tuple[str, int], ...] = ()
     """Each chapter file and its words (body text, annexes left out)."""
+    styled_boxes: tuple[tuple[str, int, int], ...] = ()
+    """Each kind of box the style defines that the report uses: (kind, boxes, numbered items)."""
 
     @property
     def words_total(self) -> int:
@@ -237,6 +246,7 @@ def figures(report: Report) -> Figures:
     note_words = sum(count_words(plain_text(n.blocks)) for n in notes(counted))
     every_note = notes(report)
     recs = [n for n in nodes if isinstance(n, Recommendation)]
+    styled = [n for n in nodes if isinstance(n, StyledBox)]
     return Figures(
         chapters=len(report.chapters),
         sections=sum(isinstance(n, Section) and n.level > 1 for n in nodes),  # chapters apart
@@ -250,6 +260,9 @@ def figures(report: Report) -> Figures:
         word_limit=report.meta.word_limit,
         count_notes=report.meta.count_notes,
         chapter_words=chapter_words,
+        styled_boxes=tuple((kind, sum(n.kind == kind for n in styled),
+                            sum(len(recommendation_items(n)) for n in styled if n.kind == kind and n.numbered))
+                           for kind in dict.fromkeys(n.kind for n in styled)),
     )
 
 

@@ -52,7 +52,7 @@ CASES = [
     # 6. heading attributes
     ("unknown-attribute", {"01-intro.md": INTRO + "\n## Odd {.class lang=fr}\n"},
      ['report/01-intro.md:7: warning: unknown heading attribute "{.class lang=fr}" left out '
-      "(headings take {#name}, {-} and {.annex})"], 0),
+      "(headings take {#name}, {-}, {.annex} and {.summary})"], 0),
     # 7. anchors and local files
     ("anchor-missing", {"01-intro.md": INTRO + "\nSee [x](#nowhere) and [y](#Introduction).\n"},
      ['report/01-intro.md:7: link to "#nowhere": no heading or box has that anchor (give the heading {#nowhere})',

@@ -69,10 +69,20 @@ def import_writer(module: str):
                           "https://doc.courtbouillon.org/weasyprint/stable/first_steps.html#troubleshooting") from None
 
 
+def box_annexes(report, theme) -> list[tuple[str, str]]:
+    """(kind, title) of each annex the style gives a numbered kind of box ("Questions for the
+    dialogue"), in the report's language: only for kinds the report has items of."""
+    from ..transforms import box_items
+
+    return [(kind.name, kind.annex_in(report.meta.language)) for kind in theme.settings.boxes
+            if kind.annex and box_items(report, kind.name)]
+
+
 def default_box_title(box, words: dict) -> str:
     """The title a box shows when the author gives none, in both outputs: "Recommendation" or
-    "Recommendations" by how many it holds, the good-practice label, or nothing."""
-    from ..model import GoodPractice, Recommendation
+    "Recommendations" by how many it holds, the good-practice label, the label the style gives
+    its own kinds, or nothing."""
+    from ..model import GoodPractice, Recommendation, StyledBox
     from ..transforms import recommendation_items
 
     match box:
@@ -80,5 +90,7 @@ def default_box_title(box, words: dict) -> str:
             return words["recommendations" if len(recommendation_items(box)) > 1 else "recommendation"]
         case GoodPractice():
             return words["good_practice"]
+        case StyledBox(label=label):
+            return label
         case _:
             return ""

@@ -35,6 +35,7 @@ from ..model import (
     LineBreak,
     Link,
     List,
+    Metadata,
     Node,
     Note,
     Paragraph,
@@ -43,13 +44,14 @@ from ..model import (
     Rule,
     Section,
     Strong,
+    StyledBox,
     Table,
     Text,
     plain_text,
 )
 from ..themes import Theme, css_string
 from ..watermark import watermark_uri
-from . import Options, Rendered, default_box_title
+from . import Options, Rendered, box_annexes, default_box_title
 
 UrlFor = Callable[[Path], str]
 """Turns an absolute file path (font, image, logo) into the URL written into the HTML."""
@@ -99,6 +101,8 @@ class Part:
     """Its chapters' markup."""
     summary: bool = False
     """It is the summary of recommendations."""
+    annex: str = ""
+    """The kind of box whose annex it is ("question"), or ""."""
     endnotes: bool = False
     """It is the Notes section."""
 
@@ -124,6 +128,9 @@ class Shell:
         self.summary = writer.summary(report) if meta.recommendations_summary else ""
         if self.summary:
             self.parts.append(Part("summary", summary=True))
+        self.annexes = [Annex(kind, title, Markup(writer.summary(report, kind)))
+                        for kind, title in box_annexes(report, theme)]
+        self.parts += [Part(annex.anchor, annex=annex.kind) for annex in self.annexes]
         has_endnotes = meta.notes == "endnotes" and bool(transforms.notes(report))
         self.endnotes = writer.endnotes(report) if has_endnotes else ""
         if self.endnotes:
@@ -131,6 +138,7 @@ class Shell:
         self.toc = table_of_contents(report)
         if self.toc:
             self.toc += [TocLine(1, "", self.words["summary_of_recommendations"], "#summary")] * bool(self.summary)
+            self.toc += [TocLine(1, "", annex.title, f"#{annex.anchor}") for annex in self.annexes]
             self.toc += [TocLine(1, "", self.words["notes"], "#notes")] * bool(self.endnotes)
         style_logo = theme.settings.cover.logo  # checked, and made absolute, by load_theme
         self.logos = [url(Path(p)) for p in (*meta.logos, style_logo) if p]
@@ -162,7 +170,7 @@ class Shell:
             settings=self.theme.settings,
             faces=self.faces,
             words=words,
-            footer=css_content(words["page_of"], n="counter(page)", total=total),
+            footer=css_content(footer_label(meta, words), n="counter(page)", total=total),
             draft=options.draft,
             stamp=options.stamp,
             part=placed,
@@ -175,17 +183,36 @@ class Shell:
             cover=front,
             body=Markup("".join(p.body for p in parts)),
             summary=Markup(self.summary) if any(p.summary for p in parts) else "",
+            annexes=[a for a in self.annexes if any(p.annex == a.kind for p in parts)],
             endnotes=Markup(self.endnotes) if any(p.endnotes for p in parts) else "",
             toc=toc,
             partners=[(p, url(Path(p.logo)) if p.logo else "") for p in meta.partners],
             logos=self.logos,
             subject=subject(self.report),
             keywords=keywords(self.report),
+            confidential=words["confidential_notice"] if confidential(meta) else "",
             created=w3c_date(options.created),
             draft=options.draft,
             stamp=options.stamp,
             watermark=watermark_uri(words["draft"].upper(), self.theme) if options.draft else "",
         )
+
+
+@dataclass(frozen=True)
+class Annex:
+    """The annex of a numbered kind of box the style gives one ("Questions for the dialogue")."""
+
+    kind: str
+    """The kind of box it lists."""
+    title: str
+    """Its heading, in the report's language."""
+    items: Markup
+    """The list of the boxes' items, each linked to its box."""
+
+    @property
+    def anchor(self) -> str:
+        """The id of its heading."""
+        return f"annex-{self.kind}"
 
 
 @dataclass(frozen=True)
@@ -218,9 +245,21 @@ def subject(report: Report) -> str:
 
 
 def keywords(report: Report) -> list[str]:
-    """The PDF keywords: country, treaty and the report's own keywords."""
+    """The PDF keywords: "Confidential" for a confidential report, country, treaty and the
+    report's own keywords."""
     meta = report.meta
-    return list(dict.fromkeys(x for x in (meta.country, meta.treaty, *meta.keywords) if x))
+    mark = labels(meta.language)["confidential"] if confidential(meta) else ""
+    return list(dict.fromkeys(x for x in (mark, meta.country, meta.treaty, *meta.keywords) if x))
+
+
+def confidential(meta: Metadata) -> bool:
+    """Whether the report asks the treaty body not to publish it."""
+    return meta.confidentiality == "confidential"
+
+
+def footer_label(meta: Metadata, words: dict) -> str:
+    """The page footer: "Page {n} of {total}", after "Confidential · " for a confidential report."""
+    return f"{words['confidential']} · {words['page_of']}" if confidential(meta) else words["page_of"]
 
 
 def css_content(label: str, **values: str) -> str:
@@ -355,7 +394,7 @@ class HtmlWriter:
                 heading = self.inlines(title) if title else escape(default_box_title(node, self.words))
                 head = el("div", heading, **{"class": "box-title"}) if heading else ""
                 attrs = {"class": f"box {node.kind}"} | ({"id": box_id} if box_id else {})
-                if node.kind == "recommendation" and self.number_recommendations:
+                if node.numbered and (self.number_recommendations or isinstance(node, StyledBox)):
                     blocks = transforms.numbered_recommendations(node)
                 return el("aside", head + self.blocks(blocks, phrasing), **attrs)
             case Section(level, title, section_id, blocks, number):
@@ -434,11 +473,12 @@ class HtmlWriter:
         return f'<a class="note-call" href="#{target}"{ident}>{number}</a>'
 
 
-    def summary(self, report: Report) -> str:
-        """The summary of recommendations: each by number, linked to the box it stands in."""
+    def summary(self, report: Report, kind: str = "recommendation") -> str:
+        """The summary of recommendations (or of another numbered kind of box): each by
+        number, linked to the box it stands in."""
         items = "".join(
             f'<li value="{item.number}"><a href="#{escape(item.box_id)}">{escape(item.text)}</a></li>'
-            for item in transforms.recommendations(report)
+            for item in transforms.box_items(report, kind)
         )
         return f'<ol class="summary">{items}</ol>'
 

@@ -24,7 +24,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from ... import libreoffice
 from ...model import Report
 from ...themes import Theme
-from .. import Options, Rendered
+from .. import Options, Rendered, box_annexes
 from . import furniture
 from . import ooxml as ox
 from .furniture import Contents
@@ -83,6 +83,8 @@ def write(report: Report, theme: Theme, options: Options) -> tuple[Document, Con
         writer.blocks(chapter.blocks, body, Context())
     if meta.recommendations_summary:
         furniture.summary(writer, body)
+    for kind, title in box_annexes(report, theme):
+        furniture.summary(writer, body, kind, title)
     if meta.notes == "endnotes" and writer.has_notes():
         furniture.notes_heading(writer, body)
     if writer.writes_source_map:

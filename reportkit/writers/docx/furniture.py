@@ -16,9 +16,11 @@ from docx.document import Document
 from docx.shared import Emu, Mm
 from lxml.etree import _Element
 
+from ...labels import labels
 from ...model import Report, plain_text
 from ...sourcemap import BOOKMARK_PREFIX, NAMESPACE, to_xml
-from .. import Options
+from .. import Options, box_annexes
+from ..html import confidential, footer_label
 from . import ooxml as ox
 from .nodes import Writer
 from .ooxml import Story
@@ -43,6 +45,8 @@ def page_setup(document: Document, page: Page) -> None:
 def cover(w: Writer, story: Story) -> None:
     """The cover page: title, subtitle, authors, partners, date, logos (no page number)."""
     meta, cover = w.report.meta, w.theme.settings.cover
+    if confidential(meta):
+        w.generated(w.paragraph(story, "Cover Label", w.words["confidential_notice"]), "confidential")
     w.cover_field(w.paragraph(story, "Title", meta.title), "title")
     if meta.subtitle:
         w.cover_field(w.paragraph(story, "Subtitle", meta.subtitle), "subtitle")
@@ -128,18 +132,21 @@ def toc_entries(w: Writer) -> list[tuple[int, str, str]]:
     ]
     if meta.recommendations_summary:
         entries.append((1, w.words["summary_of_recommendations"], w.anchors["#summary"]))
+    entries += [(1, title, w.anchors[f"#annex-{kind}"]) for kind, title in box_annexes(w.report, w.theme)]
     if meta.notes == "endnotes" and w.has_notes():
         entries.append((1, w.words["notes"], w.anchors["#notes"]))
     return entries
 
 
-def summary(w: Writer, story: Story) -> None:
-    """The annex listing every recommendation by number, each linked to its box."""
-    from ...transforms import recommendations  # the view lives with the numbering transforms
+def summary(w: Writer, story: Story, kind: str = "recommendation", title: str = "") -> None:
+    """The annex listing every recommendation (or every item of another numbered kind of box,
+    under ``title``) by number, each linked to its box."""
+    from ...transforms import box_items  # the view lives with the numbering transforms
 
-    heading = w.generated(w.paragraph(story, "Heading 1", w.words["summary_of_recommendations"]), "summary")
-    w.bookmark(heading, "#summary")
-    for item in recommendations(w.report):
+    anchor = "#summary" if kind == "recommendation" else f"#annex-{kind}"
+    heading = w.generated(w.paragraph(story, "Heading 1", title or w.words["summary_of_recommendations"]), "summary")
+    w.bookmark(heading, anchor)
+    for item in box_items(w.report, kind):
         p = story.add(w.generated(w.p("Recommendation Summary", f"{item.number}.\t"), "summary"))
         link = ox.hyperlink(anchor=w.anchors.get(item.box_id, ""))
         link.append(ox.run(item.text))
@@ -177,7 +184,7 @@ def footer(w: Writer) -> None:
     p = ox.footer_paragraph(section)
     ox.set_ppr(p, ox.para_style(w.ids["Footer"]))
     fields = {"{n}": "PAGE", "{total}": "NUMPAGES"}
-    for piece in re.split(r"(\{n\}|\{total\})", w.words["page_of"]):  # "Page {n} of {total}"
+    for piece in re.split(r"(\{n\}|\{total\})", footer_label(w.report.meta, w.words)):  # "Page {n} of {total}"
         if piece in fields:
             p.extend(ox.field_runs(fields[piece], [ox.run("1")]))
         elif piece:
@@ -206,7 +213,7 @@ def properties(document: Document, report: Report, options: Options) -> None:
     props.keywords = _fit(", ".join(keywords(report)), ", ")
     props.language = meta.language
     props.comments = _fit(meta.subtitle)
-    props.category = ""
+    props.category = props.content_status = labels(meta.language)["confidential"] if confidential(meta) else ""
     props.last_modified_by = "reportkit"
     props.revision = 1
     created = options.created

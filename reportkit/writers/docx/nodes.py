@@ -19,7 +19,7 @@ from ...errors import Pos
 from ...labels import labels
 from ...model import (
     Block, Box, Code, CodeBlock, Emphasis, Image, Inline, LineBreak, Link, List,
-    Note, Paragraph, Quote, Report, Rule, Section, Strong, Table, Text,
+    Note, Paragraph, Quote, Report, Rule, Section, Strong, StyledBox, Table, Text,
     iter_nodes,
 )
 from ...sourcemap import Entry, SourceFiles
@@ -30,7 +30,7 @@ from . import ooxml as ox
 from .images import Pictures
 from .numbering import Numbering
 from .ooxml import Story
-from .styles import BOX_INDENT, BOX_STYLES, Page, box_look
+from .styles import BOX_INDENT, Page, box_look, box_style
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ class Writer:
             case Rule():
                 story.add(self.generated(self.p("Rule"), "rule"))
             case Box(title=title, blocks=blocks, id=box_id):
-                style = BOX_STYLES.get(node.kind, "Box")
+                style = box_style(self.theme, node.kind)
                 inner = Context(style=style, box=style)
                 outer = story
                 if _framed(node):
@@ -184,7 +184,7 @@ class Writer:
                     story.add(heading)
                     if box_id:
                         self.bookmark(heading, box_id)
-                if node.kind == "recommendation" and self.report.meta.number_recommendations:
+                if node.numbered and (self.report.meta.number_recommendations or isinstance(node, StyledBox)):
                     blocks = numbered_recommendations(node)
                 self.blocks(blocks, story, inner)
                 if story is not outer:
@@ -390,6 +390,9 @@ def _anchor_names(report: Report) -> dict[str, str]:
             names[node.id] = f"_Ref{len(names) + 1:08d}"
     names["#summary"] = f"_Toc{len(names) + 1:08d}"
     names["#notes"] = f"_Toc{len(names) + 1:08d}"
+    for node in iter_nodes(report.chapters):  # the annexes of numbered kinds of the style's
+        if isinstance(node, StyledBox) and node.numbered and f"#annex-{node.kind}" not in names:
+            names[f"#annex-{node.kind}"] = f"_Toc{len(names) + 1:08d}"
     return names
 
 

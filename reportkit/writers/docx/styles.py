@@ -86,9 +86,17 @@ class Page:
 def box_look(theme: Theme, kind: str, space_pt: int) -> tuple[_Element, str]:
     """The frame (w:pBdr: thin sides in the border colour of ``kind``, ``space_pt`` from the
     text, and a 4 pt left rule on recommendations and good practices) and fill colour of a box."""
-    colours, key = theme.settings.colours, kind.replace("-", "_")
-    frame = ox.borders(getattr(colours, f"{key}_border"), 8, space_pt, left_eighths=32 if kind != "box" else 8)
-    return frame, getattr(colours, f"{key}_fill")
+    colours, key, styled = theme.settings.colours, kind.replace("-", "_"), theme.settings.box_kind(kind)
+    border = styled.border if styled else getattr(colours, f"{key}_border")
+    frame = ox.borders(border, 8, space_pt, left_eighths=32 if kind != "box" else 8)
+    return frame, styled.fill if styled else getattr(colours, f"{key}_fill")
+
+
+def box_style(theme: Theme, kind: str) -> str:
+    """The paragraph style of boxes of ``kind``: "Recommendation"…, or the one the style's own
+    kind is given ("Question"); "<style> Title" and "<style> List" go with it."""
+    styled = theme.settings.box_kind(kind)
+    return BOX_STYLES.get(kind) or (styled.style_name if styled else "Box")
 
 
 def make_styles(document: Document, theme: Theme, lang: str, text_width: Length) -> dict[str, str]:
@@ -155,13 +163,15 @@ def make_styles(document: Document, theme: Theme, lang: str, text_width: Length)
     style("List Bullet", ppr=(spacing(0, 60),))
     style("List Number", ppr=(spacing(0, 60),))
     style("List Continue", ppr=(spacing(0, 60), ox.indent(left=LIST_INDENT)))
-    for kind, name in BOX_STYLES.items():
-        key = kind.replace("-", "_")
+    titles = {kind: getattr(colours, f"{kind.replace('-', '_')}_title") for kind in BOX_STYLES}
+    titles |= {kind.name: kind.title for kind in theme.settings.boxes}
+    for kind, title_colour in titles.items():
+        name = box_style(theme, kind)
         frame, fill = box_look(theme, kind, space_pt=4)
         style(name, ppr=(frame, ox.shading(fill), spacing(0, 100), ox.indent(left=BOX_INDENT, right=BOX_INDENT)),
               rpr=bold() if kind == "recommendation" else ())  # recommendations stand out, as in the PDF
         style(f"{name} Title", based_on=name, ppr=(ox.keep_next(),),
-              rpr=(ox.fonts(heading_font), *bold(), ox.colour(getattr(colours, f"{key}_title"))), next_=name)
+              rpr=(ox.fonts(heading_font), *bold(), ox.colour(title_colour)), next_=name)
         style(f"{name} List", based_on=name, ppr=(spacing(0, 60),))
     style("Quote", ppr=(ox.indent(left=720, right=720),), rpr=ox.italic())
     style("Code", kind=WD_STYLE_TYPE.CHARACTER, based_on=None, rpr=(ox.fonts(mono_font), *ox.size(body * 0.9)))
