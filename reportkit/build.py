@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .citations import cite_sources, sources_files
 from .errors import Problem, Problems
 from .fit import table_warnings
 from .manifest import key_pos, load_manifest
@@ -50,6 +51,7 @@ def _checked(report_dir: Path, style: str | None = None) -> tuple[Report, Proble
     """``check``, with the style the report is built in (``style``, else the one it names)."""
     report, problems = load(report_dir)
     theme = load_theme(style or report.meta.style, report_dir, None if style else key_pos(report_dir, "style"))
+    report = cite_sources(report, theme.settings.citations.later)  # the style says how sources are cited
     check_characters(report, theme.faces, problems)
     problems.items += table_warnings(report, theme)
     figs = figures(report)
@@ -84,8 +86,8 @@ def _dating(report: Report, report_dir: Path) -> tuple[datetime, list[Path]]:
 
 
 def _sources(report: Report, report_dir: Path) -> list[Path]:
-    """report.toml and the chapters."""
-    return [report_dir / "report.toml", *(report_dir / c for c in report.meta.chapters)]
+    """report.toml, the chapters and the sources file."""
+    return [report_dir / "report.toml", *(report_dir / c for c in report.meta.chapters), *sources_files(report_dir)]
 
 
 def _report_files(report: Report, report_dir: Path) -> list[Path]:

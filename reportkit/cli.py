@@ -293,6 +293,27 @@ def recommendations_command(report_dir: Path, fmt: str, excel: bool) -> None:
     click.echo(text.encode("utf-8") if excel else text, nl=False)  # bytes: the same on any console
 
 
+@main.command(name="sources")
+@click.argument("report_dir", type=_REPORT_DIR, default=".")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "csv"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--excel", is_flag=True,
+              help="CSV for Excel: a byte order mark and CR LF line ends, so Cyrillic and accents show.")
+def sources_command(report_dir: Path, fmt: str, excel: bool) -> None:
+    """List every source of REPORT_DIR with the notes that cite it, to check before sending."""
+    from .build import load_report
+    from .citations import sources_table
+
+    if excel and fmt != "csv":
+        raise click.BadParameter("--excel is for --format csv", param_hint="--excel")
+    try:
+        report = load_report(report_dir)
+    except ReportError as err:
+        _fail(err)
+    text = sources_table(report, report_dir, fmt, excel)
+    click.echo(text.encode("utf-8") if excel else text, nl=False)
+
+
 def _problem_json(problem: Problem) -> dict:
     return {"path": problem.pos.path if problem.pos else None,
             "line": problem.pos.line if problem.pos else None,

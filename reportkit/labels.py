@@ -1,7 +1,8 @@
 """The fixed words both outputs print (Contents, Notes, …), one catalogue per language.
 
 ``quotes`` holds the language's quotation marks (double open/close, single open/close),
-which the parser puts in place of straight quotes.
+which the parser puts in place of straight quotes. ``ibid``, ``op_cit``, ``accessible_at``,
+``accessed_on`` and ``months`` are the words of citations (``citations.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "section": "Section",
         "articles": "Articles {list}",
         "to_be_written": "To be written.",
+        "ibid": "Ibid.",
+        "op_cit": "op. cit.",
+        "accessible_at": "Accessible at:",
+        "accessed_on": "Accessed on {date} from:",
+        "months": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
         "quotes": ["\u201c", "\u201d", "\u2018", "\u2019"],
     },
     "fr": {
@@ -41,6 +47,11 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "section": "Section",
         "articles": "Articles {list}",
         "to_be_written": "À rédiger.",
+        "ibid": "Ibid.",
+        "op_cit": "op. cit.",
+        "accessible_at": "Disponible à l’adresse\u00a0:",
+        "accessed_on": "Consulté le {date} sur\u00a0:",
+        "months": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
         "quotes": ["«\u00a0", "\u00a0»", "\u2039\u00a0", "\u00a0\u203a"],
     },
     "es": {
@@ -59,6 +70,11 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "section": "Sección",
         "articles": "Artículos {list}",
         "to_be_written": "Por redactar.",
+        "ibid": "Ibíd.",
+        "op_cit": "op. cit.",
+        "accessible_at": "Disponible en:",
+        "accessed_on": "Consultado el {date} en:",
+        "months": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
         "quotes": ["«", "»", "\u201c", "\u201d"],
     },
     "ru": {
@@ -77,6 +93,11 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "section": "Раздел",
         "articles": "Статьи {list}",
         "to_be_written": "Текст будет добавлен.",
+        "ibid": "Там же",
+        "op_cit": "указ. соч.",
+        "accessible_at": "Режим доступа:",
+        "accessed_on": "Дата обращения: {date}. Режим доступа:",
+        "months": ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"],
         "quotes": ["«", "»", "\u201e", "\u201c"],
     },
 }
