@@ -315,7 +315,8 @@ def _date(value: str, words: dict) -> str:
     if match := re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", value):
         year, month, day = match.groups()
         if 1 <= int(month) <= 12:
-            return " ".join(x for x in (str(int(day)) if day else "", words["months"][int(month) - 1], year) if x)
+            name = words["months"][int(month) - 1]
+            return words["date"].format(day=int(day), month=name, year=year) if day else f"{name} {year}"
     return value
 
 

@@ -2,7 +2,7 @@
 
 ``quotes`` holds the language's quotation marks (double open/close, single open/close),
 which the parser puts in place of straight quotes. ``ibid``, ``op_cit``, ``accessible_at``,
-``accessed_on`` and ``months`` are the words of citations (``citations.py``).
+``accessed_on``, ``date`` and ``months`` are the words of citations (``citations.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "op_cit": "op. cit.",
         "accessible_at": "Accessible at:",
         "accessed_on": "Accessed on {date} from:",
+        "date": "{day} {month} {year}",
         "months": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
         "quotes": ["\u201c", "\u201d", "\u2018", "\u2019"],
     },
@@ -51,6 +52,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "op_cit": "op. cit.",
         "accessible_at": "Disponible à l’adresse\u00a0:",
         "accessed_on": "Consulté le {date} sur\u00a0:",
+        "date": "{day} {month} {year}",
         "months": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
         "quotes": ["«\u00a0", "\u00a0»", "\u2039\u00a0", "\u00a0\u203a"],
     },
@@ -74,6 +76,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "op_cit": "op. cit.",
         "accessible_at": "Disponible en:",
         "accessed_on": "Consultado el {date} en:",
+        "date": "{day} de {month} de {year}",
         "months": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
         "quotes": ["«", "»", "\u201c", "\u201d"],
     },
@@ -97,6 +100,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "op_cit": "указ. соч.",
         "accessible_at": "Режим доступа:",
         "accessed_on": "Дата обращения: {date}. Режим доступа:",
+        "date": "{day} {month} {year}",
         "months": ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"],
         "quotes": ["«", "»", "\u201e", "\u201c"],
     },
