@@ -257,7 +257,7 @@ def cite_sources(report: Report, later: str = "short") -> Report:
     previous: list[Citation] = []
     resolved: dict[str, tuple] = {}
     for note in notes(report):
-        forms: dict[int, list[Inline]] = {}
+        forms: dict[int, Form] = {}
         current: list[Citation] = []
         for citation in (n for n in iter_nodes(note.blocks) if isinstance(n, Citation)):
             source = sources[citation.source]
@@ -267,9 +267,9 @@ def cite_sources(report: Report, later: str = "short") -> Report:
                 forms[id(citation)] = full_form(source, citation.locator, words)
             elif before is not None and before.source == source.id:
                 changed = citation.locator if citation.locator != before.locator else ""
-                forms[id(citation)] = [Text(_ended(words["ibid"] + (f", {changed}" if changed else "")))]
+                forms[id(citation)] = _form(words["ibid"], changed)
             else:
-                forms[id(citation)] = [Text(short_form(source, citation.locator, words, later))]
+                forms[id(citation)] = short_form(source, citation.locator, words, later)
             seen.add(source.id)
             current.append(citation)
         previous = current
@@ -278,36 +278,49 @@ def cite_sources(report: Report, later: str = "short") -> Report:
     return walk(report, lambda x: replace(x, blocks=resolved[x.id]) if isinstance(x, Note) and x.id in resolved else x)
 
 
-def full_form(source: Source, locator: str, words: dict) -> list[Inline]:
+@dataclass(frozen=True)
+class Form:
+    """What one citation prints."""
+
+    inlines: tuple[Inline, ...]
+    """Its text, links included."""
+    stop: bool
+    """Whether a full stop closes it, printed unless punctuation follows the citation ("p. 3; see")."""
+
+    @property
+    def text(self) -> str:
+        """As plain text, closed (line breaks as spaces)."""
+        return " ".join(plain_text(self.inlines).split()) + ("." if self.stop else "")
+
+
+def _form(*parts: str) -> Form:
+    """A form of plain text: ``parts`` joined by commas, closed by a full stop unless it ends with one."""
+    text = ", ".join(p for p in parts if p)
+    return Form((Text(text),), not text.rstrip().endswith((".", "?", "!")))
+
+
+def full_form(source: Source, locator: str, words: dict) -> Form:
     """The first citation of ``source``: author, title, publisher, year (and locator), then
     where it can be read; or its ``full`` text as written, the locator after it."""
     if source.full:
         inlines = _with_links(source.full)
-        if locator:
-            last = inlines[-1]
-            if isinstance(last, Text):
-                inlines[-1] = Text(last.text.rstrip().rstrip("."))
-            inlines.append(Text(_ended(f", {locator}")))
-        return inlines
-    head = _ended(", ".join(x for x in (source.author, source.title, source.publisher, source.year, locator) if x))
+        if not locator:
+            return Form(tuple(inlines), False)
+        if isinstance(inlines[-1], Text):
+            inlines[-1] = Text(inlines[-1].text.rstrip().rstrip("."))
+        return Form((*inlines, Text(f", {locator}")), True)
+    head = _form(source.author, source.title, source.publisher, source.year, locator)
     if not source.url:
-        return [Text(head)]
+        return head
     lead = words["accessed_on"].format(date=_date(source.accessed, words)) if source.accessed else words["accessible_at"]
-    return [Text(f"{head} {lead} "), _link(source.url)]
+    return Form((Text(f"{head.text} {lead} "), _link(source.url)), False)
 
 
-def short_form(source: Source, locator: str, words: dict, later: str = "short") -> str:
+def short_form(source: Source, locator: str, words: dict, later: str = "short") -> Form:
     """A later citation of ``source``: "Author, Short title, p. 12." or "Author, op. cit., p. 12."."""
     if later == "op-cit":
-        parts = [source.author or source.short_title, words["op_cit"]]
-    else:
-        parts = [source.author, source.short_title]
-    return _ended(", ".join(p for p in (*parts, locator) if p))
-
-
-def _ended(text: str) -> str:
-    """``text`` ending with a full stop (unless it ends with one, or with ? or !)."""
-    return text if text.rstrip().endswith((".", "?", "!")) else text + "."
+        return _form(source.author or source.short_title, words["op_cit"], locator)
+    return _form(source.author, source.short_title, locator)
 
 
 def _date(value: str, words: dict) -> str:
@@ -339,27 +352,34 @@ def _with_links(text: str) -> list[Inline]:
     return out
 
 
-def _expanded(node: Any, forms: dict[int, list[Inline]]) -> Any:
-    """``node`` with the citations among its inlines replaced by their forms (a full stop after a
-    form that ends with one is dropped: "See [@a]." does not print "2011..")."""
+_PUNCTUATION = set(".,;:!?")
+
+
+def _expanded(node: Any, forms: dict[int, Form]) -> Any:
+    """``node`` with the citations among its inlines replaced by their forms. A form's closing
+    full stop gives way to punctuation written after the citation ("[@a, p. 3]; see" prints
+    "…, p. 3; see"), and a full stop written after a form ending with one is not printed twice
+    ("Ibid." stays "Ibid.")."""
     for name in ("content", "children"):
         value = getattr(node, name, None)
-        if isinstance(value, tuple) and any(isinstance(x, Citation) for x in value):
-            out: list[Inline] = []
-            after_form = False
-            for x in value:
-                if isinstance(x, Citation):
-                    out += forms[id(x)]
-                    after_form = True
-                    continue
-                if after_form and isinstance(x, Text) and x.text.startswith(".") and plain_text(tuple(out)).endswith("."):
-                    x = Text(x.text[1:])
-                after_form = False
-                if isinstance(x, Text) and out and isinstance(out[-1], Text):
-                    out[-1] = Text(out[-1].text + x.text)
-                elif not (isinstance(x, Text) and not x.text):
-                    out.append(x)
-            return replace(node, **{name: tuple(out)})
+        if not (isinstance(value, tuple) and any(isinstance(x, Citation) for x in value)):
+            continue
+        out: list[Inline] = []
+        for i, x in enumerate(value):
+            if isinstance(x, Citation):
+                form = forms[id(x)]
+                after = value[i + 1] if i + 1 < len(value) else None
+                follows = after.text[:1] if isinstance(after, Text) else ""
+                out += [*form.inlines, *([Text(".")] if form.stop and follows not in _PUNCTUATION else [])]
+                continue
+            if isinstance(x, Text) and x.text.startswith(".") and i and isinstance(value[i - 1], Citation) \
+                    and plain_text(tuple(out)).endswith("."):
+                x = Text(x.text[1:])
+            if isinstance(x, Text) and out and isinstance(out[-1], Text):
+                out[-1] = Text(out[-1].text + x.text)
+            elif not (isinstance(x, Text) and not x.text):
+                out.append(x)
+        return replace(node, **{name: tuple(out)})
     return node
 
 
@@ -392,8 +412,7 @@ def source_uses(report: Report, root: Path) -> list[SourceUse]:
                 numbers += [note.number] if note.number not in numbers else []
     order = list(citing) + [s for s in sources if s not in citing]
     words = labels(report.meta.language)
-    return [SourceUse(sources[s], tuple(citing.get(s, ())),
-                      " ".join(plain_text(tuple(full_form(sources[s], "", words))).split())) for s in order]
+    return [SourceUse(sources[s], tuple(citing.get(s, ())), full_form(sources[s], "", words).text) for s in order]
 
 
 def sources_table(report: Report, root: Path, fmt: str, excel: bool = False) -> str:

@@ -302,7 +302,7 @@ def recommendations_command(report_dir: Path, fmt: str, excel: bool) -> None:
 def sources_command(report_dir: Path, fmt: str, excel: bool) -> None:
     """List every source of REPORT_DIR with the notes that cite it, to check before sending."""
     from .build import load_report
-    from .citations import sources_table
+    from .citations import SOURCE_FILES, sources_files, sources_table
 
     if excel and fmt != "csv":
         raise click.BadParameter("--excel is for --format csv", param_hint="--excel")
@@ -310,6 +310,9 @@ def sources_command(report_dir: Path, fmt: str, excel: bool) -> None:
         report = load_report(report_dir)
     except ReportError as err:
         _fail(err)
+    if not sources_files(report_dir):
+        click.echo(f"{report_dir}: no sources file ({' or '.join(SOURCE_FILES)})", err=True)
+        return
     text = sources_table(report, report_dir, fmt, excel)
     click.echo(text.encode("utf-8") if excel else text, nl=False)
 

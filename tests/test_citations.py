@@ -145,19 +145,21 @@ def _notes(report_factory, chapter: str, sources: str = SOURCES, language: str =
 
 
 def test_locators_several_citations_and_text_around(report_factory):
-    chapter = ("# Intro\n\nOne.[^a] Two.[^b] Three.[^c] Four.[^d] Five.[^e]\n\n"
+    chapter = ("# Intro\n\nOne.[^a] Two.[^b] Three.[^c] Four.[^d] Five.[^e] Six.[^f]\n\n"
                "[^a]: See [@tip2013, p. 12] and [@unfpa2012].\n"
                "[^b]: [@unfpa2012, p. 3]; also [@unfpa2012, p. 4].\n"
                "[^c]: [@unfpa2012, p. 4]\n"
                "[^d]: Compare [@tip2013, p. 12].\n"
-               "[^e]: [@tip2013]\n")
+               "[^e]: [@tip2013]\n"
+               "[^f]: [@tip2013, p. 3]. More.\n")
     assert _notes(report_factory, chapter) == [
         "See United States Department of State, 2013 Trafficking in Persons Report: Kyrgyz Republic, 2013, "
         "p. 12. Accessible at: https://www.state.gov/tip2013 and UNFPA, Child marriage in Kyrgyzstan, 2012.",
-        "UNFPA, Child marriage, p. 3.; also Ibid., p. 4.",
+        "UNFPA, Child marriage, p. 3; also Ibid., p. 4.",
         "Ibid.",
         "Compare United States Department of State, 2013 Trafficking in Persons Report, p. 12.",
         "Ibid.",
+        "Ibid., p. 3. More.",
     ]
 
 
@@ -285,3 +287,27 @@ def test_the_sample_stays_as_published():
         assert "[@" not in original
         body = [line for line in path.read_text(encoding="utf-8").split("\n") if not re.match(r"\[\^|    ", line)]
         assert body == [line for line in original.split("\n") if not re.match(r"\[\^|    ", line)], path.name
+
+
+def test_a_new_report_from_one_with_sources_keeps_them(tmp_path):
+    result = run("new", tmp_path / "next", "--from", CITATIONS)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "next" / "sources.toml").read_bytes() == (CITATIONS / "sources.toml").read_bytes()
+    assert run("check", tmp_path / "next").exit_code == 0
+
+
+def test_review_of_the_built_docx_sees_no_change_in_citations(built):
+    """The citations print from the sources file: a reviewed DOCX compares with them, not with
+    the [@id] written in the notes (which review would otherwise offer to replace)."""
+    result = run("review", built["docx"], CITATIONS)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-2:] == [
+        "0 changes, 0 comments",
+        "0 can be applied (--apply), 0 to do by hand, 0 in conflict, 0 not applicable"]
+
+
+def test_sources_of_a_report_without_a_sources_file(report_factory):
+    root = report_factory()
+    result = run("sources", root)
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == f"{root}: no sources file (sources.toml or sources.json)\n"
