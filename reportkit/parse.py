@@ -661,6 +661,8 @@ class _Converter:
     def cited(self, text: str, in_note: bool) -> list[Inline]:
         """Text with its citations (``[@id]``, ``[@id, p. 12]``). One in body text gets a note
         of its own, called after the punctuation that follows it ("as reported.¹")."""
+        if not _CITATION.search(text):
+            return _line_breaks(text)
         out: list[Inline] = []
         while match := _CITATION.search(text):
             before, text = text[: match.start()], text[match.end():]
