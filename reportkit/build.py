@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .citations import cite_sources, sources_files
 from .errors import Problem, Problems
 from .fit import table_warnings
 from .guidance import check_guidance
@@ -58,6 +59,7 @@ def check(report_dir: Path) -> tuple[Report, Problems, Figures]:
 def _checked(report_dir: Path, style: str | None = None) -> tuple[Report, Problems, Figures, Theme]:
     """``check``, with the style the report is built in (``style``, else the one it names)."""
     report, problems, theme = _loaded(report_dir, style)
+    report = cite_sources(report, theme.settings.citations.later)  # the style says how sources are cited
     check_characters(report, theme.faces, problems)
     check_guidance(report, report_dir, problems)
     problems.items += table_warnings(report, theme)
@@ -99,8 +101,8 @@ def _dating(report: Report, report_dir: Path) -> tuple[datetime, list[Path]]:
 
 
 def _sources(report: Report, report_dir: Path) -> list[Path]:
-    """report.toml and the chapters."""
-    return [report_dir / "report.toml", *(report_dir / c for c in report.meta.chapters)]
+    """report.toml, the chapters and the sources file."""
+    return [report_dir / "report.toml", *(report_dir / c for c in report.meta.chapters), *sources_files(report_dir)]
 
 
 def _report_files(report: Report, report_dir: Path) -> list[Path]:

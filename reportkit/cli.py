@@ -321,6 +321,30 @@ def boxes_command(report_dir: Path, kind: str, fmt: str, excel: bool) -> None:
     click.echo(text.encode("utf-8") if excel else text, nl=False)  # bytes: the same on any console
 
 
+@main.command(name="sources")
+@click.argument("report_dir", type=_REPORT_DIR, default=".")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "csv"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--excel", is_flag=True,
+              help="CSV for Excel: a byte order mark and CR LF line ends, so Cyrillic and accents show.")
+def sources_command(report_dir: Path, fmt: str, excel: bool) -> None:
+    """List every source of REPORT_DIR with the notes that cite it, to check before sending."""
+    from .build import load_report
+    from .citations import SOURCE_FILES, sources_files, sources_table
+
+    if excel and fmt != "csv":
+        raise click.BadParameter("--excel is for --format csv", param_hint="--excel")
+    try:
+        report = load_report(report_dir)
+    except ReportError as err:
+        _fail(err)
+    if not sources_files(report_dir):
+        click.echo(f"{report_dir}: no sources file ({' or '.join(SOURCE_FILES)})", err=True)
+        return
+    text = sources_table(report, report_dir, fmt, excel)
+    click.echo(text.encode("utf-8") if excel else text, nl=False)
+
+
 def _problem_json(problem: Problem) -> dict:
     return {"path": problem.pos.path if problem.pos else None,
             "line": problem.pos.line if problem.pos else None,

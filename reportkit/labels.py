@@ -1,7 +1,8 @@
 """The fixed words both outputs print (Contents, Notes, …), one catalogue per language.
 
 ``quotes`` holds the language's quotation marks (double open/close, single open/close),
-which the parser puts in place of straight quotes.
+which the parser puts in place of straight quotes. ``ibid``, ``op_cit``, ``accessible_at``,
+``accessed_on``, ``date`` and ``months`` are the words of citations (``citations.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "to_be_written": "To be written.",
         "confidential": "Confidential",
         "confidential_notice": "Confidential submission: not to be published",
+        "ibid": "Ibid.",
+        "op_cit": "op. cit.",
+        "accessible_at": "Accessible at:",
+        "accessed_on": "Accessed on {date} from:",
+        "date": "{day} {month} {year}",
+        "months": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
         "quotes": ["\u201c", "\u201d", "\u2018", "\u2019"],
     },
     "fr": {
@@ -45,6 +52,12 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "to_be_written": "À rédiger.",
         "confidential": "Confidentiel",
         "confidential_notice": "Soumission confidentielle\u00a0: ne pas publier",
+        "ibid": "Ibid.",
+        "op_cit": "op. cit.",
+        "accessible_at": "Disponible à l’adresse\u00a0:",
+        "accessed_on": "Consulté le {date} sur\u00a0:",
+        "date": "{day} {month} {year}",
+        "months": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
         "quotes": ["«\u00a0", "\u00a0»", "\u2039\u00a0", "\u00a0\u203a"],
     },
     "es": {
@@ -65,6 +78,12 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "to_be_written": "Por redactar.",
         "confidential": "Confidencial",
         "confidential_notice": "Comunicación confidencial: no publicar",
+        "ibid": "Ibíd.",
+        "op_cit": "op. cit.",
+        "accessible_at": "Disponible en:",
+        "accessed_on": "Consultado el {date} en:",
+        "date": "{day} de {month} de {year}",
+        "months": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
         "quotes": ["«", "»", "\u201c", "\u201d"],
     },
     "ru": {
@@ -85,6 +104,12 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "to_be_written": "Текст будет добавлен.",
         "confidential": "Конфиденциально",
         "confidential_notice": "Конфиденциальный доклад: не для публикации",
+        "ibid": "Там же",
+        "op_cit": "указ. соч.",
+        "accessible_at": "Режим доступа:",
+        "accessed_on": "Дата обращения: {date}. Режим доступа:",
+        "date": "{day} {month} {year}",
+        "months": ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"],
         "quotes": ["«", "»", "\u201e", "\u201c"],
     },
 }

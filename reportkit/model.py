@@ -103,7 +103,20 @@ class Note:
     pos: Pos | None = located()
 
 
-Inline = Union[Text, Emphasis, Strong, Code, LineBreak, Link, Image, Note]
+@dataclass(frozen=True)
+class Citation:
+    """A citation of a source in a note: ``[@tip2013]``, ``[@tip2013, p. 12]``. The parser puts
+    one written in body text into a note of its own; ``citations.cite_sources`` replaces each by
+    the source's full form, "Ibid." or its short form, before the writers see it."""
+
+    source: str
+    """The source's id, as in the report's sources file."""
+    locator: str = ""
+    """Where in the source, as written after the comma ("p. 12", "para. 4"); "" for none."""
+    pos: Pos | None = located()
+
+
+Inline = Union[Text, Emphasis, Strong, Code, LineBreak, Link, Image, Note, Citation]
 
 
 # --- blocks --------------------------------------------------------------------------------

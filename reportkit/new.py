@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 
 from markdown_it.tree import SyntaxTreeNode
 
+from .citations import sources_files
 from .errors import Pos, Problem, Problems, ReportError
 from .labels import CATALOGUES, labels
 from .manifest import FIELDS, _check
@@ -170,6 +171,8 @@ def _write(tmp: Path, source_dir: Path, report: Report, manifest: str,
     for folder in COPIED_FOLDERS:
         if (source_dir / folder).is_dir():
             shutil.copytree(source_dir / folder, tmp / folder, copy_function=shutil.copy)
+    for path in sources_files(source_dir):  # the notes' citations need it
+        shutil.copy(path, tmp / path.name)
     for path in _referenced_files(report, source_dir):
         if not (tmp / path).exists():
             (tmp / path).parent.mkdir(parents=True, exist_ok=True)

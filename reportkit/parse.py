@@ -20,10 +20,11 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .errors import Pos, Problems
+from .citations import check_citations
 from .files import url_scheme, usable_file
 from .labels import CATALOGUES, labels
 from .model import (
-    BOX_KINDS, Block, Box, Chapter, Code, CodeBlock, Emphasis, Image, Inline, LineBreak, Link,
+    BOX_KINDS, Block, Box, Chapter, Citation, Code, CodeBlock, Emphasis, Image, Inline, LineBreak, Link,
     List, Metadata, Note, Paragraph, Quote, Report, Rule, Section, Strong, StyledBox, Table, Text, iter_nodes,
     plain_text, walk,
 )
@@ -35,6 +36,8 @@ block, so reaching it is an error, not a loss of text; and it keeps recursion fa
 REFUSED_SCHEMES = ("javascript", "data", "vbscript", "file")
 """Link schemes that are refused: they run code or reach the reader's disk."""
 
+_CITATION = re.compile(r"\[@(?P<id>[^\s,;\[\]]+)(?:,\s*(?P<locator>[^\[\]\n]*?))?\s*\]")
+"""A citation: ``[@tip2013]``, or with a locator ``[@tip2013, p. 12]``."""
 _NOTE_LABEL = re.compile(r"\[\^[^\]\n]* [^\]\n]*\]")
 _COMMENT = re.compile(r"<!--.*?-->(\s*<!--.*?-->)*", re.S)
 _HEADING_ATTRS = re.compile(r"\s*\{([^{}]*)\}\s*$")
@@ -113,6 +116,8 @@ class _State:
     """The kinds of box the style defines, by name (``themes.BoxKind``)."""
     language: str = "en"
     """The report's language, for those kinds' labels."""
+    cited: int = 0
+    """Citations written in body text so far: each gets a note of its own, named by this count."""
 
 
 def parse_report(meta: Metadata, files: list[Path], root: Path, problems: Problems,
@@ -132,6 +137,7 @@ def parse_report(meta: Metadata, files: list[Path], root: Path, problems: Proble
         if not note.used and label not in state.excused:
             problems.error(f'note "[^{label}]" is defined but never used', note.pos)
     _check_anchors(report, state)
+    check_citations(report, root, problems)
     return report
 
 
@@ -322,6 +328,8 @@ def _invisible(char: str) -> bool:
 
 
 def _resolve_note(call: Note, state: _State) -> Note:
+    if call.blocks:  # the note of a citation in body text
+        return call
     note = state.notes.get(call.id)
     if note is None:
         close = difflib.get_close_matches(call.id, list(state.notes), n=1, cutoff=0.8)
@@ -613,7 +621,7 @@ class _Converter:
         problems = self.state.problems
         match node.type:
             case "text":
-                return _line_breaks(node.content)
+                return self.cited(node.content, in_note)
             case "softbreak":
                 self.line += 1
                 return [Text(" ")]
@@ -653,6 +661,24 @@ class _Converter:
             case _:
                 problems.error(f"unsupported Markdown ({node.type})", self.pos())
                 return []
+
+    def cited(self, text: str, in_note: bool) -> list[Inline]:
+        """Text with its citations (``[@id]``, ``[@id, p. 12]``). One in body text gets a note
+        of its own, called after the punctuation that follows it ("as reported.¹")."""
+        if not _CITATION.search(text):
+            return _line_breaks(text)
+        out: list[Inline] = []
+        while match := _CITATION.search(text):
+            before, text = text[: match.start()], text[match.end():]
+            citation = Citation(match["id"], (match["locator"] or "").strip(), pos=self.pos())
+            if not in_note:
+                punctuation = re.match(r"[.,;:!?]*", text).group(0)
+                before, text = before.rstrip() + punctuation, text[len(punctuation):]
+                self.state.cited += 1
+                citation = Note(f"@{match['id']}-{self.state.cited}", (Paragraph((citation,), pos=self.pos()),),
+                                pos=self.pos())
+            out += (_line_breaks(before) if before else []) + [citation]
+        return out + (_line_breaks(text) if text else [])
 
     def image(self, node: SyntaxTreeNode) -> list[Inline]:
         src = str(node.attrs.get("src", ""))

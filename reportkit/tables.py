@@ -38,12 +38,7 @@ def recommendations_table(report: Report, fmt: str, excel: bool = False, kind: s
         case "json":
             return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
         case "csv":
-            buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["number"],
-                                    lineterminator="\r\n" if excel else "\n")
-            writer.writeheader()
-            writer.writerows(rows)
-            return ("\ufeff" if excel else "") + buffer.getvalue()
+            return csv_text(rows, list(rows[0]) if rows else ["number"], excel)
         case _:
             lines, current = [], None
             for row in rows:
@@ -55,3 +50,13 @@ def recommendations_table(report: Report, fmt: str, excel: bool = False, kind: s
                     current = heading
                 lines.append(f"{row['number']}. {row['text']}")
             return "".join(f"{line}\n" for line in lines)
+
+
+def csv_text(rows: list[dict], columns: list[str], excel: bool = False) -> str:
+    """``rows`` as CSV with a header line of ``columns``; ``excel``: a byte order mark and CR LF
+    line ends (see ``recommendations_table``)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n" if excel else "\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return ("\ufeff" if excel else "") + buffer.getvalue()

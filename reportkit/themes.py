@@ -69,6 +69,13 @@ class PageSize(str):
     EXPECTED = "A4 or Letter"
 
 
+class LaterCitation(str):
+    """How a source cited again prints: "short" or "op-cit" (see ``Citations.later``)."""
+
+    FORM = re.compile(r"short|op-cit")
+    EXPECTED = '"short" or "op-cit"'
+
+
 @dataclass(frozen=True)
 class Page:
     """``[page]``: the paper and its margins."""
@@ -227,6 +234,15 @@ def _in_language(texts: tuple[tuple[str, str], ...], language: str) -> str:
 
 
 @dataclass(frozen=True)
+class Citations:
+    """``[citations]``: how notes cite the report's sources (``sources.toml``, ``sources.json``)."""
+
+    later: LaterCitation
+    """A source cited again, not in the note right after (that one says "Ibid."): "short" (its
+    author and short title) or "op-cit" (its author and "op. cit.")."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything ``theme.toml`` says, merged over the style's ancestors and the default style."""
 
@@ -240,6 +256,8 @@ class Settings:
     """``[colours]``."""
     cover: Cover
     """``[cover]``."""
+    citations: Citations
+    """``[citations]``."""
     boxes: tuple[BoxKind, ...] = ()
     """``[boxes.NAME]`` tables: the kinds of box the style defines besides the built-in ones."""
 

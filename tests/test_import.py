@@ -25,7 +25,7 @@ from lxml import etree
 
 from conftest import SAMPLE, TESTS, run
 
-from reportkit.build import build, check, load
+from reportkit.build import build, check
 from reportkit.importer import pandoc
 from reportkit.model import Note, Paragraph, Section, iter_nodes, plain_text
 
@@ -52,8 +52,9 @@ def built(tmp_path_factory) -> dict[str, Path]:
 
 
 def texts(folder: Path) -> tuple[list[str], list[str]]:
-    """Every paragraph's text and every note's text, in reading order, as reportkit reads them."""
-    report, _ = load(folder)
+    """Every paragraph's text and every note's text, in reading order, as reportkit prints them
+    (citations as their sources file makes them)."""
+    report = check(folder)[0]
     nodes = list(iter_nodes(report.chapters))
     return ([plain_text(n) for n in nodes if isinstance(n, Paragraph)],
             [plain_text(n.blocks) for n in nodes if isinstance(n, Note) and not n.repeat])

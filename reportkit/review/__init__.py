@@ -81,6 +81,8 @@ def review(docx: Path, report_dir: Path, apply: bool = False, comments_inline: b
     changes that map with certainty into the sources (and with ``comments_inline`` the comments,
     as HTML comments). Raises ReportError for a file that is not a DOCX or a report with errors."""
     from ..build import load
+    from ..citations import cite_sources
+    from ..themes import load_theme
     from .mapping import match
     from .plan import plan
     from ..sourcemap import NAMESPACE, from_xml
@@ -88,6 +90,7 @@ def review(docx: Path, report_dir: Path, apply: bool = False, comments_inline: b
     from .wordml import NotADocx, read
 
     report, _ = load(report_dir)
+    report = cite_sources(report, load_theme(report.meta.style, report_dir).settings.citations.later)  # as built
     try:
         reviewed = read(docx, NAMESPACE)
     except NotADocx as err:

@@ -24,7 +24,7 @@ from ..model import (
     Block, Box, CodeBlock, Image, List, Paragraph, Quote, Report, Rule, Section, Table,
     iter_nodes, plain_text,
 )
-from ..parse import make_parser
+from ..parse import _CITATION, make_parser
 from ..sourcemap import source_hash, source_text
 from .rich import BOLD, CODE, ITALIC, LINK, NOTE, PICTURE, Rich
 
@@ -583,6 +583,8 @@ def slots(report: Report, root: Path, md: MarkdownIt) -> Slots:
 
     def text_slot(kind: str, node: Block | None, key: tuple, fallback: Rich, prefix: str = "") -> Slot:
         unit = unit_for(node.pos.path, key) if node is not None and node.pos else None
+        if unit is not None and _CITATION.search(unit.content):  # its citations print from the sources file
+            return Slot("generated", Rich.plain(prefix) + fallback, what="citation", near=(unit.source.path, unit.first))
         shown = unit.rendering(md).text if unit is not None else fallback
         return Slot(kind, Rich.plain(prefix) + shown, unit, len(prefix))
 
