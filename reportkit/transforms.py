@@ -10,6 +10,7 @@ from .model import (
     Block, Box, CodeBlock, GoodPractice, Inline, List, Note, Paragraph, Quote, Recommendation,
     Report, Section, Table, Text, iter_nodes, plain_text, walk,
 )
+from .xrefs import number_captions, resolve_xrefs
 
 Transform = Callable[[Report], Report]
 
@@ -88,7 +89,8 @@ def numbered_recommendations(box: Recommendation) -> tuple[Block, ...]:
 
 
 def number_boxes(report: Report) -> Report:
-    """Give every box an anchor id; number recommendations 1, 2, 3… across the report."""
+    """Give every box an anchor id (unless the author gave one); number recommendations 1, 2,
+    3… across the report."""
     next_rec = 1
     counts: dict[str, int] = {}
 
@@ -98,16 +100,16 @@ def number_boxes(report: Report) -> Report:
             return node
         counts[node.kind] = counts.get(node.kind, 0) + 1
         if isinstance(node, Recommendation):
-            node = replace(node, number=next_rec, id=f"rec-{next_rec}")
+            node = replace(node, number=next_rec, id=node.id or f"rec-{next_rec}")
             next_rec += len(recommendation_items(node))
             return node
         prefix = "gp" if isinstance(node, GoodPractice) else "box"
-        return replace(node, id=f"{prefix}-{counts[node.kind]}")
+        return replace(node, id=node.id or f"{prefix}-{counts[node.kind]}")
 
     return walk(report, number)
 
 
-TRANSFORMS: tuple[Transform, ...] = (number_notes, number_headings, number_boxes)
+TRANSFORMS: tuple[Transform, ...] = (number_notes, number_headings, number_boxes, number_captions, resolve_xrefs)
 
 
 def apply_transforms(report: Report, transforms: tuple[Transform, ...] = TRANSFORMS) -> Report:

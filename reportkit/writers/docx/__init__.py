@@ -79,6 +79,7 @@ def write(report: Report, theme: Theme, options: Options) -> tuple[Document, Con
     body = ox.Story(document.part, ox.empty_body(document))
     furniture.cover(writer, body)
     contents = furniture.contents(writer, body) if meta.toc_depth > 0 else None
+    furniture.caption_lists(writer, body, contents)
     for chapter in report.chapters:
         writer.blocks(chapter.blocks, body, Context())
     if meta.recommendations_summary:

@@ -116,6 +116,23 @@ def contents(w: Writer, story: Story) -> Contents:
     return written
 
 
+def caption_lists(w: Writer, story: Story, contents: Contents | None) -> None:
+    """The lists of tables and figures report.toml asks for, each on a page after the contents,
+    every line linked to its caption; their pages are numbered with the contents'."""
+    from ...xrefs import caption_lists as lists
+
+    for heading, entries in lists(w.report):
+        story.add(w.generated(w.p("TOC Heading", heading), "contents"))
+        for entry in entries:
+            bookmark = w.anchors[entry.id]
+            link = ox.hyperlink(anchor=bookmark)
+            link.append(ox.run(" ".join(x for x in (entry.label, entry.text) if x)))
+            story.add(w.generated(w.p("table of figures"), "contents")).append(link)
+            if contents is not None:
+                contents.bookmarks.append(bookmark)
+                contents.links.append((link, bookmark))
+
+
 def toc_entries(w: Writer) -> list[tuple[int, str, str]]:
     """(level, text, bookmark) of each contents line: headings to ``toc_depth``, then the
     summary of recommendations and the notes."""
