@@ -83,8 +83,8 @@ class Image:
     """The caption when it says something else than the alt text (Markdown's title,
     ``![alt](img.png "Caption")``); empty: the alt text is the caption too."""
     id: str = ""
-    """A figure's anchor: the author's ``![alt](img.png){#fig-name}``, else one the
-    transforms give every figure (``fig-1``…)."""
+    """A figure's anchor: the author's ``![alt](img.png){#fig-name}``, else (for the list of
+    figures) one the transforms give (``fig-1``…)."""
     number: int = 0
     """A figure's number (1, 2…) when report.toml asks for numbered captions; set by
     ``xrefs.number_captions``."""
@@ -156,7 +156,7 @@ class Table:
     after the table, as in Pandoc; shown above the table."""
     id: str = ""
     """The anchor of a captioned table: the author's ``{#tbl-name}`` at the end of the
-    caption, else one the transforms give (``tbl-1``…)."""
+    caption, else (for the list of tables) one the transforms give (``tbl-1``…)."""
     number: int = 0
     """Its number (1, 2…) when report.toml asks for numbered captions; set by
     ``xrefs.number_captions``."""

@@ -591,7 +591,7 @@ class _Converter:
         # "Table: …" right under a table, with no empty line between, is read as its last row.
         caption = _caption_of(rows[-1][0]) if rows and not any(rows[-1][1:]) else None
         if caption is not None:
-            table = self.captioned(replace(table, rows=tuple(rows[:-1])), caption)
+            table = self.captioned(replace(table, rows=tuple(rows[:-1])), caption, Pos(self.path, table.pos.end))
         return table
 
     def captions(self, blocks: list[Block]) -> list[Block]:
@@ -602,22 +602,22 @@ class _Converter:
         for i, block in enumerate(blocks):
             caption = _caption_of(block.content) if isinstance(block, Paragraph) else None
             if caption is not None and out and isinstance(out[-1], Table) and not out[-1].caption:
-                out[-1] = self.captioned(out[-1], caption)
+                out[-1] = self.captioned(out[-1], caption, block.pos)
                 continue
             following = blocks[i + 1] if i + 1 < len(blocks) else None
             if caption is not None and isinstance(following, Table) and not following.caption:
-                pending = caption
+                pending = caption, block.pos
                 continue
             if isinstance(block, Table) and pending is not None and not block.caption:
-                block = self.captioned(block, pending)
+                block = self.captioned(block, *pending)
             pending = None
             out.append(block)
         return out
 
-    def captioned(self, table: Table, caption: tuple[tuple[Inline, ...], str]) -> Table:
-        """``table`` with its caption and the caption's ``{#id}``, if any."""
+    def captioned(self, table: Table, caption: tuple[tuple[Inline, ...], str], pos: Pos | None) -> Table:
+        """``table`` with its caption and the caption's ``{#id}``, if any (the caption at ``pos``)."""
         content, ident = caption
-        return replace(table, caption=content, id=self.explicit_id(ident, table.pos) if ident else "")
+        return replace(table, caption=content, id=self.explicit_id(ident, pos or table.pos) if ident else "")
 
     def figure_id(self, content: tuple[Inline, ...], pos: Pos) -> tuple[Inline, ...]:
         """A figure's ``{#id}`` (``![alt](img.png "Caption"){#fig-name}``) taken into its image."""

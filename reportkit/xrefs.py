@@ -1,7 +1,7 @@
 """Numbered captions and cross-references: two transforms, and the lists of tables and figures.
 
-``number_captions`` gives every captioned table and every figure an anchor and, when
-report.toml asks (``number_captions = true``), a number. ``resolve_xrefs`` then writes into each
+``number_captions`` gives every captioned table and every figure a number when report.toml
+asks (``number_captions = true``), and an anchor when it asks for a list of them. ``resolve_xrefs`` then writes into each
 empty link ``[](#id)`` what it stands for: "section 4.1, Existing legal framework", "chapter 2,
 …", "Recommendation 7", "Table 2", "Figure 1", or the title alone of a target that carries no
 number. Both run at every build, so the text follows the sections when they move; writers
@@ -32,12 +32,17 @@ def figure_image(node: object) -> Image | None:
 
 
 def number_captions(report: Report) -> Report:
-    """Give each captioned table and each figure an anchor (``tbl-1``, ``fig-1``… unless the
-    author gave one) and, with ``number_captions = true``, its number: tables and figures are
-    counted apart, 1, 2, 3… in reading order across the report. A note called twice holds the
-    same table, so numbers go by source position."""
-    numbered = report.meta.number_captions
+    """Give each captioned table and each figure, with ``number_captions = true``, its number:
+    tables and figures are counted apart, 1, 2, 3… in reading order across the report (a note
+    called twice holds the same table, so they go by source position). When a list of them is
+    asked for, those without the author's ``{#id}`` get an anchor for it (``tbl-1``, ``fig-1``…)."""
+    meta = report.meta
+    numbered = meta.number_captions
     seen: dict[str, dict[object, int]] = {"tbl": {}, "fig": {}}
+
+    def anchor(kind: str, ident: str, n: int) -> str:
+        listed = meta.list_of_tables if kind == "tbl" else meta.list_of_figures
+        return ident or (f"{kind}-{n}" if listed else "")
 
     def number(kind: str, node: object, pos: object) -> int:
         found = seen[kind]
@@ -47,11 +52,11 @@ def number_captions(report: Report) -> Report:
     def visit(node: object) -> object:
         if isinstance(node, Table) and node.caption:
             n = number("tbl", node, node.pos)
-            return replace(node, id=node.id or f"tbl-{n}", number=n if numbered else 0)
+            return replace(node, id=anchor("tbl", node.id, n), number=n if numbered else 0)
         image = figure_image(node)
         if image is not None and image.caption:
             n = number("fig", node, node.pos)
-            image = replace(image, id=image.id or f"fig-{n}", number=n if numbered else 0)
+            image = replace(image, id=anchor("fig", image.id, n), number=n if numbered else 0)
             return replace(node, content=(image,))
         return node
 
