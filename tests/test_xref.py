@@ -190,6 +190,19 @@ def test_docx_lists_tables_and_figures_after_the_contents(docx_data):
         assert all(re.search(r"\t\d+$", line) for line in lines[at + 1:at + 3] + lines[at + 4:at + 5])
 
 
+def test_lists_without_contents_still_have_page_numbers(tmp_path):
+    folder = make_report(tmp_path, files=files(TOML + "toc_depth = 0\n"))
+    report = load_report(folder)
+    page = html.render(report, load_theme("default", None), Options()).data.decode()
+    assert '<h1 class="toc-title" data-bookmark="List of tables">' in page and ">Contents<" not in page
+    data = docx_writer.render(report, load_theme("default", None), Options(docx_page_numbers=HAS_SOFFICE)).data
+    lines = docx_text(data).splitlines()
+    assert lines[1] == "[TOC Heading] List of tables" and "[TOC Heading] Contents" not in lines
+    assert lines[2].startswith("[table of figures] Table 1 Identified victims")
+    if HAS_SOFFICE:
+        assert re.fullmatch(r"\[table of figures\] Table 1 Identified victims\t\d+", lines[2])
+
+
 # --- the rules, on the model and the HTML ------------------------------------------------------
 
 
