@@ -93,6 +93,14 @@ def xref_texts(report: Report) -> dict[str, str]:
     return texts
 
 
+def shown_xref(text: str, before: str) -> str:
+    """A cross-reference's ``text`` as printed after ``before`` (the paragraph's text before
+    it): with a capital at a sentence's start."""
+    if not before.strip() or before.rstrip()[-1] in _SENTENCE_END:
+        return text[:1].upper() + text[1:]
+    return text
+
+
 def resolve_xrefs(report: Report) -> Report:
     """Fill each cross-reference (a link to ``#id`` with no text) with its target's number and
     title (``xref_texts``); one at a sentence's start begins with a capital."""
@@ -105,10 +113,7 @@ def resolve_xrefs(report: Report) -> Report:
         for node in nodes:
             match node:
                 case Link(children=(), url=url) if url.startswith("#") and unquote(url[1:]) in texts:
-                    text = texts[unquote(url[1:])]
-                    if not seen.strip() or seen.rstrip()[-1] in _SENTENCE_END:
-                        text = text[:1].upper() + text[1:]
-                    node = replace(node, children=(Text(text),))
+                    node = replace(node, children=(Text(shown_xref(texts[unquote(url[1:])], seen)),))
                 case Emphasis(children) | Strong(children) | Link(children):
                     node = replace(node, children=fill(children, seen))
             out.append(node)

@@ -297,3 +297,35 @@ def test_new_report_toml_keys_are_checked(tmp_path, monkeypatch):
                                                                               'number_captions = "yes"')})
     assert lines == ['report/report.toml:4: "number_captions" must be true or false, not a string (\'yes\')']
     assert code == 1
+
+
+def test_review_of_the_docx_keeps_cross_references_and_box_anchors(folder, docx_data, tmp_path):
+    import shutil
+
+    report = shutil.copytree(folder, tmp_path / "report")
+    built = tmp_path / "built.docx"
+    built.write_bytes(docx_data)
+    result = run("review", built, report)
+    assert result.exit_code == 0 and result.stdout.splitlines()[0] == "0 changes, 0 comments"
+    built.write_bytes(_edited(docx_data, "sets the frame.", "sets the scene."))
+    result = run("review", built, report, "--apply")
+    assert result.stdout.splitlines()[0] == f'{report}/01-intro.md:3: unknown replaced "frame" by "scene"'
+    assert "[](#recs). [](#law) sets the scene.[^see]" in (report / "01-intro.md").read_text(encoding="utf-8")
+    assert "::: recommendation Adopt the law {#recs}" in (report / "01-intro.md").read_text(encoding="utf-8")
+
+
+def _edited(data: bytes, old: str, new: str) -> bytes:
+    """The DOCX with ``old`` replaced by ``new`` in its body, as a co-author types without
+    tracking changes."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                assert old.encode() in content
+                content = content.replace(old.encode(), new.encode())
+            target.writestr(item, content)
+    return out.getvalue()

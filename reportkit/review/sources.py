@@ -16,6 +16,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 
@@ -26,6 +27,7 @@ from ..model import (
 )
 from ..parse import make_parser
 from ..sourcemap import source_hash, source_text
+from ..xrefs import shown_xref
 from .rich import BOLD, CODE, ITALIC, LINK, NOTE, PICTURE, Rich
 
 _HEADING_ATTRS = re.compile(r"\s*\{((?:\s*(?:#[\w\-.:]+|-|\.unnumbered))+)\s*\}\s*$")
@@ -35,11 +37,13 @@ _NOTE_LABEL = re.compile(r"\[\^[^\]\n]* [^\]\n]*\]")
 _CALL = re.compile(r"\[\^([^\]\n]+)\]")
 
 
-def mapping_parser(language: str) -> MarkdownIt:
+def mapping_parser(language: str, xrefs: dict[str, str] | None = None) -> MarkdownIt:
     """``build``'s parser, keeping escapes and entities as tokens of their own, so each rendered
-    character can be traced to its Markdown."""
+    character can be traced to its Markdown; ``xrefs`` (``xrefs.xref_texts``) is what each
+    cross-reference ``[](#id)`` prints."""
     md = make_parser(language)
     md.disable("text_join")
+    md.options["xrefs"] = xrefs or {}
     return md
 
 
@@ -196,6 +200,8 @@ def render(md: MarkdownIt, content: str, kind: str) -> Rendering:
     depth = {"strong": 0, "em": 0, "link": 0}
     autolink: tuple[int, int] | None = None  # its text may be decoded (%20 shows as a space)
     closers: list[int] = []
+    xrefs = md.options.get("xrefs", {})
+    previous = None
 
     def current() -> int:
         return (BOLD if depth["strong"] else 0) | (ITALIC if depth["em"] else 0) | (LINK if depth["link"] else 0)
@@ -227,7 +233,21 @@ def render(md: MarkdownIt, content: str, kind: str) -> Rendering:
         return at, cursor
 
     for token in tokens:
+        opened, previous = previous, token
         match token.type:
+            case "link_close" if opened is not None and opened.type == "link_open" and \
+                    str(opened.attrs.get("href", "")).startswith("#") and \
+                    unquote(str(opened.attrs.get("href", ""))[1:]) in xrefs:
+                # A cross-reference [](#id): the text build prints stands for the whole link.
+                depth["link"] -= 1
+                start = content.find("[", cursor)
+                end = _after_link(content, start + 1) if start >= 0 else cursor
+                shown = shown_xref(xrefs[unquote(str(opened.attrs["href"])[1:])], "".join(text))
+                text.append(shown)
+                fmt.extend([LINK] * len(shown))
+                spans.extend([(max(start, cursor), end)] * len(shown))
+                cursor = end
+                closers.append(cursor)
             case "text":
                 found(token.content)
             case "text_special":
@@ -294,7 +314,7 @@ def render(md: MarkdownIt, content: str, kind: str) -> Rendering:
             case _:
                 exact = False
     rich = Rich("".join(text), tuple(fmt))
-    if kind == "heading":
+    if kind in ("heading", "box-title"):  # ::: box Title {#name} too
         attrs = _HEADING_ATTRS.search(rich.text)
         if attrs:
             rich, spans = rich[: attrs.start()], spans[: attrs.start()]
