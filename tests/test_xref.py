@@ -259,6 +259,10 @@ def test_caption_syntax_before_after_or_under_the_table(tmp_path):
              else plain_text(b) for b in blocks]
     assert shown == [("a", 1, "Before", 1), ("b", 2, "After", 1), ("c", 3, "Under", 1), ("d", 0, "", 1),
                      "Text.", "Table: a paragraph, far from any table.", "More text.", ("e", 0, "", 1)]
+    data = docx_writer.render(report, load_theme("default", None), Options(docx_page_numbers=False)).data
+    assert [line for line in docx_text(data).splitlines() if line.startswith(("[Caption]", "[table]"))] == [
+        "[Caption] Table 1: Before", "[table] a / 1", "[Caption] Table 2: After", "[table] b / 2",
+        "[Caption] Table 3: Under", "[table] c / 3", "[table] d / 4", "[table] e / 5"]
 
 
 def test_boxes_take_an_anchor_and_the_default_ones_stay(folder):
@@ -307,11 +311,15 @@ def test_review_of_the_docx_keeps_cross_references_and_box_anchors(folder, docx_
     built.write_bytes(docx_data)
     result = run("review", built, report)
     assert result.exit_code == 0 and result.stdout.splitlines()[0] == "0 changes, 0 comments"
-    built.write_bytes(_edited(docx_data, "sets the frame.", "sets the scene."))
+    edited = _edited(docx_data, "sets the frame.", "sets the scene.")
+    built.write_bytes(_edited(edited, "Figure 1: Victims by year", "Figure 1: Victims per year"))
     result = run("review", built, report, "--apply")
-    assert result.stdout.splitlines()[0] == f'{report}/01-intro.md:3: unknown replaced "frame" by "scene"'
-    assert "[](#recs). [](#law) sets the scene.[^see]" in (report / "01-intro.md").read_text(encoding="utf-8")
-    assert "::: recommendation Adopt the law {#recs}" in (report / "01-intro.md").read_text(encoding="utf-8")
+    assert result.stdout.splitlines()[:2] == [f'{report}/01-intro.md:3: unknown replaced "frame" by "scene"',
+                                              f'{report}/01-intro.md:11: unknown replaced "by" by "per"']
+    text = (report / "01-intro.md").read_text(encoding="utf-8")
+    assert "[](#recs). [](#law) sets the scene.[^see]" in text  # the cross-references stay
+    assert '![Bar chart: victims fell from 38 to 11](assets/victims.png "Victims per year"){#fig-victims}' in text
+    assert "::: recommendation Adopt the law {#recs}" in text
 
 
 def _edited(data: bytes, old: str, new: str) -> bytes:

@@ -27,7 +27,7 @@ from ..model import (
 )
 from ..parse import make_parser
 from ..sourcemap import source_hash, source_text
-from ..xrefs import shown_xref
+from ..xrefs import caption_label, shown_xref
 from .rich import BOLD, CODE, ITALIC, LINK, NOTE, PICTURE, Rich
 
 _HEADING_ATTRS = re.compile(r"\s*\{((?:\s*(?:#[\w\-.:]+|-|\.unnumbered))+)\s*\}\s*$")
@@ -500,14 +500,25 @@ def units(source: Source, md: MarkdownIt) -> tuple[dict[tuple, Unit], dict[str, 
                     unit.indent = " " * (starts[0] - source.offsets[first - 1])
                 found[(kind, first)] = unit
                 children = token.children or []
-                if kind == "paragraph" and len(children) == 1 and children[0].type == "image" and starts \
-                        and token.content.startswith("!["):
+                if kind == "paragraph" and children and children[0].type == "image" and starts \
+                        and token.content.startswith("![") and _figure_rest(children[1:]):
                     close = _closing_bracket(token.content, 1)
-                    alt = token.content[2:close - 1]
+                    alt, at = token.content[2:close - 1], 2
+                    title = str(children[0].attrs.get("title") or "").strip()
+                    if title:  # ![alt](img.png "Caption"): the caption is the title
+                        at = token.content.find(title, close)
+                        alt = title if at >= 0 else "\n"
                     if "\n" not in alt:
-                        found[("caption", first)] = Unit(source, "caption", first, last, alt, [starts[0] + 2],
+                        found[("caption", first)] = Unit(source, "caption", first, last, alt, [starts[0] + at],
                                                          unit.context, (first, last))
     return found, definitions
+
+
+def _figure_rest(tokens: list) -> bool:
+    """Whether what follows an image in its paragraph leaves it a figure: nothing, or its
+    ``{#id}``."""
+    rest = "".join(t.content for t in tokens if t.type == "text")
+    return all(t.type == "text" for t in tokens) and re.fullmatch(r"(\s*\{#[\w\-.:]+\})?\s*", rest) is not None
 
 
 def _starts(lines: list[str], offsets: list[int], first: int, content: str) -> list[int] | None:
@@ -626,7 +637,7 @@ def slots(report: Report, root: Path, md: MarkdownIt) -> Slots:
                 out.append(Slot("figure", Rich.plain(PICTURE), unit))
                 if image.caption:
                     out.append(text_slot("caption", node, ("caption", node.pos.line if node.pos else 0),
-                                         Rich.plain(image.caption)))
+                                         Rich.plain(image.caption), caption_label(words, "figure", image.number)))
             case Paragraph():
                 out.append(text_slot("paragraph", node, ("paragraph", node.pos.line if node.pos else 0),
                                      Rich.plain(plain_text(node))))
@@ -638,6 +649,9 @@ def slots(report: Report, root: Path, md: MarkdownIt) -> Slots:
                         else:
                             block(child, out, in_box)
             case Table(head=head, rows=rows):
+                if node.caption:
+                    label = caption_label(words, "table", node.number)
+                    out.append(generated("table caption", label + plain_text(node.caption), node))
                 columns = max([len(head), *(len(r) for r in rows)])
                 line = node.pos.line if node.pos else 0
                 for r, cells in enumerate(([head] if head else []) + list(rows)):

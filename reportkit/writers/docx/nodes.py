@@ -161,7 +161,8 @@ class Writer:
                     ox.set_ppr(caption, ox.keep_next(), ox.spacing(120, 60), ox.align("left"))  # as the PDF's
                     caption.append(ox.run(caption_label(self.words, "table", node.number)))
                     self.inlines(node.caption, caption, story, Format())
-                    self.bookmark(caption, node.id)
+                    if node.id:
+                        self.bookmark(caption, node.id)
                 self._cells_came_from(story.add(self.table(node, fit, story, ctx, turned)), node)
                 after = story.add(self._spacer())  # the PDF's space after a table
                 if turned:
