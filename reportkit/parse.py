@@ -336,13 +336,14 @@ def _resolve_note(call: Note, state: _State) -> Note:
 
 
 def _check_anchors(report: Report, state: _State) -> None:
-    """Every ``#anchor`` link must lead to a heading's id or a box's (boxes are numbered
-    later; their ids are those ``transforms.number_boxes`` gives)."""
+    """Every ``#anchor`` link must lead to a heading's id, a box's (boxes are numbered later;
+    their ids are those ``transforms.number_boxes`` gives), or a table's or figure's ``{#id}``."""
     if not state.anchors:
         return
     from .transforms import number_boxes
 
-    known = {n.id for n in iter_nodes(number_boxes(report).chapters) if isinstance(n, (Box, Section, Table, Image))}
+    known = {n.id for n in iter_nodes(number_boxes(report).chapters)
+             if isinstance(n, (Box, Section, Table, Image)) and n.id}
     for anchor, pos in state.anchors:
         if anchor in known:
             continue

@@ -143,6 +143,15 @@ def test_pdf_lists_tables_and_figures_with_their_pages(pdf_data):
                         pages[first[2]])
 
 
+def test_pdf_with_captions_and_lists_stays_pdf_ua_clean(pdf_data, tmp_path):
+    import page
+
+    path = tmp_path / "xref.pdf"
+    path.write_bytes(pdf_data)
+    report = page.validate_pdf(str(path), profile="ua1")
+    assert [(f.rule_id, f.message) for f in report.failures] == []
+
+
 # --- the DOCX --------------------------------------------------------------------------------
 
 
@@ -284,9 +293,11 @@ def check(tmp_path: Path, monkeypatch, **changed: str) -> tuple[list[str], int]:
 
 
 def test_a_cross_reference_to_a_missing_anchor_is_an_error(tmp_path, monkeypatch):
-    lines, code = check(tmp_path, monkeypatch, **{"02-findings.md": FINDINGS + "\nSee [](#tbl-victim).\n"})
+    lines, code = check(tmp_path, monkeypatch, **{"02-findings.md": FINDINGS + "\nSee [](#tbl-victim) and [](#).\n"})
     assert lines == ['report/02-findings.md:17: link to "#tbl-victim": no heading or box has that anchor '
-                     '(did you mean "#tbl-victims"?)'] and code == 1
+                     '(did you mean "#tbl-victims"?)',
+                     'report/02-findings.md:17: link to "#": no heading or box has that anchor '
+                     '(give the heading {#name})'] and code == 1
 
 
 def test_an_anchor_given_to_a_table_and_a_heading_is_an_error(tmp_path, monkeypatch):
