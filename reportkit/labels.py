@@ -1,8 +1,10 @@
 """The fixed words both outputs print (Contents, Notes, …), one catalogue per language.
 
 ``quotes`` holds the language's quotation marks (double open/close, single open/close),
-which the parser puts in place of straight quotes. ``ibid``, ``op_cit``, ``accessible_at``,
-``accessed_on``, ``date`` and ``months`` are the words of citations (``citations.py``).
+which the parser puts in place of straight quotes. ``caption`` starts a numbered caption
+("Table 1: "); ``xref_*`` are what a cross-reference ``[](#id)`` prints, lower case to stand
+inside a sentence (at a sentence's start the first letter is made a capital). ``ibid``, ``op_cit``,
+``accessible_at``, ``accessed_on``, ``date`` and ``months`` are the words of citations (``citations.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "in_collaboration_with": "In collaboration with",
         "figure": "Figure",
         "section": "Section",
+        "table": "Table",
+        "list_of_tables": "List of tables",
+        "list_of_figures": "List of figures",
+        "caption": "{label} {number}: ",
+        "xref_section": "section {number}, {title}",
+        "xref_chapter": "chapter {number}, {title}",
+        "xref_recommendations": "Recommendations {first}–{last}",
         "articles": "Articles {list}",
         "to_be_written": "To be written.",
         "confidential": "Confidential",
@@ -48,6 +57,13 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "in_collaboration_with": "En collaboration avec",
         "figure": "Figure",
         "section": "Section",
+        "table": "Tableau",
+        "list_of_tables": "Liste des tableaux",
+        "list_of_figures": "Liste des figures",
+        "caption": "{label} {number}\u00a0: ",
+        "xref_section": "section {number}, {title}",
+        "xref_chapter": "chapitre {number}, {title}",
+        "xref_recommendations": "Recommandations {first} à {last}",
         "articles": "Articles {list}",
         "to_be_written": "À rédiger.",
         "confidential": "Confidentiel",
@@ -74,6 +90,13 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "in_collaboration_with": "En colaboración con",
         "figure": "Figura",
         "section": "Sección",
+        "table": "Tabla",
+        "list_of_tables": "Índice de tablas",
+        "list_of_figures": "Índice de figuras",
+        "caption": "{label} {number}: ",
+        "xref_section": "sección {number}, {title}",
+        "xref_chapter": "capítulo {number}, {title}",
+        "xref_recommendations": "Recomendaciones {first} a {last}",
         "articles": "Artículos {list}",
         "to_be_written": "Por redactar.",
         "confidential": "Confidencial",
@@ -100,6 +123,13 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "in_collaboration_with": "В сотрудничестве с",
         "figure": "Рисунок",
         "section": "Раздел",
+        "table": "Таблица",
+        "list_of_tables": "Список таблиц",
+        "list_of_figures": "Список рисунков",
+        "caption": "{label} {number}. ",
+        "xref_section": "раздел {number}, {title}",
+        "xref_chapter": "глава {number}, {title}",
+        "xref_recommendations": "Рекомендации {first}–{last}",
         "articles": "Статьи {list}",
         "to_be_written": "Текст будет добавлен.",
         "confidential": "Конфиденциально",

@@ -63,7 +63,8 @@ class Link:
     """A hyperlink: external (``https://…``, ``mailto:``) or to a section (``#id``)."""
 
     children: tuple[Inline, ...]
-    """The link text."""
+    """The link text. A cross-reference (``[](#id)``, no text) gets the target's number and
+    title from ``xrefs.resolve_xrefs``."""
     url: str
     """The target as written (autolinks are links whose text is the URL)."""
 
@@ -81,6 +82,12 @@ class Image:
     title: str = ""
     """The caption when it says something else than the alt text (Markdown's title,
     ``![alt](img.png "Caption")``); empty: the alt text is the caption too."""
+    id: str = ""
+    """A figure's anchor: the author's ``![alt](img.png){#fig-name}``, else (for the list of
+    figures) one the transforms give (``fig-1``…)."""
+    number: int = 0
+    """A figure's number (1, 2…) when report.toml asks for numbered captions; set by
+    ``xrefs.number_captions``."""
 
     @property
     def caption(self) -> str:
@@ -157,6 +164,15 @@ class Table:
     """The body rows."""
     aligns: tuple[str, ...] = ()
     """Per column: "", "left", "center" or "right"."""
+    caption: tuple[Inline, ...] = ()
+    """The caption, from a paragraph ``Table: Caption`` (or ``: Caption``) right before or
+    after the table, as in Pandoc; shown above the table."""
+    id: str = ""
+    """The anchor of a captioned table: the author's ``{#tbl-name}`` at the end of the
+    caption, else (for the list of tables) one the transforms give (``tbl-1``…)."""
+    number: int = 0
+    """Its number (1, 2…) when report.toml asks for numbered captions; set by
+    ``xrefs.number_captions``."""
     pos: Pos | None = located()
 
 
@@ -195,7 +211,8 @@ class Box:
     blocks: tuple[Block, ...]
     """The content: paragraphs, lists, tables."""
     id: str = ""
-    """An anchor for links to this box (set by the transforms)."""
+    """An anchor for links to this box: the author's ``{#name}`` at the end of its first
+    line, else one the transforms give (``rec-7``, ``gp-1``, ``box-2``)."""
     pos: Pos | None = located()
 
     @property
@@ -336,6 +353,12 @@ class Metadata:
     """Add a "Summary of recommendations" annex listing every recommendation, linked to its box."""
     number_recommendations: bool = False
     """Print each recommendation's number (as ``reportkit recommendations`` lists it) in its box."""
+    number_captions: bool = False
+    """Number the captions of tables and figures: "Table 1: …", "Figure 2: …"."""
+    list_of_tables: bool = False
+    """Add a list of the captioned tables after the contents."""
+    list_of_figures: bool = False
+    """Add a list of the figures after the contents."""
     toc_depth: int = 2
     """Heading levels listed in the table of contents (0 for no contents page)."""
     word_limit: int = 0

@@ -343,13 +343,14 @@ def _resolve_note(call: Note, state: _State) -> Note:
 
 
 def _check_anchors(report: Report, state: _State) -> None:
-    """Every ``#anchor`` link must lead to a heading's id or a box's (boxes are numbered
-    later; their ids are those ``transforms.number_boxes`` gives)."""
+    """Every ``#anchor`` link must lead to a heading's id, a box's (boxes are numbered later;
+    their ids are those ``transforms.number_boxes`` gives), or a table's or figure's ``{#id}``."""
     if not state.anchors:
         return
     from .transforms import number_boxes
 
-    known = {n.id for n in iter_nodes(number_boxes(report).chapters) if isinstance(n, (Box, Section))}
+    known = {n.id for n in iter_nodes(number_boxes(report).chapters)
+             if isinstance(n, (Box, Section, Table, Image)) and n.id}
     for anchor, pos in state.anchors:
         if anchor in known:
             continue
@@ -392,7 +393,7 @@ class _Converter:
         def close_to(level: int) -> None:
             while stack and int(stack[-1][0].tag[1]) >= level:
                 heading, title, ident, numbered, blocks, annex = stack.pop()
-                section = Section(int(heading.tag[1]), title, ident, tuple(blocks), numbered=numbered,
+                section = Section(int(heading.tag[1]), title, ident, tuple(self.captions(blocks)), numbered=numbered,
                                   annex=annex, pos=self.pos(heading),
                                   summary=".summary" in _heading_attributes(heading.children[0].content)[1])
                 (stack[-1][4] if stack else top).append(section)
@@ -411,7 +412,7 @@ class _Converter:
             else:
                 (stack[-1][4] if stack else top).extend(self.block(node))
         close_to(1)
-        return tuple(top)
+        return tuple(self.captions(top))
 
     def heading(self, node: SyntaxTreeNode) -> tuple[tuple[Inline, ...], str, bool, bool]:
         """The title, a unique id, whether the heading is numbered, and whether it is marked
@@ -473,7 +474,7 @@ class _Converter:
                 out.extend(self.block(node, in_note))
         finally:
             self.inside = outer
-        return tuple(out)
+        return tuple(self.captions(out))
 
     def block(self, node: SyntaxTreeNode, in_note: bool = False) -> list[Block]:
         """One source block → zero or more model blocks (definitions are collected, not placed)."""
@@ -482,7 +483,7 @@ class _Converter:
         match node.type:
             case "paragraph":
                 content = self.inlines(node.children[0], node, in_note)
-                return [Paragraph(content, pos=pos)] if content else []
+                return [Paragraph(self.figure_id(content, pos), pos=pos)] if content else []
             case "bullet_list" | "ordered_list":
                 items = tuple(self.blocks(item.children, in_note, "a list item") for item in node.children)
                 start = int(node.attrs.get("start", 1)) if node.type == "ordered_list" else 1
@@ -562,14 +563,18 @@ class _Converter:
             problems.error(f'unknown box kind "{kind}"{hint}', pos)
             return None
         self.line = pos.line
+        bare, words = _heading_attributes(title_src)  # ::: box Title {#name}
+        ids = [w[1:] for w in words if _ID.fullmatch(w)]
+        title_src = bare if ids else title_src
         title = self.inline_text(title_src.strip(), pos) if title_src.strip() else ()
         blocks = self.blocks(node.children, inside="a box")
         if not blocks:
             problems.warn(f'empty {kind} box', pos)
+        ident = self.explicit_id(ids[0], pos) if ids else ""
         if styled is not None:
-            return StyledBox(title, blocks, pos=pos, name=kind, label=styled.label_in(self.state.language),
+            return StyledBox(title, blocks, id=ident, pos=pos, name=kind, label=styled.label_in(self.state.language),
                              numbered=styled.numbered)
-        return cls(title, blocks, pos=pos)
+        return cls(title, blocks, id=ident, pos=pos)
 
     def note_definition(self, node: SyntaxTreeNode) -> None:
         label = node.meta["label"].replace("\u00a0", " ")
@@ -596,7 +601,47 @@ class _Converter:
                     aligns = tuple(_align(c) for c in row.children)
                 else:
                     rows.append(cells)
-        return Table(head, tuple(rows), aligns, pos=self.pos(node))
+        table = Table(head, tuple(rows), aligns, pos=self.pos(node))
+        # "Table: …" right under a table, with no empty line between, is read as its last row.
+        caption = _caption_of(rows[-1][0]) if rows and not any(rows[-1][1:]) else None
+        if caption is not None:
+            table = self.captioned(replace(table, rows=tuple(rows[:-1])), caption, Pos(self.path, table.pos.end))
+        return table
+
+    def captions(self, blocks: list[Block]) -> list[Block]:
+        """Blocks with each table caption (a paragraph ``Table: …`` or ``: …``) moved into the
+        table right before it or, failing that, right after it (Pandoc's rule)."""
+        out: list[Block] = []
+        pending = None
+        for i, block in enumerate(blocks):
+            caption = _caption_of(block.content) if isinstance(block, Paragraph) else None
+            if caption is not None and out and isinstance(out[-1], Table) and not out[-1].caption:
+                out[-1] = self.captioned(out[-1], caption, block.pos)
+                continue
+            following = blocks[i + 1] if i + 1 < len(blocks) else None
+            if caption is not None and isinstance(following, Table) and not following.caption:
+                pending = caption, block.pos
+                continue
+            if isinstance(block, Table) and pending is not None and not block.caption:
+                block = self.captioned(block, *pending)
+            pending = None
+            out.append(block)
+        return out
+
+    def captioned(self, table: Table, caption: tuple[tuple[Inline, ...], str], pos: Pos | None) -> Table:
+        """``table`` with its caption and the caption's ``{#id}``, if any (the caption at ``pos``)."""
+        content, ident = caption
+        return replace(table, caption=content, id=self.explicit_id(ident, pos or table.pos) if ident else "")
+
+    def figure_id(self, content: tuple[Inline, ...], pos: Pos) -> tuple[Inline, ...]:
+        """A figure's ``{#id}`` (``![alt](img.png "Caption"){#fig-name}``) taken into its image."""
+        match content:
+            case (Image() as image, Text(text)):
+                rest, words = _heading_attributes(text)
+                ids = [w[1:] for w in words if _ID.fullmatch(w)]
+                if ids and not rest.strip():
+                    return (replace(image, id=self.explicit_id(ids[0], pos)),)
+        return content
 
     # -- inlines --------------------------------------------------------------------------
 
@@ -795,6 +840,27 @@ def is_svg(head: bytes) -> bool:
     (not a raster format's binary signature) with an <svg> element."""
     text = head.lstrip(b"\xef\xbb\xbf").lstrip().lower()
     return text.startswith(b"<") and b"<svg" in text
+
+
+_CAPTION = re.compile(r"(?:[Tt]able)?:\s+")
+"""What opens a table's caption paragraph, as in Pandoc: "Table: " or ": "."""
+
+
+def _caption_of(content: tuple[Inline, ...]) -> tuple[tuple[Inline, ...], str] | None:
+    """The caption and ``{#id}`` (or "") a paragraph ``Table: Caption {#id}`` gives, else None."""
+    match content:
+        case (Text(text), *rest) if (opening := _CAPTION.match(text)):
+            content = ((Text(text[opening.end():]),) if text[opening.end():] else ()) + tuple(rest)
+        case _:
+            return None
+    ident = ""
+    if content and isinstance(content[-1], Text):
+        text, words = _heading_attributes(content[-1].text)
+        ids = [w[1:] for w in words if _ID.fullmatch(w)]
+        if ids:
+            ident = ids[0]
+            content = content[:-1] + ((Text(text.rstrip()),) if text.strip() else ())
+    return (content, ident) if content else None
 
 
 def _align(cell: SyntaxTreeNode) -> str:

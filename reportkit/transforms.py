@@ -10,6 +10,7 @@ from .model import (
     Block, Box, CodeBlock, GoodPractice, Inline, List, Note, Paragraph, Quote, Recommendation,
     Report, Section, StyledBox, Table, Text, iter_nodes, plain_text, walk,
 )
+from .xrefs import number_captions, resolve_xrefs
 
 Transform = Callable[[Report], Report]
 
@@ -88,8 +89,9 @@ def numbered_recommendations(box: Recommendation) -> tuple[Block, ...]:
 
 
 def number_boxes(report: Report) -> Report:
-    """Give every box an anchor id; number the items of recommendations (1, 2, 3… across the
-    report), and of each numbered kind the style defines, a count for each kind."""
+    """Give every box an anchor id (unless the author gave one); number the items of
+    recommendations (1, 2, 3… across the report), and of each numbered kind the style defines, a
+    count for each kind."""
     next_item: dict[str, int] = {}
     counts: dict[str, int] = {}
 
@@ -101,14 +103,14 @@ def number_boxes(report: Report) -> Report:
             first = next_item.get(node.kind, 1)
             next_item[node.kind] = first + len(recommendation_items(node))
             prefix = "rec" if isinstance(node, Recommendation) else node.kind
-            return replace(node, number=first, id=f"{prefix}-{first}")
+            return replace(node, number=first, id=node.id or f"{prefix}-{first}")
         prefix = {GoodPractice: "gp", Box: "box"}.get(type(node), node.kind)
-        return replace(node, id=f"{prefix}-{counts[node.kind]}")
+        return replace(node, id=node.id or f"{prefix}-{counts[node.kind]}")
 
     return walk(report, number)
 
 
-TRANSFORMS: tuple[Transform, ...] = (number_notes, number_headings, number_boxes)
+TRANSFORMS: tuple[Transform, ...] = (number_notes, number_headings, number_boxes, number_captions, resolve_xrefs)
 
 
 def apply_transforms(report: Report, transforms: tuple[Transform, ...] = TRANSFORMS) -> Report:

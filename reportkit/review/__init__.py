@@ -87,6 +87,7 @@ def review(docx: Path, report_dir: Path, apply: bool = False, comments_inline: b
     from .plan import plan
     from ..sourcemap import NAMESPACE, from_xml
     from .sources import mapping_parser, slots
+    from ..xrefs import xref_texts
     from .wordml import NotADocx, read
 
     report, _ = load(report_dir)
@@ -95,7 +96,7 @@ def review(docx: Path, report_dir: Path, apply: bool = False, comments_inline: b
         reviewed = read(docx, NAMESPACE)
     except NotADocx as err:
         raise ReportError(str(err), Pos(str(docx))) from None
-    md = mapping_parser(report.meta.language)
+    md = mapping_parser(report.meta.language, xref_texts(report))
     built = slots(report, report_dir, md)
     source_map = from_xml(reviewed.source_map) if reviewed.source_map else None
     matches = match(reviewed, built, source_map, report)

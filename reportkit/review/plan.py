@@ -38,6 +38,7 @@ GENERATED = {
     "rule": "a horizontal rule",
     "summary": "the summary is made from the recommendations",
     "notes heading": "a fixed heading",
+    "table caption": "change the caption in the sources (the Table: line by the table)",
 }
 """Why a change to each kind of generated text is not applied."""
 

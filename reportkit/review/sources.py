@@ -16,6 +16,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 
@@ -26,6 +27,7 @@ from ..model import (
 )
 from ..parse import _CITATION, make_parser
 from ..sourcemap import source_hash, source_text
+from ..xrefs import caption_label, shown_xref
 from .rich import BOLD, CODE, ITALIC, LINK, NOTE, PICTURE, Rich
 
 _HEADING_ATTRS = re.compile(r"\s*\{((?:\s*(?:#[\w\-.:]+|-|\.unnumbered))+)\s*\}\s*$")
@@ -35,11 +37,13 @@ _NOTE_LABEL = re.compile(r"\[\^[^\]\n]* [^\]\n]*\]")
 _CALL = re.compile(r"\[\^([^\]\n]+)\]")
 
 
-def mapping_parser(language: str) -> MarkdownIt:
+def mapping_parser(language: str, xrefs: dict[str, str] | None = None) -> MarkdownIt:
     """``build``'s parser, keeping escapes and entities as tokens of their own, so each rendered
-    character can be traced to its Markdown."""
+    character can be traced to its Markdown; ``xrefs`` (``xrefs.xref_texts``) is what each
+    cross-reference ``[](#id)`` prints."""
     md = make_parser(language)
     md.disable("text_join")
+    md.options["xrefs"] = xrefs or {}
     return md
 
 
@@ -196,6 +200,8 @@ def render(md: MarkdownIt, content: str, kind: str) -> Rendering:
     depth = {"strong": 0, "em": 0, "link": 0}
     autolink: tuple[int, int] | None = None  # its text may be decoded (%20 shows as a space)
     closers: list[int] = []
+    xrefs = md.options.get("xrefs", {})
+    previous = None
 
     def current() -> int:
         return (BOLD if depth["strong"] else 0) | (ITALIC if depth["em"] else 0) | (LINK if depth["link"] else 0)
@@ -227,7 +233,21 @@ def render(md: MarkdownIt, content: str, kind: str) -> Rendering:
         return at, cursor
 
     for token in tokens:
+        opened, previous = previous, token
         match token.type:
+            case "link_close" if opened is not None and opened.type == "link_open" and \
+                    str(opened.attrs.get("href", "")).startswith("#") and \
+                    unquote(str(opened.attrs.get("href", ""))[1:]) in xrefs:
+                # A cross-reference [](#id): the text build prints stands for the whole link.
+                depth["link"] -= 1
+                start = content.find("[", cursor)
+                end = _after_link(content, start + 1) if start >= 0 else cursor
+                shown = shown_xref(xrefs[unquote(str(opened.attrs["href"])[1:])], "".join(text))
+                text.append(shown)
+                fmt.extend([LINK] * len(shown))
+                spans.extend([(max(start, cursor), end)] * len(shown))
+                cursor = end
+                closers.append(cursor)
             case "text":
                 found(token.content)
             case "text_special":
@@ -294,7 +314,7 @@ def render(md: MarkdownIt, content: str, kind: str) -> Rendering:
             case _:
                 exact = False
     rich = Rich("".join(text), tuple(fmt))
-    if kind == "heading":
+    if kind in ("heading", "box-title"):  # ::: box Title {#name} too
         attrs = _HEADING_ATTRS.search(rich.text)
         if attrs:
             rich, spans = rich[: attrs.start()], spans[: attrs.start()]
@@ -480,14 +500,25 @@ def units(source: Source, md: MarkdownIt) -> tuple[dict[tuple, Unit], dict[str, 
                     unit.indent = " " * (starts[0] - source.offsets[first - 1])
                 found[(kind, first)] = unit
                 children = token.children or []
-                if kind == "paragraph" and len(children) == 1 and children[0].type == "image" and starts \
-                        and token.content.startswith("!["):
+                if kind == "paragraph" and children and children[0].type == "image" and starts \
+                        and token.content.startswith("![") and _figure_rest(children[1:]):
                     close = _closing_bracket(token.content, 1)
-                    alt = token.content[2:close - 1]
+                    alt, at = token.content[2:close - 1], 2
+                    title = str(children[0].attrs.get("title") or "").strip()
+                    if title:  # ![alt](img.png "Caption"): the caption is the title
+                        at = token.content.find(title, close)
+                        alt = title if at >= 0 else "\n"
                     if "\n" not in alt:
-                        found[("caption", first)] = Unit(source, "caption", first, last, alt, [starts[0] + 2],
+                        found[("caption", first)] = Unit(source, "caption", first, last, alt, [starts[0] + at],
                                                          unit.context, (first, last))
     return found, definitions
+
+
+def _figure_rest(tokens: list) -> bool:
+    """Whether what follows an image in its paragraph leaves it a figure: nothing, or its
+    ``{#id}``."""
+    rest = "".join(t.content for t in tokens if t.type == "text")
+    return all(t.type == "text" for t in tokens) and re.fullmatch(r"(\s*\{#[\w\-.:]+\})?\s*", rest) is not None
 
 
 def _starts(lines: list[str], offsets: list[int], first: int, content: str) -> list[int] | None:
@@ -608,7 +639,7 @@ def slots(report: Report, root: Path, md: MarkdownIt) -> Slots:
                 out.append(Slot("figure", Rich.plain(PICTURE), unit))
                 if image.caption:
                     out.append(text_slot("caption", node, ("caption", node.pos.line if node.pos else 0),
-                                         Rich.plain(image.caption)))
+                                         Rich.plain(image.caption), caption_label(words, "figure", image.number)))
             case Paragraph():
                 out.append(text_slot("paragraph", node, ("paragraph", node.pos.line if node.pos else 0),
                                      Rich.plain(plain_text(node))))
@@ -620,6 +651,9 @@ def slots(report: Report, root: Path, md: MarkdownIt) -> Slots:
                         else:
                             block(child, out, in_box)
             case Table(head=head, rows=rows):
+                if node.caption:
+                    label = caption_label(words, "table", node.number)
+                    out.append(generated("table caption", label + plain_text(node.caption), node))
                 columns = max([len(head), *(len(r) for r in rows)])
                 line = node.pos.line if node.pos else 0
                 for r, cells in enumerate(([head] if head else []) + list(rows)):

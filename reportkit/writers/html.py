@@ -51,6 +51,7 @@ from ..model import (
 )
 from ..themes import Theme, css_string
 from ..watermark import watermark_uri
+from ..xrefs import caption_label, caption_lists
 from . import Options, Rendered, box_annexes, default_box_title
 
 UrlFor = Callable[[Path], str]
@@ -140,6 +141,8 @@ class Shell:
             self.toc += [TocLine(1, "", self.words["summary_of_recommendations"], "#summary")] * bool(self.summary)
             self.toc += [TocLine(1, "", annex.title, f"#{annex.anchor}") for annex in self.annexes]
             self.toc += [TocLine(1, "", self.words["notes"], "#notes")] * bool(self.endnotes)
+        self.toc += [TocLine(1, e.label, e.text, f"#{e.id}", listed=heading)  # after the contents
+                     for heading, entries in caption_lists(report) for e in entries]
         style_logo = theme.settings.cover.logo  # checked, and made absolute, by load_theme
         self.logos = [url(Path(p)) for p in (*meta.logos, style_logo) if p]
         self.faces = font_faces(theme, url)
@@ -230,6 +233,8 @@ class TocLine:
     page: str = ""
     """Its page number when the contents are laid out apart from the headings (else the
     style asks the layout engine for it)."""
+    listed: str = ""
+    """The heading of the list it belongs to ("List of tables"…), "" for the contents."""
 
 
 def table_of_contents(report: Report) -> list[TocLine]:
@@ -352,8 +357,9 @@ class HtmlWriter:
         el = _phrasing_element if phrasing else _element
         match node:
             case Paragraph(content=(Image() as image,)):
-                caption = el("figcaption", escape(image.caption)) if image.caption else ""
-                return el("figure", self.inline(image) + caption)
+                label = escape(caption_label(self.words, "figure", image.number))
+                caption = el("figcaption", label + escape(image.caption)) if image.caption else ""
+                return el("figure", self.inline(image) + caption, **({"id": image.id} if image.id else {}))
             case Paragraph(content):
                 numbered = {"class": "numbered"} if body and self.number_paragraphs else {}
                 return el("p", self.inlines(content), **numbered)
@@ -383,7 +389,10 @@ class HtmlWriter:
                 first = 1 if head else 0
                 tbody = el("tbody", "".join(el("tr", cells("td", row, r)) for r, row in enumerate(rows, first)))
                 look = " ".join(name for name in ("small", "landscape", "broken") if fit and getattr(fit, name))
-                return el("table", thead + tbody, **({"class": look} if look else {}))
+                label = escape(caption_label(self.words, "table", node.number))
+                caption = el("caption", label + self.inlines(node.caption)) if node.caption else ""
+                attrs = ({"id": node.id} if node.id else {}) | ({"class": look} if look else {})
+                return el("table", caption + thead + tbody, **attrs)
             case Quote(blocks):
                 return el("blockquote", self.blocks(blocks, phrasing))
             case CodeBlock(text):

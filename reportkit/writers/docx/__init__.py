@@ -36,7 +36,8 @@ from .styles import Page, make_styles
 def render(report: Report, theme: Theme, options: Options) -> Rendered:
     """The DOCX of ``report``; contents page numbers as LibreOffice paginates it, or without them
     and a warning saying why (LibreOffice missing, crashed, too slow, its PDF unreadable)."""
-    if not (report.meta.toc_depth > 0 and options.docx_page_numbers):
+    meta = report.meta
+    if not ((meta.toc_depth > 0 or meta.list_of_tables or meta.list_of_figures) and options.docx_page_numbers):
         document, _ = write(report, theme, options)
         return Rendered(_saved(document, options), None)
     with libreoffice.Office(fonts=office_fonts(theme)) as office:  # starts now, to be up when the document is written
@@ -79,6 +80,8 @@ def write(report: Report, theme: Theme, options: Options) -> tuple[Document, Con
     body = ox.Story(document.part, ox.empty_body(document))
     furniture.cover(writer, body)
     contents = furniture.contents(writer, body) if meta.toc_depth > 0 else None
+    if meta.list_of_tables or meta.list_of_figures:
+        contents = furniture.caption_lists(writer, body, contents)
     for chapter in report.chapters:
         writer.blocks(chapter.blocks, body, Context())
     if meta.recommendations_summary:

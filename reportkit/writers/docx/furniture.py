@@ -85,14 +85,13 @@ class Contents:
     def number(self, pages: dict[str, int]) -> None:
         """Give each entry its page from ``pages`` (bookmark → page): a PAGEREF field after a
         tab. The TOC field is then no longer marked for updating."""
-        if self.begin is None:
-            return
         for link, bookmark in self.links:
             page = pages.get(bookmark)
             if page is not None:
                 link.append(ox.tab_run())
                 link.extend(ox.field_runs(f"PAGEREF {bookmark} \\h", [ox.run(str(page))]))
-        ox.field_updated(self.begin)
+        if self.begin is not None:
+            ox.field_updated(self.begin)
 
 
 def contents(w: Writer, story: Story) -> Contents:
@@ -118,6 +117,26 @@ def contents(w: Writer, story: Story) -> Contents:
     end.append(ox.field_end())
     story.add(ox.toc_block(paragraphs))
     return written
+
+
+def caption_lists(w: Writer, story: Story, contents: Contents | None) -> Contents:
+    """The lists of tables and figures report.toml asks for, each on a page after the contents,
+    every line linked to its caption; their lines are numbered with the contents' (returned,
+    made if there is no contents)."""
+    from ...xrefs import caption_lists as lists
+
+    contents = contents or Contents([])
+
+    for heading, entries in lists(w.report):
+        story.add(w.generated(w.p("TOC Heading", heading), "contents"))
+        for entry in entries:
+            bookmark = w.anchors[entry.id]
+            link = ox.hyperlink(anchor=bookmark)
+            link.append(ox.run(" ".join(x for x in (entry.label, entry.text) if x)))
+            story.add(w.generated(w.p("table of figures"), "contents")).append(link)
+            contents.bookmarks.append(bookmark)
+            contents.links.append((link, bookmark))
+    return contents
 
 
 def toc_entries(w: Writer) -> list[tuple[int, str, str]]:

@@ -24,6 +24,7 @@ from ...model import (
 )
 from ...sourcemap import Entry, SourceFiles
 from ...transforms import numbered_recommendations
+from ...xrefs import caption_label, figure_image
 from ...themes import Theme
 from .. import Options, default_box_title
 from . import ooxml as ox
@@ -120,7 +121,10 @@ class Writer:
                 p = self.picture_paragraph(story, "Figure", path, self.page.text_width, self.page.picture_height, alt)
                 self.came_from(p, "figure", node.pos)
                 if image.caption:
-                    self.came_from(self.paragraph(story, "Caption", image.caption), "caption", node.pos)
+                    label = caption_label(self.words, "figure", image.number)
+                    caption = self.came_from(self.paragraph(story, "Caption", label + image.caption), "caption", node.pos)
+                    if image.id:
+                        self.bookmark(caption, image.id)
             case Paragraph(content):
                 numbered = self.report.meta.number_paragraphs and ctx == Context()  # body text only
                 p = story.add(self.p("Numbered Paragraph" if numbered else ctx.style))
@@ -152,6 +156,13 @@ class Writer:
                     ox.continue_section(self._turned)  # turned tables in a row share their pages
                 elif turned:
                     ox.end_section(story.add(self._spacer()), story.container, landscape=False)
+                if node.caption:  # above the table, kept on its page
+                    caption = story.add(self.generated(self.p("Caption"), "table caption"))
+                    ox.set_ppr(caption, ox.keep_next(), ox.spacing(120, 60), ox.align("left"))  # as the PDF's
+                    caption.append(ox.run(caption_label(self.words, "table", node.number)))
+                    self.inlines(node.caption, caption, story, Format())
+                    if node.id:
+                        self.bookmark(caption, node.id)
                 self._cells_came_from(story.add(self.table(node, fit, story, ctx, turned)), node)
                 after = story.add(self._spacer())  # the PDF's space after a table
                 if turned:
@@ -381,7 +392,8 @@ class Writer:
 
 
 def _anchor_names(report: Report) -> dict[str, str]:
-    """Bookmark names for every heading (``_Toc…``, as Word names them) and box (``_Ref…``)."""
+    """Bookmark names for every heading (``_Toc…``, as Word names them), box, captioned table
+    and figure (``_Ref…``)."""
     names: dict[str, str] = {}
     for node in iter_nodes(report.chapters):
         if isinstance(node, Section) and node.id not in names:
@@ -393,6 +405,10 @@ def _anchor_names(report: Report) -> dict[str, str]:
     for node in iter_nodes(report.chapters):  # the annexes of numbered kinds of the style's
         if isinstance(node, StyledBox) and node.numbered and f"#annex-{node.kind}" not in names:
             names[f"#annex-{node.kind}"] = f"_Toc{len(names) + 1:08d}"
+    for node in iter_nodes(report.chapters):  # captions: tables and figures
+        ident = node.id if isinstance(node, Table) else getattr(figure_image(node), "id", "")
+        if ident and ident not in names:
+            names[ident] = f"_Ref{len(names) + 1:08d}"
     return names
 
 

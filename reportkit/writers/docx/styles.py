@@ -158,6 +158,8 @@ def make_styles(document: Document, theme: Theme, lang: str, text_width: Length)
         ppr = (ox.right_tab(twips(text_width)), spacing(120 if level == 1 else 0, 70),
                ox.indent(left=240 * (level - 1)))
         style(f"toc {level}", style_id=f"TOC{level}", ppr=ppr, rpr=(*(bold() if level == 1 else ()), *ox.size(toc_size)), next_="Normal")
+    style("table of figures", style_id="TableofFigures", ppr=(ox.right_tab(twips(text_width)), spacing(0, 70)),
+          rpr=ox.size(toc_size), next_="Normal")  # the lists of tables and figures, as Word names it
     style("Numbered Paragraph")
     style("Recommendation Summary", ppr=(ox.indent(left=PARAGRAPH_INDENT, hanging=PARAGRAPH_INDENT),))
     style("List Bullet", ppr=(spacing(0, 60),))
