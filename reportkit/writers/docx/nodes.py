@@ -84,6 +84,9 @@ class Writer:
     note_origins: dict[int, list[Entry]] = field(init=False, default_factory=dict)
     """Note number → where its paragraphs came from, in order."""
     _sources: SourceFiles | None = field(init=False, default=None)
+    recalled: set[int] = field(init=False)
+    """Numbers of the notes called more than once: their first call gets a bookmark, the later
+    calls a NOTEREF field to it."""
     _bookmarks: int = field(init=False, default=0)
     _turned: _Element | None = field(init=False, default=None)
     """The paragraph ending the last landscape section, if any."""
@@ -92,6 +95,7 @@ class Writer:
         self.words = labels(self.report.meta.language)
         self.anchors = _anchor_names(self.report)
         self.fits = Fits(self.report, self.theme)
+        self.recalled = {n.number for n in iter_nodes(self.report.chapters) if isinstance(n, Note) and n.repeat}
         if self.options.docx_source_map and self.report.meta.source_map:
             self._sources = SourceFiles(self.report)
 
@@ -239,7 +243,9 @@ class Writer:
 
     def inlines(self, nodes: tuple[Inline, ...], target: _Element, story: Story, fmt: Format) -> None:
         """Inlines appended to a paragraph or hyperlink element."""
-        for node in nodes:
+        for node, following in zip(nodes, (*nodes[1:], None)):
+            if isinstance(node, Text) and isinstance(following, Note):
+                node = _held(node)
             self.inline(node, target, story, fmt)
 
     def inline(self, node: Inline, target: _Element, story: Story, fmt: Format) -> None:
@@ -274,13 +280,18 @@ class Writer:
             case Image(alt=alt, path=path):
                 target.append(self.pictures.run(story, path, self.page.text_width, self.page.picture_height, alt))
             case Note(number=number, repeat=True):
-                # A second call of the same note shows its number; Word has no second reference.
-                r = ox.run(str(number), style_id=self.ids[self._note_style("Reference")])
-                target.append(r)
+                # Word has one reference a note: a later call is a cross-reference to the first,
+                # which Word renumbers with the notes.
+                style = self.ids[self._note_style("Reference")]
+                target.extend(ox.note_reference_field(_note_bookmark(number), number, style))
             case Note(blocks=blocks, number=number):
                 self.note(blocks, number)
                 placement = self.report.meta.notes
-                target.append(ox.note_reference(placement, number, self.ids[self._note_style("Reference")]))
+                call = [ox.note_reference(placement, number, self.ids[self._note_style("Reference")])]
+                if number in self.recalled:
+                    self._bookmarks += 1
+                    call = ox.bookmarked(call, _note_bookmark(number), self._bookmarks)
+                target.extend(call)
             case _:
                 raise TypeError(f"docx writer has no case for {type(node).__name__}")
 
@@ -391,6 +402,19 @@ def _anchor_names(report: Report) -> dict[str, str]:
     names["#summary"] = f"_Toc{len(names) + 1:08d}"
     names["#notes"] = f"_Toc{len(names) + 1:08d}"
     return names
+
+
+def _held(text: Text) -> Text:
+    """Text before a note call with its last spaces one no-break space: a line may break at a
+    space, and the call would start the next line (with no space, Word and LibreOffice keep a
+    call with its word)."""
+    kept = text.text.rstrip(" \n")
+    return replace(text, text=kept + "\u00a0") if kept != text.text else text
+
+
+def _note_bookmark(number: int) -> str:
+    """The bookmark round the first call of note ``number`` (hidden, as Word's ``_Ref…``)."""
+    return f"_RefNote{number}"
 
 
 def _framed(box: Block) -> bool:
