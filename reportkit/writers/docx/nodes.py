@@ -30,7 +30,7 @@ from . import ooxml as ox
 from .images import Pictures
 from .numbering import Numbering
 from .ooxml import Story
-from .styles import BOX_INDENT, BOX_STYLES, Page, box_look
+from .styles import BOX_INDENT, BOX_STYLES, LIST_INDENT, PARAGRAPH_INDENT, Page, box_look
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class Context:
     """List nesting: 0 outside lists."""
     annex: bool = False
     """Under a heading marked ``{.annex}``: paragraphs are not numbered."""
+    after_number: bool = False
+    """In a list right under a numbered paragraph: indented to that paragraph's text."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,8 @@ class Writer:
             if (isinstance(node, Box) and isinstance(previous, Box) and node.kind == previous.kind
                     and not _framed(previous)):
                 story.add(self._spacer())
-            self.block(node, story, ctx)
+            after_number = isinstance(node, List) and previous is not None and self.numbers(previous, ctx)
+            self.block(node, story, replace(ctx, after_number=True) if after_number else ctx)
             previous = node
 
     def _spacer(self) -> _Element:
@@ -126,12 +129,12 @@ class Writer:
                 if image.caption:
                     self.came_from(self.paragraph(story, "Caption", image.caption), "caption", node.pos)
             case Paragraph(content):
-                numbered = self.report.meta.number_paragraphs and ctx == Context()  # body text only
-                p = story.add(self.p("Numbered Paragraph" if numbered else ctx.style))
+                p = story.add(self.p("Numbered Paragraph" if self.numbers(node, ctx) else ctx.style))
                 self.came_from(p, "paragraph", node.pos)
                 self.inlines(content, p, story, Format())
             case List(items, ordered, start):
-                num_id = self.numbering.list_number(ordered, start, bool(ctx.box), ctx.depth)
+                place = "box" if ctx.box else "paragraph" if ctx.after_number else "body"
+                num_id = self.numbering.list_number(ordered, start, place, ctx.depth)
                 style = f"{ctx.box} List" if ctx.box else ("List Number" if ordered else "List Bullet")
                 inner = replace(ctx, depth=ctx.depth + 1)
                 for item in items:
@@ -144,6 +147,8 @@ class Writer:
                             self.inlines(child.content, p, story, Format())
                         elif isinstance(child, Paragraph):
                             p = story.add(self.p(ctx.style if ctx.box else "List Continue"))
+                            if ctx.after_number:
+                                ox.set_ppr(p, ox.indent(left=PARAGRAPH_INDENT + LIST_INDENT))
                             self.came_from(p, "paragraph", child.pos)
                             self.inlines(child.content, p, story, Format())
                         else:
@@ -204,6 +209,12 @@ class Writer:
                 self.blocks(blocks, story, replace(ctx, annex=True) if node.annex else ctx)
             case _:
                 raise TypeError(f"docx writer has no case for {type(node).__name__}")
+
+    def numbers(self, node: Block, ctx: Context) -> bool:
+        """Whether ``node`` is a numbered paragraph: body text (not a figure) of a report that
+        numbers its paragraphs."""
+        return (self.report.meta.number_paragraphs and ctx == Context() and isinstance(node, Paragraph)
+                and not (len(node.content) == 1 and isinstance(node.content[0], Image)))
 
     def table(self, node: Table, fit: Fit, story: Story, ctx: Context, turned: bool) -> _Element:
         """A table on the "Report Table" style, its header row repeated on each page, its columns
