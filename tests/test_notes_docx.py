@@ -13,7 +13,7 @@ from lxml import etree
 
 from conftest import make_report
 from docxutil import W, footnotes_text, paragraph_text, to_pdf
-from test_docx import needs_soffice, render
+from test_docx import audit, needs_soffice, render
 from test_tables import words
 
 PADS = range(1, 40)
@@ -120,9 +120,11 @@ def test_a_note_called_again_is_a_noteref_field_to_a_bookmark_round_its_first_ca
     assert len(footnotes_text(calls)) == 2 + 2 * len(PADS)
 
 
-def test_the_bookmarks_ids_are_unique(calls: bytes) -> None:
+def test_the_bookmarks_ids_are_unique_and_the_file_valid(calls: bytes, endnote_calls: bytes, tmp_path: Path) -> None:
     ids = [b.get(f"{W}id") for b in body(calls).iter(f"{W}bookmarkStart")]
     assert len(ids) == len(set(ids))
+    assert audit(calls, tmp_path, "calls") == []
+    assert audit(endnote_calls, tmp_path, "endnote-calls") == []
 
 
 def test_endnotes_called_again_are_noteref_fields_too(endnote_calls: bytes) -> None:

@@ -85,10 +85,10 @@ class Writer:
     the map is left out)."""
     note_origins: dict[int, list[Entry]] = field(init=False, default_factory=dict)
     """Note number → where its paragraphs came from, in order."""
-    _sources: SourceFiles | None = field(init=False, default=None)
     recalled: set[int] = field(init=False)
     """Numbers of the notes called more than once: their first call gets a bookmark, the later
     calls a NOTEREF field to it."""
+    _sources: SourceFiles | None = field(init=False, default=None)
     _bookmarks: int = field(init=False, default=0)
     _turned: _Element | None = field(init=False, default=None)
     """The paragraph ending the last landscape section, if any."""
