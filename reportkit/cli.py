@@ -267,6 +267,8 @@ def new_command(dest: Path | None, source: str | None, settings: dict[str, str],
                f"{', skeleton' if skeleton else ''})")
     for key, value in created.changes.items():
         click.echo(f"  {key} = {toml_value(value)}")
+    for (index, key), value in created.partners.items():
+        click.echo(f"  partners ({index + 1}) {key} = {toml_value(value)}")
     for key in created.removed:
         click.echo(f"  {key} removed")
     click.echo(f"next: edit {created.path / 'report.toml'}, then run reportkit check {created.path}")

@@ -75,6 +75,8 @@ class Created:
     """report.toml fields given a new value (by --set, or a title following the country)."""
     removed: tuple[str, ...] = ()
     """report.toml fields left out of the new report."""
+    partners: dict[tuple[int, str], Any] = field(default_factory=dict)
+    """(partner's index, field) → its new value: a description naming the old country."""
 
 
 def list_templates() -> list[Template]:
@@ -119,13 +121,14 @@ def new_report(dest: Path, source: str | Path, settings: Mapping[str, Any] | Non
     toml_text = (source_dir / "report.toml").read_bytes().decode("utf-8-sig")
     original = tomllib.loads(toml_text)
     changes, removed = _changes(original, values)
+    partners = _partner_changes(original, changes)
     language = str(changes.get("language", original.get("language", "en")))
     placeholder = labels(language)["to_be_written"]  # a box left empty would be a warning
 
-    manifest = rewrite_manifest(toml_text, changes, removed)
+    manifest = rewrite_manifest(toml_text, changes, removed, partners)
     swap = _placeholder_swap(original.get("country"), changes.get("country"))
     make_folder(dest, lambda tmp: _write(tmp, source_dir, report, manifest, swap, placeholder if skeleton else None))
-    return Created(dest, source_dir, template, tuple(report.meta.chapters), changes, removed)
+    return Created(dest, source_dir, template, tuple(report.meta.chapters), changes, removed, partners)
 
 
 def make_folder(dest: Path, fill: Callable[[Path], None]) -> None:
@@ -301,14 +304,33 @@ def _changes(original: dict[str, Any], values: dict[str, Any]) -> tuple[dict[str
     # the sources' last change (or SOURCE_DATE_EPOCH), which is still reproducible.
     if "created" not in values and "created" in original:
         removed.append("created")
-    old, new = original.get("country", ""), changes.get("country")
-    if isinstance(old, str) and old and new and new != old:
-        pattern = re.compile(rf"(?<!\w){re.escape(old)}(?!\w)")
-        for key in ("title", "subtitle"):
-            text = original.get(key)
-            if key not in values and isinstance(text, str) and pattern.search(text):
-                changes[key] = pattern.sub(lambda _: new, text)  # a function: no \1 in user data
+    for key in ("title", "subtitle"):
+        text = original.get(key)
+        if key not in values and _follows_country(text, original, changes) != text:
+            changes[key] = _follows_country(text, original, changes)
     return changes, tuple(removed)
+
+
+def _partner_changes(original: dict[str, Any], changes: dict[str, Any]) -> dict[tuple[int, str], Any]:
+    """The partners' descriptions that name the source's country, naming the new one instead
+    (a partner's name is its own and stays)."""
+    partners = original.get("partners")
+    out = {}
+    for i, partner in enumerate(partners if isinstance(partners, list) else []):
+        text = partner.get("description") if isinstance(partner, dict) else None
+        if _follows_country(text, original, changes) != text:
+            out[(i, "description")] = _follows_country(text, original, changes)
+    return out
+
+
+def _follows_country(text: Any, original: dict[str, Any], changes: dict[str, Any]) -> Any:
+    """``text`` with the source's country (a whole word) replaced by the new one, when
+    ``changes`` gives a new country; anything else as it is."""
+    old, new = original.get("country", ""), changes.get("country")
+    if not (isinstance(text, str) and isinstance(old, str) and old and new and new != old):
+        return text
+    pattern = re.compile(rf"(?<!\w){re.escape(old)}(?!\w)")
+    return pattern.sub(lambda _: new, text)  # a function: no \1 in user data
 
 
 def _placeholder_swap(old: Any, new: Any) -> tuple[str, str] | None:
@@ -339,25 +361,36 @@ def toml_value(value: Any) -> str:
     raise TypeError(f"no TOML form for {value!r}")
 
 
-def rewrite_manifest(text: str, changes: Mapping[str, Any], removed: tuple[str, ...] = ()) -> str:
-    """report.toml with ``changes`` written and ``removed`` dropped, comments and layout kept.
+def rewrite_manifest(text: str, changes: Mapping[str, Any], removed: tuple[str, ...] = (),
+                     partners: Mapping[tuple[int, str], Any] | None = None) -> str:
+    """report.toml with ``changes`` written and ``removed`` dropped, comments and layout kept;
+    ``partners`` maps (a [[partners]] block's index, a field it has) to a new value.
 
     A field's ``key = …`` lines (one, or several for a long list) become one line holding the
-    new value, before the comment that followed; absent fields are added after the last
-    top-level field. The result is read back to check it says exactly what was asked.
+    new value, before the comment that followed (unless that comment described the old value:
+    see ``_comment_after``); absent fields are added after the last top-level field. The
+    result is read back to check it says exactly what was asked.
     """
     lines = text.splitlines(keepends=True)
-    spans, end_of_top = _top_level(lines)
+    spans, end_of_top = _fields(lines, 0)
+    old = tomllib.loads(text)
     newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
     replace: dict[int, tuple[int, list[str]]] = {}  # first line → (end line, new lines)
     added: list[str] = []
+
+    def assign(span: tuple[int, int], key: str, before: Any, value: Any) -> None:
+        start, end = span
+        line = _assign(lines[start], toml_value(value), lambda comment: _comment_after(key, before, value, comment))
+        replace[start] = (end, [line + _ending(lines[end - 1], newline)])
+
     for key, value in changes.items():
-        literal = toml_value(value)
         if key in spans:
-            start, end = spans[key]
-            replace[start] = (end, [_assign(lines[start], literal) + _ending(lines[end - 1], newline)])
+            assign(spans[key], key, old.get(key), value)
         else:
-            added.append(f"{key} = {literal}{newline}")
+            added.append(f"{key} = {toml_value(value)}{newline}")
+    tables = _partner_fields(lines)
+    for (index, key), value in (partners or {}).items():
+        assign(tables[index][key], f"partners.{key}", old["partners"][index][key], value)
     for key in removed:
         if key in spans:
             replace[spans[key][0]] = (spans[key][1], [])
@@ -381,15 +414,16 @@ def rewrite_manifest(text: str, changes: Mapping[str, Any], removed: tuple[str, 
             out[-1] += newline
         out += added
     result = "".join(out)
-    _check_rewrite(text, result, changes, removed)
+    _check_rewrite(text, result, changes, removed, partners or {})
     return result
 
 
-def _top_level(lines: list[str]) -> tuple[dict[str, tuple[int, int]], int]:
-    """Each top-level field's lines [start, end), and where the top-level fields end."""
+def _fields(lines: list[str], first: int) -> tuple[dict[str, tuple[int, int]], int]:
+    """Each field's lines [start, end) from line ``first`` (0: the top-level fields; after a
+    ``[[partners]]`` line: that block's), and where these fields end."""
     spans: dict[str, tuple[int, int]] = {}
-    last_end = 0
-    i = 0
+    last_end = first
+    i = first
     while i < len(lines):
         stripped = lines[i].strip()
         if not stripped or stripped.startswith("#"):
@@ -410,16 +444,44 @@ def _top_level(lines: list[str]) -> tuple[dict[str, tuple[int, int]], int]:
     return spans, last_end
 
 
-def _assign(line: str, literal: str) -> str:
-    """``key = literal`` keeping the line's key spelling and its trailing comment, if any."""
+def _partner_fields(lines: list[str]) -> list[dict[str, tuple[int, int]]]:
+    """The fields' lines of each ``[[partners]]`` block, in order."""
+    return [_fields(lines, i + 1)[0] for i, line in enumerate(lines)
+            if re.fullmatch(r"\[\[\s*partners\s*\]\]\s*(#.*)?", line.strip())]
+
+
+def _assign(line: str, literal: str, comment_for: Callable[[str], str] = lambda c: c) -> str:
+    """``key = literal`` keeping the line's key spelling and its trailing comment, if any, as
+    ``comment_for`` rewrites it ("": none)."""
     head = line[: line.index("=") + 1]
     comment_at = _comment_start(line)
     new = f"{head} {literal}"
-    if comment_at is None:
+    comment = comment_for(line[comment_at:].rstrip("\r\n")) if comment_at is not None else ""
+    if not comment:
         return new
-    comment = line[comment_at:].rstrip("\r\n")
     gap = comment_at - len(new) if len(new) + 2 <= comment_at else 2  # keep comments aligned
     return new + " " * gap + comment
+
+
+def _comment_after(key: str, old: Any, new: Any, comment: str) -> str:
+    """The comment after a field given a new value, or "" when it would describe the old one.
+
+    After a choice, it names the other choices (``notes = "endnotes"  # or "footnotes"``); after
+    a number or true/false, which such a comment explains, there is none; after text, it is
+    kept (``# the State under review``), the old value in it for the new one
+    (``style = "upr"  # or "default"``).
+    """
+    spec = FIELDS.get(key)
+    kind = spec.kind if spec else "str"
+    if old == new:
+        return comment
+    if kind.startswith("choice:"):
+        return "# or " + ", ".join(toml_value(c) for c in kind.removeprefix("choice:").split("|") if c != new)
+    if kind in ("bool", "int") or isinstance(new, (bool, int)):
+        return ""
+    if old is not None and toml_value(new) in comment:
+        return comment.replace(toml_value(new), toml_value(old))
+    return comment
 
 
 def _comment_start(line: str) -> int | None:
@@ -446,11 +508,14 @@ def _ending(line: str, default: str) -> str:
     return line[len(line.rstrip("\r\n")):] or default
 
 
-def _check_rewrite(before: str, after: str, changes: Mapping[str, Any], removed: tuple[str, ...]) -> None:
+def _check_rewrite(before: str, after: str, changes: Mapping[str, Any], removed: tuple[str, ...],
+                   partners: Mapping[tuple[int, str], Any]) -> None:
     """Read the rewritten file back: asked-for values present, everything else untouched."""
     old, new = tomllib.loads(before), tomllib.loads(after)
     expected = {k: v for k, v in old.items() if k not in removed}
     expected.update({k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()})
+    for (index, key), value in partners.items():
+        expected["partners"][index][key] = value
     if new != expected:
         wrong = sorted(k for k in set(new) | set(expected) if new.get(k) != expected.get(k))
         raise ReportError(f"could not rewrite report.toml safely (fields {', '.join(wrong)}); "

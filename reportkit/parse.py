@@ -15,6 +15,9 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_core.smartquotes import smartquotes
+from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
@@ -131,7 +134,7 @@ def parse_report(meta: Metadata, files: list[Path], root: Path, problems: Proble
     state.reserved = {ident for _, tree in trees if tree for ident in _explicit_ids(tree)}
     chapters = [_Converter(str(path), path.parent.resolve(), state).chapter(tree)
                 for path, tree in trees if tree is not None]
-    report = Report(meta, tuple(chapters), str(state.root))
+    report = Report(_cover_quotes(meta, state.md), tuple(chapters), str(state.root))
     report = walk(report, lambda x: _resolve_note(x, state) if isinstance(x, Note) else x)
     for label, note in state.notes.items():
         if not note.used and label not in state.excused:
@@ -139,6 +142,26 @@ def parse_report(meta: Metadata, files: list[Path], root: Path, problems: Proble
     _check_anchors(report, state)
     check_citations(report, root, problems)
     return report
+
+
+def smart_quotes(text: str, md: MarkdownIt) -> str:
+    """``text`` with its straight quotes and apostrophes the language's, by the same rule as the
+    chapters' text (markdown-it's smartquotes, with ``md``'s quotation marks); no other markup."""
+    token = Token("text", "", 0, content=text)
+    state = StateCore(text, md, {})
+    state.tokens = [Token("inline", "", 0, content=text, children=[token])]
+    smartquotes(state)
+    return token.content
+
+
+def _cover_quotes(meta: Metadata, md: MarkdownIt) -> Metadata:
+    """The report.toml text the cover prints, quoted as the body is (a title citing a law's
+    "name" gets the language's quotation marks in the PDF and the DOCX alike)."""
+    quote = functools.partial(smart_quotes, md=md)
+    return replace(meta, title=quote(meta.title), subtitle=quote(meta.subtitle), date=quote(meta.date),
+                   authors=tuple(map(quote, meta.authors)),
+                   partners=tuple(replace(p, name=quote(p.name), description=quote(p.description))
+                                  for p in meta.partners))
 
 
 def read_source(path: Path, problems: Problems) -> str | None:

@@ -397,4 +397,4 @@ def test_report_metadata(report):
     assert meta.country == "Kyrgyzstan"
     assert meta.articles == ("34", "35")
     assert meta.number_headings is True
-    assert [p.name for p in meta.partners] == ['Center of Public Opinion Study "El-Pikir"']
+    assert [p.name for p in meta.partners] == ["Center of Public Opinion Study \u201cEl-Pikir\u201d"]  # as the cover prints it

@@ -31,7 +31,7 @@ from . import ooxml as ox
 from .images import Pictures
 from .numbering import Numbering
 from .ooxml import Story
-from .styles import BOX_INDENT, Page, box_look, box_style
+from .styles import BOX_INDENT, LIST_INDENT, PARAGRAPH_INDENT, Page, box_look, box_style
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class Context:
     """List nesting: 0 outside lists."""
     annex: bool = False
     """Under a heading marked ``{.annex}``: paragraphs are not numbered."""
+    after_number: bool = False
+    """In a list right under a numbered paragraph: indented to that paragraph's text."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,9 @@ class Writer:
     the map is left out)."""
     note_origins: dict[int, list[Entry]] = field(init=False, default_factory=dict)
     """Note number → where its paragraphs came from, in order."""
+    recalled: set[int] = field(init=False)
+    """Numbers of the notes called more than once: their first call gets a bookmark, the later
+    calls a NOTEREF field to it."""
     _sources: SourceFiles | None = field(init=False, default=None)
     _bookmarks: int = field(init=False, default=0)
     _turned: _Element | None = field(init=False, default=None)
@@ -93,6 +98,7 @@ class Writer:
         self.words = labels(self.report.meta.language)
         self.anchors = _anchor_names(self.report)
         self.fits = Fits(self.report, self.theme)
+        self.recalled = {n.number for n in iter_nodes(self.report.chapters) if isinstance(n, Note) and n.repeat}
         if self.options.docx_source_map and self.report.meta.source_map:
             self._sources = SourceFiles(self.report)
 
@@ -105,7 +111,8 @@ class Writer:
             if (isinstance(node, Box) and isinstance(previous, Box) and node.kind == previous.kind
                     and not _framed(previous)):
                 story.add(self._spacer())
-            self.block(node, story, ctx)
+            after_number = isinstance(node, List) and previous is not None and self.numbers(previous, ctx)
+            self.block(node, story, replace(ctx, after_number=True) if after_number else ctx)
             previous = node
 
     def _spacer(self) -> _Element:
@@ -126,12 +133,12 @@ class Writer:
                     if image.id:
                         self.bookmark(caption, image.id)
             case Paragraph(content):
-                numbered = self.report.meta.number_paragraphs and ctx == Context()  # body text only
-                p = story.add(self.p("Numbered Paragraph" if numbered else ctx.style))
+                p = story.add(self.p("Numbered Paragraph" if self.numbers(node, ctx) else ctx.style))
                 self.came_from(p, "paragraph", node.pos)
                 self.inlines(content, p, story, Format())
             case List(items, ordered, start):
-                num_id = self.numbering.list_number(ordered, start, bool(ctx.box), ctx.depth)
+                place = "box" if ctx.box else "paragraph" if ctx.after_number else "body"
+                num_id = self.numbering.list_number(ordered, start, place, ctx.depth)
                 style = f"{ctx.box} List" if ctx.box else ("List Number" if ordered else "List Bullet")
                 inner = replace(ctx, depth=ctx.depth + 1)
                 for item in items:
@@ -144,6 +151,8 @@ class Writer:
                             self.inlines(child.content, p, story, Format())
                         elif isinstance(child, Paragraph):
                             p = story.add(self.p(ctx.style if ctx.box else "List Continue"))
+                            if ctx.after_number:
+                                ox.set_ppr(p, ox.indent(left=PARAGRAPH_INDENT + LIST_INDENT))
                             self.came_from(p, "paragraph", child.pos)
                             self.inlines(child.content, p, story, Format())
                         else:
@@ -212,6 +221,12 @@ class Writer:
             case _:
                 raise TypeError(f"docx writer has no case for {type(node).__name__}")
 
+    def numbers(self, node: Block, ctx: Context) -> bool:
+        """Whether ``node`` is a numbered paragraph: body text (not a figure) of a report that
+        numbers its paragraphs."""
+        return (self.report.meta.number_paragraphs and ctx == Context() and isinstance(node, Paragraph)
+                and not (len(node.content) == 1 and isinstance(node.content[0], Image)))
+
     def table(self, node: Table, fit: Fit, story: Story, ctx: Context, turned: bool) -> _Element:
         """A table on the "Report Table" style, its header row repeated on each page, its columns
         as wide as their text asks (``fit``: the PDF's measure) and in the PDF's type size."""
@@ -250,7 +265,9 @@ class Writer:
 
     def inlines(self, nodes: tuple[Inline, ...], target: _Element, story: Story, fmt: Format) -> None:
         """Inlines appended to a paragraph or hyperlink element."""
-        for node in nodes:
+        for node, following in zip(nodes, (*nodes[1:], None)):
+            if isinstance(node, Text) and isinstance(following, Note):
+                node = _held(node)
             self.inline(node, target, story, fmt)
 
     def inline(self, node: Inline, target: _Element, story: Story, fmt: Format) -> None:
@@ -285,13 +302,18 @@ class Writer:
             case Image(alt=alt, path=path):
                 target.append(self.pictures.run(story, path, self.page.text_width, self.page.picture_height, alt))
             case Note(number=number, repeat=True):
-                # A second call of the same note shows its number; Word has no second reference.
-                r = ox.run(str(number), style_id=self.ids[self._note_style("Reference")])
-                target.append(r)
+                # Word has one reference a note: a later call is a cross-reference to the first,
+                # which Word renumbers with the notes.
+                style = self.ids[self._note_style("Reference")]
+                target.extend(ox.note_reference_field(_note_bookmark(number), number, style))
             case Note(blocks=blocks, number=number):
                 self.note(blocks, number)
                 placement = self.report.meta.notes
-                target.append(ox.note_reference(placement, number, self.ids[self._note_style("Reference")]))
+                call = [ox.note_reference(placement, number, self.ids[self._note_style("Reference")])]
+                if number in self.recalled:
+                    self._bookmarks += 1
+                    call = ox.bookmarked(call, _note_bookmark(number), self._bookmarks)
+                target.extend(call)
             case _:
                 raise TypeError(f"docx writer has no case for {type(node).__name__}")
 
@@ -410,6 +432,19 @@ def _anchor_names(report: Report) -> dict[str, str]:
         if ident and ident not in names:
             names[ident] = f"_Ref{len(names) + 1:08d}"
     return names
+
+
+def _held(text: Text) -> Text:
+    """Text before a note call with its last spaces one no-break space: a line may break at a
+    space, and the call would start the next line (with no space, Word and LibreOffice keep a
+    call with its word)."""
+    kept = text.text.rstrip(" \n")
+    return replace(text, text=kept + "\u00a0") if kept != text.text else text
+
+
+def _note_bookmark(number: int) -> str:
+    """The bookmark round the first call of note ``number`` (hidden, as Word's ``_Ref…``)."""
+    return f"_RefNote{number}"
 
 
 def _framed(box: Block) -> bool:

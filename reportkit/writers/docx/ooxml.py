@@ -696,6 +696,22 @@ def note_reference(placement: str, number: int, style_id: str) -> _Element:
     return el("w:r", (el("w:rPr", (el("w:rStyle", val=style_id),)), el(f"w:{name}Reference", id=str(number))))
 
 
+def bookmarked(runs: list[_Element], name: str, number: int) -> list[_Element]:
+    """``runs`` inside a bookmark ``name`` (w:id ``number``): what a cross-reference points at."""
+    return [el("w:bookmarkStart", id=str(number), name=name), *runs, el("w:bookmarkEnd", id=str(number))]
+
+
+def note_reference_field(bookmark_name: str, number: int, style_id: str) -> list[_Element]:
+    """A second call of a note, as Word's "Insert cross-reference › Footnote number (formatted)"
+    makes it: a NOTEREF field to the bookmark round the first call, in the note reference style
+    (``\\f``) and a link to the note (``\\h``), its current ``number`` as the result. Word
+    recomputes it when a note is added before it."""
+    runs = field_runs(rf"NOTEREF {bookmark_name} \f \h", [run(str(number), style_id=style_id)])
+    for r in runs:
+        set_rpr(r, char_style(style_id))
+    return runs
+
+
 def note_mark(placement: str, style_id: str) -> _Element:
     """The run showing a note's own number at the start of its text."""
     name = NOTE_KINDS[placement][0]
