@@ -282,17 +282,8 @@ def new_command(dest: Path | None, source: str | None, settings: dict[str, str],
               help="CSV for Excel: a byte order mark and CR LF line ends, so Cyrillic and accents show.")
 def recommendations_command(report_dir: Path, fmt: str, excel: bool) -> None:
     """List every recommendation with its number, chapter and section, for advocacy follow-up."""
-    from .build import load_report
-    from .tables import recommendations_table
-
-    if excel and fmt != "csv":
-        raise click.BadParameter("--excel is for --format csv", param_hint="--excel")
-    try:
-        report = load_report(report_dir)
-    except ReportError as err:
-        _fail(err)
-    text = recommendations_table(report, fmt, excel)
-    click.echo(text.encode("utf-8") if excel else text, nl=False)  # bytes: the same on any console
+    click.get_current_context().invoke(boxes_command, report_dir=report_dir, kind="recommendation",
+                                       fmt=fmt, excel=excel)
 
 
 @main.command(name="boxes")
