@@ -380,7 +380,7 @@ def _check_anchors(report: Report, state: _State) -> None:
         close = [k for k in sorted(known) if k.casefold() == anchor.casefold()]
         close = close or difflib.get_close_matches(anchor, sorted(known), n=1, cutoff=0.6)
         hint = f' (did you mean "#{close[0]}"?)' if close else f" (give the heading {{#{anchor or 'name'}}})"
-        state.problems.error(f'link to "#{anchor}": no heading or box has that anchor{hint}', pos)
+        state.problems.error(f'link to "#{anchor}": nothing in the report has that anchor{hint}', pos)
 
 
 class _Converter:

@@ -55,8 +55,8 @@ CASES = [
       "(headings take {#name}, {-}, {.annex} and {.summary})"], 0),
     # 7. anchors and local files
     ("anchor-missing", {"01-intro.md": INTRO + "\nSee [x](#nowhere) and [y](#Introduction).\n"},
-     ['report/01-intro.md:7: link to "#nowhere": no heading or box has that anchor (give the heading {#nowhere})',
-      'report/01-intro.md:7: link to "#Introduction": no heading or box has that anchor '
+     ['report/01-intro.md:7: link to "#nowhere": nothing in the report has that anchor (give the heading {#nowhere})',
+      'report/01-intro.md:7: link to "#Introduction": nothing in the report has that anchor '
       '(did you mean "#introduction"?)'], 1),
     ("anchor-to-a-box-works", {"01-intro.md": INTRO + "\n::: recommendation\nAct.\n:::\n\nSee [it](#rec-1).\n"},
      [], 0),

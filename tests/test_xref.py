@@ -294,9 +294,9 @@ def check(tmp_path: Path, monkeypatch, **changed: str) -> tuple[list[str], int]:
 
 def test_a_cross_reference_to_a_missing_anchor_is_an_error(tmp_path, monkeypatch):
     lines, code = check(tmp_path, monkeypatch, **{"02-findings.md": FINDINGS + "\nSee [](#tbl-victim) and [](#).\n"})
-    assert lines == ['report/02-findings.md:17: link to "#tbl-victim": no heading or box has that anchor '
+    assert lines == ['report/02-findings.md:17: link to "#tbl-victim": nothing in the report has that anchor '
                      '(did you mean "#tbl-victims"?)',
-                     'report/02-findings.md:17: link to "#": no heading or box has that anchor '
+                     'report/02-findings.md:17: link to "#": nothing in the report has that anchor '
                      '(give the heading {#name})'] and code == 1
 
 
