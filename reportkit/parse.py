@@ -39,8 +39,10 @@ block, so reaching it is an error, not a loss of text; and it keeps recursion fa
 REFUSED_SCHEMES = ("javascript", "data", "vbscript", "file")
 """Link schemes that are refused: they run code or reach the reader's disk."""
 
-_CITATION = re.compile(r"\[@(?P<id>[^\s,;\[\]]+)(?:,\s*(?P<locator>[^\[\]\n]*?))?\s*\]")
-"""A citation: ``[@tip2013]``, or with a locator ``[@tip2013, p. 12]``."""
+_CITATION = re.compile(r"\[@(?P<id>\w(?:[\w:.#$%&+?<>~/-]*\w)?)(?:,\s*(?P<locator>[^\[\]\n]*?))?\s*\]")
+"""A citation: ``[@tip2013]``, or with a locator ``[@tip2013, p. 12]``. A source id is Pandoc's
+citation key: letters, digits and "_", with punctuation inside (``un-crc:2015``), never at its
+end, so ``[@*]`` or ``[@key.]`` stay text."""
 _NOTE_LABEL = re.compile(r"\[\^[^\]\n]* [^\]\n]*\]")
 _COMMENT = re.compile(r"<!--.*?-->(\s*<!--.*?-->)*", re.S)
 _HEADING_ATTRS = re.compile(r"\s*\{([^{}]*)\}\s*$")

@@ -311,3 +311,8 @@ def test_sources_of_a_report_without_a_sources_file(report_factory):
     result = run("sources", root)
     assert (result.exit_code, result.stdout) == (0, "")
     assert result.stderr == f"{root}: no sources file (sources.toml or sources.json)\n"
+
+
+def test_only_a_citation_key_is_a_citation(report_factory):
+    chapter = "# Intro\n\nA.[^a] B.[^b]\n\n[^a]: [@tip2013]; see [@*] and [@tip2013.] as typed.\n[^b]: [@unfpa2012]\n"
+    assert _notes(report_factory, chapter)[0].endswith("; see [@*] and [@tip2013.] as typed.")
