@@ -5,8 +5,11 @@ footer's tags without linking them to the structure tree, and describes a link b
 name ("note-1"). ``retag`` rewrites the PDF with pikepdf (the qpdf binding): leader dots become
 layout artifacts, the footer a pagination artifact, and every link annotation gets a
 ``/Contents`` a listener understands ("Note 6", "Section 2.1, National Plan of Action").
+WeasyPrint tags each page apart; the fragments of one HTML element on consecutive pages (the
+document's ``Part``, a section, a paragraph split by a page break) are joined into one element.
 Footnotes, which WeasyPrint tags as text of the page's footnote area (``NonStruct``), become
-``/Note`` elements with an ``/ID``, right after the paragraph that calls them.
+``/Note`` elements with an ``/ID``, right after the (whole) paragraph that calls them; endnotes,
+a list's items, become ``/Note`` elements too.
 The output depends on the input only (qpdf's deterministic /ID): a rebuild is byte-identical.
 """
 
@@ -17,6 +20,10 @@ import re
 from collections.abc import Iterator
 
 import pikepdf
+
+from .weasyprint_fixes import ELEMENT_MARK
+
+MARK = "/" + ELEMENT_MARK
 
 LEADER_RUN = 3
 """Consecutive one-dot text runs in one element that make a leader (a sentence's full stop is
@@ -34,6 +41,7 @@ def retag(data: bytes) -> bytes:
             _artifacts(pdf, page, owners)
         _describe_links(pdf)
         _notes(pdf)
+        _unmark(pdf)
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
         return out.getvalue()
@@ -286,10 +294,16 @@ def _notes(pdf: pikepdf.Pdf) -> None:
                 walk(kid, element)
             previous = kid
 
+    document.K = pikepdf.Array([k for k in _kids(document) if not (_element(k) and k.objgen in area_ids)])
+    _join(pdf, document)
+    ids = pikepdf.NameTree.new(pdf)
+    _endnotes(pdf, document, ids)
+    if len(ids):
+        root.IDTree = ids.obj
     walk(document, root)
     if not notes or len(notes) != len(calls):
+        document.K = pikepdf.Array(_kids(document) + areas)  # left as WeasyPrint set them
         return
-    ids = pikepdf.NameTree.new(pdf)
     placed: dict[tuple[int, int], int] = {}
     for number, (note, (placeholder, host, parent)) in enumerate(zip(notes, calls), 1):
         host.K = pikepdf.Array([k for k in _kids(host) if not (_element(k) and k.objgen == placeholder.objgen)])
@@ -309,5 +323,101 @@ def _notes(pdf: pikepdf.Pdf) -> None:
         placed[host.objgen] = placed.get(host.objgen, 0) + 1
         kids.insert(at, element)
         parent.K = pikepdf.Array(kids)
-    document.K = pikepdf.Array([k for k in _kids(document) if not (_element(k) and k.objgen in area_ids)])
     root.IDTree = ids.obj
+
+
+def _join(pdf: pikepdf.Pdf, element: pikepdf.Dictionary) -> None:
+    """Joins, under ``element``, each element with the one before it when both are fragments of
+    one HTML element (``ELEMENT_MARK``): the ``Part`` of each page, a section and a paragraph
+    that a page break split. Tables are left as they are (the header row repeated on the next
+    page has its own cells)."""
+    parents = _Parents(pdf)
+    todo = [element]
+    while todo:
+        parent = todo.pop()
+        joined: list = []
+        for kid in _kids(parent):
+            previous = joined[-1] if joined else None
+            if (_element(kid) and previous is not None and _element(previous) and kid.S == previous.S
+                    and kid.S not in TABLES and MARK in kid and kid[MARK] == previous.get(MARK)):
+                _absorb(previous, kid, parents)
+            else:
+                joined.append(kid)
+        parent.K = pikepdf.Array(joined)
+        todo.extend(k for k in joined if _element(k))
+
+
+TABLES = {"/Table", "/THead", "/TBody", "/TFoot", "/TR", "/TH", "/TD"}
+
+
+class _Parents:
+    """The parent tree, to say which element now holds a marked-content sequence or a link."""
+
+    def __init__(self, pdf: pikepdf.Pdf):
+        self.tree = pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree)
+        self.arrays = {page.obj.objgen: array for page in pdf.pages
+                       if (array := _parent_array(pdf, page)) is not None}
+
+
+def _absorb(first: pikepdf.Dictionary, second: pikepdf.Dictionary, parents: _Parents) -> None:
+    """Moves ``second``'s content to the end of ``first`` (its fragment on an earlier page)."""
+    page = second.get("/Pg")
+    moved = []
+    for kid in _kids(second):
+        if isinstance(kid, int):  # a marked-content sequence on the element's own page
+            kid = pikepdf.Dictionary(Type=pikepdf.Name.MCR, Pg=page, MCID=int(kid))
+        if isinstance(kid, pikepdf.Dictionary) and "/MCID" in kid:
+            array = parents.arrays.get((kid.Pg if "/Pg" in kid else page).objgen)
+            if array is not None and int(kid.MCID) < len(array):
+                array[int(kid.MCID)] = first
+        elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR":
+            if "/StructParent" in kid.Obj:
+                parents.tree[int(kid.Obj.StructParent)] = first
+        elif _element(kid):
+            kid.P = first
+        moved.append(kid)
+    first.K = pikepdf.Array(_kids(first) + moved)
+
+
+def _endnotes(pdf: pikepdf.Pdf, document: pikepdf.Dictionary, ids: pikepdf.NameTree) -> None:
+    """Tags the Notes section's items as ``/Note`` elements with the ``/ID`` their calls link
+    to ("endnote-6"). Each is a list item whose body opens with the link back to its call; the
+    list becomes a ``Div`` of notes."""
+    parents, todo = _Parents(pdf), [document]
+    while todo:
+        element = todo.pop()
+        items = [k for k in _kids(element) if _element(k)]
+        backs = [_back_link(item) for item in items] if element.S == "/L" else []
+        if backs and all(backs):
+            element.S = pikepdf.Name.Div
+            for item, number in zip(items, backs):
+                bodies = [k for k in _kids(item) if _element(k) and k.S == "/LBody"]
+                item.K = pikepdf.Array([k for k in _kids(item) if not (_element(k) and k.S in ("/LBody", "/Lbl"))])
+                for body in bodies:
+                    _absorb(item, body, parents)
+                item.S, item.ID = pikepdf.Name.Note, pikepdf.String(f"endnote-{number}")
+                ids[f"endnote-{number}"] = item
+            continue
+        todo.extend(items)
+
+
+def _back_link(item: pikepdf.Dictionary) -> int | None:
+    """The note number of a list item that opens with a link back to a call ("call-6")."""
+    if item.get("/S") != "/LI":
+        return None
+    first = item
+    while first is not None and first.get("/S") != "/Link":
+        first = next((k for k in _kids(first) if _element(k)), None)
+    for kid in _kids(first) if first is not None else []:
+        if isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR":
+            dest = kid.Obj.get("/Dest")
+            if isinstance(dest, pikepdf.String) and (m := re.fullmatch(r"call-(\d+)", str(dest))):
+                return int(m[1])
+    return None
+
+
+def _unmark(pdf: pikepdf.Pdf) -> None:
+    """Removes ``ELEMENT_MARK`` from every structure element (linked to the tree or not)."""
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Dictionary) and MARK in obj:
+            del obj[MARK]
