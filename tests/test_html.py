@@ -112,22 +112,22 @@ def test_lists_tables_quotes_code_rules():
 def test_boxes_get_kind_classes_ids_and_default_titles():
     one = Recommendation((), (para("Act."),), id="rec-1", number=1)
     assert write(one) == (
-        '<aside class="box recommendation" id="rec-1"><div class="box-title">Recommendation</div>'
+        '<aside class="box recommendation" id="rec-1"><div class="box-title" role="heading" aria-level="1">Recommendation</div>'
         "<p>Act.</p></aside>"
     )
     several = Recommendation((), (List(((para("A."),), (para("B."),))),), id="rec-2")
-    assert '<div class="box-title">Recommendations</div>' in write(several)
+    assert '<div class="box-title" role="heading" aria-level="1">Recommendations</div>' in write(several)
     two_paragraphs = Recommendation((), (para("A."), para("B.")), id="rec-4")
-    assert '<div class="box-title">Recommendations</div>' in write(two_paragraphs)
+    assert '<div class="box-title" role="heading" aria-level="1">Recommendations</div>' in write(two_paragraphs)
     practice = GoodPractice((), (para("Done."),), id="gp-1")
     assert write(practice).startswith(
-        '<aside class="box good-practice" id="gp-1"><div class="box-title">Good-practice example</div>'
+        '<aside class="box good-practice" id="gp-1"><div class="box-title" role="heading" aria-level="1">Good-practice example</div>'
     )
     assert write(Box((), (para("Plain."),), id="box-1")) == (
         '<aside class="box box" id="box-1"><p>Plain.</p></aside>'
     )
     titled = GoodPractice((Text("Youth "), Emphasis((Text("work"),))), (para("x"),), id="gp-2")
-    assert '<div class="box-title">Youth <em>work</em></div>' in write(titled)
+    assert '<div class="box-title" role="heading" aria-level="1">Youth <em>work</em></div>' in write(titled)
     french = HtmlWriter(words=labels("fr")).block(one)
     assert "Recommandation" in french
 
