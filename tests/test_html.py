@@ -170,7 +170,7 @@ def test_unknown_nodes_raise_type_error():
 def test_footnote_is_a_span_after_a_linked_call_with_the_model_number():
     html = write(para("Text", note(12, para("First ", Emphasis((Text("part"),))), para("Second."))))
     assert html == (
-        '<p>Text<a class="note-call" href="#note-12" id="call-12">12</a>'
+        '<p>Text<a class="note-call" href="#note-12" id="call-12">&#x2060;12</a>'
         '<span class="note" id="note-12" data-note="12">'
         '<span class="b-p">First <em>part</em></span><span class="b-p">Second.</span></span></p>'
     )
@@ -189,14 +189,14 @@ def test_footnote_blocks_are_all_spans():
 
 def test_repeated_note_shows_its_number_linked_to_the_first():
     html = write(para("Again", note(3, repeat=True)))
-    assert html == '<p>Again<a class="note-call" href="#note-3">3</a></p>'
+    assert html == '<p>Again<a class="note-call" href="#note-3">&#x2060;3</a></p>'
 
 
 def test_note_inside_link_text_is_set_after_the_link():
     html = write(para(Link((Text("source"), note(2, para("See ", Link((Text("x"),), "https://x.org")))),
                            "https://example.org"), " then"))
     well_nested(html)
-    assert html.startswith('<p><a href="https://example.org">source<span class="note-call">2</span></a>'
+    assert html.startswith('<p><a href="https://example.org">source<span class="note-call">&#x2060;2</span></a>'
                            '<span class="note" id="note-2"')
 
 
@@ -204,9 +204,9 @@ def test_endnotes_link_both_ways_in_order():
     writer = HtmlWriter(words=EN, notes="endnotes")
     html = writer.block(para("A", note(1), " B", note(2), " C", note(1, repeat=True)))
     assert html == (
-        '<p>A<a class="note-call" href="#endnote-1" id="call-1">1</a>'
-        ' B<a class="note-call" href="#endnote-2" id="call-2">2</a>'
-        ' C<a class="note-call" href="#endnote-1">1</a></p>'
+        '<p>A<a class="note-call" href="#endnote-1" id="call-1">&#x2060;1</a>'
+        ' B<a class="note-call" href="#endnote-2" id="call-2">&#x2060;2</a>'
+        ' C<a class="note-call" href="#endnote-1">&#x2060;1</a></p>'
     )
     report = Report(Metadata("T", notes="endnotes"), (Chapter("c.md", (
         para("x", note(2, para("Second."))), para("y", note(1, para("First."))),

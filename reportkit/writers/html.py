@@ -51,6 +51,9 @@ from ..themes import Theme, css_string
 from ..watermark import watermark_uri
 from . import Options, Rendered, default_box_title
 
+WORD_JOINER = "&#x2060;"
+"""U+2060 as markup: forbids a line break beside it, and is not drawn."""
+
 UrlFor = Callable[[Path], str]
 """Turns an absolute file path (font, image, logo) into the URL written into the HTML."""
 
@@ -442,11 +445,13 @@ class HtmlWriter:
                 raise TypeError(f"html writer has no case for {type(node).__name__}")
 
     def _call(self, number: int, target: str, anchor: str = "") -> str:
-        """A note call: the number, linked to the note unless it stands in a link's text."""
+        """A note call: the number, linked to the note unless it stands in a link's text. It
+        opens with a word joiner (U+2060, invisible): no line may begin with a call, even after
+        a space, a full stop or a dash (where WeasyPrint would otherwise break)."""
         if self._in_link:
-            return f'<span class="note-call">{number}</span>'
+            return f'<span class="note-call">{WORD_JOINER}{number}</span>'
         ident = f' id="{anchor}"' if anchor else ""
-        return f'<a class="note-call" href="#{target}"{ident}>{number}</a>'
+        return f'<a class="note-call" href="#{target}"{ident}>{WORD_JOINER}{number}</a>'
 
 
     def summary(self, report: Report) -> str:

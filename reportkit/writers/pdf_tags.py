@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import pikepdf
 
@@ -37,8 +38,16 @@ def retag(data: bytes) -> bytes:
         if "/StructTreeRoot" not in pdf.Root:
             return data
         owners = _owners(pdf)
+        pages = []  # (page, its content's instructions, its runs of text in the tree)
         for page in pdf.pages:
-            _artifacts(pdf, page, owners)
+            instructions = list(pikepdf.parse_content_stream(page))
+            pages.append((page, instructions, _artifacts(pdf, page, instructions, owners)))
+        spaced = _line_end_spaces(pages, owners)
+        for page, instructions, runs in pages:
+            key = page.obj.objgen
+            _note_calls(instructions, runs, {m for k, m in spaced if k == key},
+                        {run.mcid: owners.get((key, run.mcid)) for run in runs})
+            page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
         _describe_links(pdf)
         _notes(pdf)
         _unmark(pdf)
@@ -90,40 +99,62 @@ def _unicode_maps(page: pikepdf.Page) -> dict[str, dict[bytes, str]]:
     return maps
 
 
-def _runs(page: pikepdf.Page, instructions: list) -> Iterator[tuple[int, int, str]]:
-    """(index of the BDC instruction, MCID, text) of each marked-content run of the page."""
-    maps, font, open_ = _unicode_maps(page), {}, []
+class Run(NamedTuple):
+    """One marked-content sequence of a page, as the post-pass reads it."""
+
+    start: int
+    """The index of its BDC instruction."""
+    mcid: int
+    text: str
+    """Its text, read through the fonts' ToUnicode maps."""
+    show: int | None
+    """The index of its last text-showing instruction (Tj, TJ)."""
+    font: dict[bytes, str]
+    """The ToUnicode map of the font that instruction uses."""
+    at: tuple[float, float, float]
+    """Where its text begins: x, y (down the page) and the font size."""
+
+
+def _runs(page: pikepdf.Page, instructions: list) -> Iterator[Run]:
+    """Each marked-content sequence of the page that has an MCID, in the content's order."""
+    maps, font, size, open_ = _unicode_maps(page), {}, 0.0, []
     for i, (operands, operator) in enumerate(instructions):
         op = str(operator)
         if op in ("BDC", "BMC"):
             mcid = None
             if op == "BDC" and isinstance(operands[1], pikepdf.Dictionary) and "/MCID" in operands[1]:
                 mcid = int(operands[1].MCID)
-            open_.append([i, mcid, ""])
+            open_.append({"start": i, "mcid": mcid, "text": "", "show": None, "font": font, "at": None})
         elif op == "EMC" and open_:
-            start, mcid, text = open_.pop()
-            if mcid is not None:
-                yield start, mcid, text
+            run = open_.pop()
+            if run["mcid"] is not None:
+                yield Run(**run | {"at": run["at"] or (0.0, 0.0, 0.0)})
         elif op == "Tf":
-            font = maps.get(str(operands[0]), {})
+            font, size = maps.get(str(operands[0]), {}), float(operands[1])
+        elif op == "Tm" and open_ and open_[-1]["at"] is None:
+            open_[-1]["at"] = (float(operands[4]), float(operands[5]), size)
         elif op in ("Tj", "TJ") and open_:
             items = operands[0] if isinstance(operands[0], pikepdf.Array) else [operands[0]]
+            run = open_[-1]
+            run["show"], run["font"] = i, font
+            if run["at"] is not None:
+                run["at"] = run["at"][:2] + (size,)
             for item in items:
                 if isinstance(item, pikepdf.String):
                     raw = bytes(item)
-                    open_[-1][2] += "".join(font.get(raw[j:j + 2], "\ufffd") for j in range(0, len(raw), 2))
+                    run["text"] += "".join(font.get(raw[j:j + 2], "\ufffd") for j in range(0, len(raw), 2))
 
 
-def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, owners: dict) -> None:
+def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, instructions: list, owners: dict) -> list[Run]:
     """Turns the page's leader dots and its text that no element of the tree holds (the
-    running footer) into artifacts, and takes them out of the structure tree."""
-    instructions = list(pikepdf.parse_content_stream(page))
+    running footer) into artifacts (in ``instructions``), and takes them out of the structure
+    tree. Returns the page's other runs."""
     runs = list(_runs(page, instructions))
     key = page.obj.objgen
-    footer = {mcid for _, mcid, _ in runs if (key, mcid) not in owners}
+    footer = {run.mcid for run in runs if (key, run.mcid) not in owners}
     leaders: set[int] = set()
     streak: list[int] = []
-    for _, mcid, text in runs + [(0, -1, "")]:
+    for mcid, text in [(run.mcid, run.text) for run in runs] + [(-1, "")]:
         owner = owners.get((key, mcid))
         if text == "." and (not streak or owners.get((key, streak[-1])) is owner):
             streak.append(mcid)
@@ -131,16 +162,16 @@ def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, owners: dict) -> None:
         if len(streak) >= LEADER_RUN:
             leaders.update(streak)
         streak = [mcid] if text == "." else []
+    text = [run for run in runs if run.mcid not in footer and run.mcid not in leaders]
     if not footer and not leaders:
-        return
+        return text
     layout = pikepdf.Dictionary(Type=pikepdf.Name.Layout)
     pagination = pikepdf.Dictionary(Type=pikepdf.Name.Pagination, Subtype=pikepdf.Name.Footer)
-    for start, mcid, _ in runs:
-        if mcid in footer or mcid in leaders:
-            kind = pagination if mcid in footer else layout
-            instructions[start] = pikepdf.ContentStreamInstruction([pikepdf.Name.Artifact, kind],
-                                                                   pikepdf.Operator("BDC"))
-    page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
+    for run in runs:
+        if run.mcid in footer or run.mcid in leaders:
+            kind = pagination if run.mcid in footer else layout
+            instructions[run.start] = pikepdf.ContentStreamInstruction([pikepdf.Name.Artifact, kind],
+                                                                       pikepdf.Operator("BDC"))
     emptied = {}
     for mcid in leaders:
         element = owners.pop((key, mcid))
@@ -153,6 +184,90 @@ def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, owners: dict) -> None:
         for mcid in footer | leaders:
             if mcid < len(parents):
                 parents[mcid] = None
+    return text
+
+
+NO_SPACE_AFTER = "-\u2010\u2011\u2013\u2014/\u00ad"
+"""A line that ends in one of these needs no space after it (a hyphenated or compound word)."""
+
+
+INLINE = {"/Span", "/Link", "/NonStruct"}
+"""Elements inside a line; the element around them holds the lines (a paragraph, a cell…)."""
+
+
+def _line_end_spaces(pages: list, owners: dict) -> set[tuple[tuple[int, int], int]]:
+    """Writes a space after the last word of each line that the next line of the same
+    paragraph (heading, cell…) follows, here or on the next page: WeasyPrint drops it, and
+    text read from the page or through the tags would join the two words. Returns the
+    (page, MCID) of the runs given one."""
+    blocks: dict[tuple[int, int], object] = {}
+
+    def block(element: pikepdf.Dictionary) -> object:
+        """The paragraph (or other block) an element of a line stands in, as one key for all
+        its fragments."""
+        if element.objgen not in blocks:
+            parent = element.get("/P")
+            inline = element.get("/S") in INLINE and isinstance(parent, pikepdf.Dictionary) and "/S" in parent
+            blocks[element.objgen] = block(parent) if inline else element.get(MARK, element.objgen)
+        return blocks[element.objgen]
+
+    last: dict[object, tuple] = {}  # block → (instructions, run, page) of its latest run
+    spaced = set()
+    for page, instructions, runs in pages:
+        key = page.obj.objgen
+        for run in runs:
+            owner = owners.get((key, run.mcid))
+            if owner is None or not run.text:
+                continue
+            here = block(owner)
+            before = last.get(here)
+            last[here] = (instructions, run, key)
+            if before is None:
+                continue
+            instructions_before, previous, page_before = before
+            if page_before == key and not _below(run.at, previous.at) or run.text[0].isspace():
+                continue
+            if _add_space(instructions_before, previous):
+                spaced.add((page_before, previous.mcid))
+    return spaced
+
+
+def _add_space(instructions: list, run: Run) -> bool:
+    """Appends a space to the run's last text, unless it ends in one or in a hyphen or dash,
+    or its font has no space."""
+    code = next((c for c, t in run.font.items() if t == " "), None)
+    if run.show is None or code is None or run.text[-1].isspace() or run.text[-1] in NO_SPACE_AFTER:
+        return False
+    operands, _ = instructions[run.show]
+    items = list(operands[0]) if isinstance(operands[0], pikepdf.Array) else [operands[0]]
+    instructions[run.show] = pikepdf.ContentStreamInstruction(
+        [pikepdf.Array(items + [pikepdf.String(code)])], pikepdf.Operator("TJ"))
+    return True
+
+
+def _below(at: tuple[float, float, float], before: tuple[float, float, float]) -> bool:
+    """Text at ``at`` begins a line after the one of the text at ``before``: lower by most of
+    a line (a centred line may begin further right), or lower and not further right (text
+    raised as a note call is lower by less than its size)."""
+    (x, y, _), (x0, y0, size) = at, before
+    return y > y0 + 0.9 * size or y > y0 + size / 2 and x <= x0 + 1
+
+
+def _note_calls(instructions: list, runs: list[Run], spaced: set[int], owners: dict) -> None:
+    """Gives each note call's text an ActualText in brackets ("[9]"), so that "2011" and note 9
+    are not copied as one number."""
+    for run in runs:
+        owner = owners.get(run.mcid)
+        if owner is None or owner.get("/S") != "/Link" or not run.text.strip():
+            continue
+        dests = [str(k.Obj.Dest) for k in _kids(owner) if isinstance(k, pikepdf.Dictionary)
+                 and k.get("/Type") == "/OBJR" and isinstance(k.Obj.get("/Dest"), pikepdf.String)]
+        if not any(re.fullmatch(r"(?:end)?note-\d+", d) for d in dests):
+            continue
+        operands, _ = instructions[run.start]
+        text = f"[{run.text.strip()}]" + " " * (run.mcid in spaced)
+        instructions[run.start] = pikepdf.ContentStreamInstruction(
+            [operands[0], pikepdf.Dictionary(MCID=run.mcid, ActualText=pikepdf.String(text))], pikepdf.Operator("BDC"))
 
 
 def _drop(element: pikepdf.Dictionary, mcid: int) -> None:
