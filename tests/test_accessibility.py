@@ -34,21 +34,49 @@ def _build(folder: Path, out: Path) -> Path:
     return out
 
 
+RUSSIAN_TABLE = """
+## Статистика
+
+Число выявленных жертв снизилось с 38 в 2011 году до 11 в 2012 году.[^ru-zhertvy]
+
+| Год  | Выявлено жертв | Осуждено[^ru-osuzhdeno] |
+|:-----|---------------:|------------------------:|
+| 2011 | 38             | 9                       |
+| 2012 | 11             | 0                       |
+
+- Профилактика
+  - в школах
+  - в интернете
+- Защита пострадавших детей
+
+[^ru-zhertvy]: Государственный департамент США, 2013 год.
+[^ru-osuzhdeno]: Там же.
+"""
+"""A table, a nested list and two more notes for the Russian variant."""
+
+
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    tmp = tmp_path_factory.mktemp("a11y")
+def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each report's folder: the sample, the features report, its endnotes and Russian variants."""
+    tmp = tmp_path_factory.mktemp("a11y-sources")
     endnotes = tmp / "features-endnotes"
     shutil.copytree(FEATURES, endnotes)
     toml = endnotes / "report.toml"
     toml.write_text(toml.read_text().replace("\nchapters =", '\nnotes = "endnotes"\nchapters =', 1))
-    return {
-        "sample": _build(SAMPLE, tmp / "sample.pdf"),
-        "features": _build(FEATURES, tmp / "features.pdf"),
-        "endnotes": _build(endnotes, tmp / "endnotes.pdf"),
-    }
+    russian = tmp / "russian"
+    shutil.copytree(TESTS / "reports" / "russian", russian)
+    with (russian / "02-mery.md").open("a", encoding="utf-8") as chapter:
+        chapter.write(RUSSIAN_TABLE)
+    return {"sample": SAMPLE, "features": FEATURES, "endnotes": endnotes, "russian": russian}
 
 
-NAMES = ["sample", "features", "endnotes"]
+@pytest.fixture(scope="module")
+def built(sources, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    tmp = tmp_path_factory.mktemp("a11y")
+    return {name: _build(folder, tmp / f"{name}.pdf") for name, folder in sources.items()}
+
+
+NAMES = ["sample", "features", "endnotes", "russian"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -165,9 +193,9 @@ def test_leaders_and_footer_are_artifacts_and_all_other_text_is_in_the_tree(open
     owned = _owned(opened[name])
     tagged = [(n, mcid, text) for n, tag, mcid, text in marked if mcid is not None]
     assert [t for t in tagged if (t[0], t[1]) not in owned] == []
-    assert not [t for t in tagged if re.search(r"\.\s*\.\s*\.|Page \d+ of \d+", t[2])]
+    assert not [t for t in tagged if re.search(r"\.\s*\.\s*\.|(Page|Страница) \d+ (of|из) \d+", t[2])]
     artifacts = "".join(text for _, tag, _, text in marked if tag == "/Artifact")
-    assert "Page 2 of" in artifacts and "......" in artifacts
+    assert ("Страница 2 из" if name == "russian" else "Page 2 of") in artifacts and "......" in artifacts
     contents_page = [t for t in tagged if t[0] == 1]
     assert sum(text == "." for _, _, text in contents_page) < 3
 
@@ -197,7 +225,7 @@ def _links_to(element) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize(("name", "count"), [("sample", 25), ("features", 6)])
+@pytest.mark.parametrize(("name", "count"), [("sample", 25), ("features", 6), ("russian", 6)])
 def test_every_footnote_is_a_note_right_after_the_paragraph_that_calls_it(opened, name, count):
     notes = [(e, parent) for e, parent in _elements(opened[name]) if e.S == "/Note"]
     assert [str(e.ID) for e, _ in notes] == [f"note-{n}" for n in range(1, count + 1)]
