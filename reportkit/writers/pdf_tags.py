@@ -172,12 +172,12 @@ def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, instructions: list, owners:
             kind = pagination if run.mcid in footer else layout
             instructions[run.start] = pikepdf.ContentStreamInstruction([pikepdf.Name.Artifact, kind],
                                                                        pikepdf.Operator("BDC"))
-    emptied = {}
-    for mcid in leaders:
+    emptied: dict[tuple[int, int], tuple[pikepdf.Dictionary, set[int]]] = {}
+    for mcid in sorted(leaders):
         element = owners.pop((key, mcid))
-        _drop(element, mcid)
-        emptied[element.objgen] = element
-    for element in emptied.values():
+        emptied.setdefault(element.objgen, (element, set()))[1].add(mcid)
+    for element, mcids in emptied.values():
+        _drop(element, mcids)
         _fold(pdf, element)
     parents = _parent_array(pdf, page)
     if parents is not None:
@@ -270,11 +270,11 @@ def _note_calls(instructions: list, runs: list[Run], spaced: set[int], owners: d
             [operands[0], pikepdf.Dictionary(MCID=run.mcid, ActualText=pikepdf.String(text))], pikepdf.Operator("BDC"))
 
 
-def _drop(element: pikepdf.Dictionary, mcid: int) -> None:
-    """Removes the marked-content reference ``mcid`` from ``element``'s kids."""
-    kept = [k for k in _kids(element) if not (isinstance(k, int) and int(k) == mcid
+def _drop(element: pikepdf.Dictionary, mcids: set[int]) -> None:
+    """Removes the marked-content references ``mcids`` from ``element``'s kids."""
+    kept = [k for k in _kids(element) if not (isinstance(k, int) and int(k) in mcids
                                                or isinstance(k, pikepdf.Dictionary) and "/MCID" in k
-                                               and int(k.MCID) == mcid)]
+                                               and int(k.MCID) in mcids)]
     element.K = pikepdf.Array(kept)
 
 
