@@ -171,6 +171,10 @@ def test_list_items_hold_a_label_and_a_body(opened, name):
     assert items
     for item in items:
         assert {str(k.S) for k in _kids(item) if isinstance(k, pikepdf.Dictionary) and "/S" in k} <= {"/Lbl", "/LBody"}
+    parents = [str(parent.S) for e, parent in _elements(opened[name]) if e.S == "/L" and parent is not None]
+    assert "/L" not in parents  # a nested list stands in its item's body
+    if name in ("features", "russian"):
+        assert "/LBody" in parents
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -411,6 +411,7 @@ def _notes(pdf: pikepdf.Pdf) -> None:
 
     document.K = pikepdf.Array([k for k in _kids(document) if not (_element(k) and k.objgen in area_ids)])
     _join(pdf, document)
+    _nest_lists(document)
     ids = pikepdf.NameTree.new(pdf)
     _endnotes(pdf, document, ids)
     if len(ids):
@@ -460,6 +461,29 @@ def _join(pdf: pikepdf.Pdf, element: pikepdf.Dictionary) -> None:
                 joined.append(kid)
         parent.K = pikepdf.Array(joined)
         todo.extend(k for k in joined if _element(k))
+
+
+def _nest_lists(document: pikepdf.Dictionary) -> None:
+    """Moves a nested list into the body of the item it belongs to: WeasyPrint sets it in the
+    outer list, after that item."""
+    todo = [document]
+    while todo:
+        element = todo.pop()
+        kids = _kids(element)
+        if element.get("/S") == "/L":
+            kept: list = []
+            for kid in kids:
+                item = kept[-1] if kept else None
+                bodies = [k for k in _kids(item) if _element(k) and k.S == "/LBody"] if _element(item) else []
+                if _element(kid) and kid.S == "/L" and item.get("/S") == "/LI" and bodies:
+                    bodies[-1].K = pikepdf.Array(_kids(bodies[-1]) + [kid])
+                    kid.P = bodies[-1]
+                else:
+                    kept.append(kid)
+            if len(kept) != len(kids):
+                element.K = pikepdf.Array(kept)
+            kids = kept
+        todo.extend(k for k in kids if _element(k))
 
 
 TABLES = {"/Table", "/THead", "/TBody", "/TFoot", "/TR", "/TH", "/TD"}
