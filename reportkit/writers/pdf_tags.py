@@ -51,6 +51,7 @@ def retag(data: bytes) -> bytes:
         _describe_links(pdf)
         _notes(pdf)
         _unmark(pdf)
+        del pdf.trailer.ID  # WeasyPrint's depends on its tagger's ELEMENT_MARK numbers
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
         return out.getvalue()
@@ -445,8 +446,9 @@ def _notes(pdf: pikepdf.Pdf) -> None:
 def _join(pdf: pikepdf.Pdf, element: pikepdf.Dictionary) -> None:
     """Joins, under ``element``, each element with the one before it when both are fragments of
     one HTML element (``ELEMENT_MARK``): the ``Part`` of each page, a section and a paragraph
-    that a page break split. Tables are left as they are (the header row repeated on the next
-    page has its own cells)."""
+    that a page break split. The document has one ``Part`` (its ``main``), whether its pages
+    come from one layout or from several. Tables are left as they are (the header row repeated
+    on the next page has its own cells)."""
     parents = _Parents(pdf)
     todo = [element]
     while todo:
@@ -455,7 +457,7 @@ def _join(pdf: pikepdf.Pdf, element: pikepdf.Dictionary) -> None:
         for kid in _kids(parent):
             previous = joined[-1] if joined else None
             if (_element(kid) and previous is not None and _element(previous) and kid.S == previous.S
-                    and kid.S not in TABLES and MARK in kid and kid[MARK] == previous.get(MARK)):
+                    and (kid.S == "/Part" or kid.S not in TABLES and MARK in kid and kid[MARK] == previous.get(MARK))):
                 _absorb(previous, kid, parents)
             else:
                 joined.append(kid)
