@@ -213,6 +213,7 @@ def _line_end_spaces(pages: list, owners: dict) -> set[tuple[tuple[int, int], in
         return blocks[element.objgen]
 
     last: dict[object, tuple] = {}  # block → (instructions, run, page) of its latest run
+    spaces: dict[int, bytes | None] = {}  # font map (by id) → the code of its space
     spaced = set()
     for page, instructions, runs in pages:
         key = page.obj.objgen
@@ -228,15 +229,17 @@ def _line_end_spaces(pages: list, owners: dict) -> set[tuple[tuple[int, int], in
             instructions_before, previous, page_before = before
             if page_before == key and not _below(run.at, previous.at) or run.text[0].isspace():
                 continue
-            if _add_space(instructions_before, previous):
+            if _add_space(instructions_before, previous, spaces):
                 spaced.add((page_before, previous.mcid))
     return spaced
 
 
-def _add_space(instructions: list, run: Run) -> bool:
+def _add_space(instructions: list, run: Run, spaces: dict[int, bytes | None]) -> bool:
     """Appends a space to the run's last text, unless it ends in one or in a hyphen or dash,
-    or its font has no space."""
-    code = next((c for c, t in run.font.items() if t == " "), None)
+    or its font has no space (``spaces``: each font's space code, as found)."""
+    if id(run.font) not in spaces:
+        spaces[id(run.font)] = next((c for c, t in run.font.items() if t == " "), None)
+    code = spaces[id(run.font)]
     if run.show is None or code is None or run.text[-1].isspace() or run.text[-1] in NO_SPACE_AFTER:
         return False
     operands, _ = instructions[run.show]
