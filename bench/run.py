@@ -7,7 +7,7 @@ folder), timing whole processes (imports included), and prints the medians of:
 ``reportkit build`` (both formats), ``--format pdf``, ``--format docx``, a no-change rebuild,
 ``reportkit check``, and WeasyPrint alone (``python -m weasyprint``, same PDF/UA variant)
 rendering the very HTML reportkit hands it (the floor for this engine), with the ratios against
-that floor, the peak memory, and a rebuild in ``reportkit watch`` after a one-word edit. For a
+that floor, the PDF tag post-pass alone, the peak memory, and a rebuild in ``reportkit watch`` after a one-word edit. For a
 fair view it also times WeasyPrint alone importing the way reportkit does (its C libraries
 loaded by file name, which saves about 0.15 s), the "quick floor". ``--write`` also writes
 bench/RESULTS.md, keeping its hand-written notes section.
@@ -121,6 +121,24 @@ _QUICK_FLOOR = (
 the library lookups of WeasyPrint's own import, about 0.15 s): the floor once that is won."""
 
 
+_POST_PASS = (
+    "import sys, time\n"
+    "from reportkit.writers import pdf, pdf_tags\n"
+    "from weasyprint import HTML\n"
+    "data = HTML(sys.argv[1]).render(pdf_variant=pdf.PDF_VARIANT).write_pdf(pdf_variant=pdf.PDF_VARIANT, pdf_identifier=True)\n"
+    "start = time.perf_counter()\n"
+    "pdf_tags.retag(data)\n"
+    "print(time.perf_counter() - start)\n"
+)
+"""The PDF tag post-pass alone (``pdf_tags.retag``) on WeasyPrint's PDF of the report's HTML."""
+
+
+def post_pass(html: Path, env: dict) -> float:
+    """Seconds the PDF tag post-pass takes on the report (in one process, after the layout)."""
+    out = subprocess.run([PY, "-c", _POST_PASS, str(html)], capture_output=True, text=True, env=env, check=True)
+    return float(out.stdout.split()[-1])
+
+
 def bench(report: Path, runs: int, env: dict, out: Path) -> dict[str, float]:
     """Medians of every measure; the commands take turns in each round, so a slow spell of a
     shared machine falls on all of them alike rather than on one measure."""
@@ -146,6 +164,7 @@ def bench(report: Path, runs: int, env: dict, out: Path) -> dict[str, float]:
     row = {name: statistics.median(values) for name, values in times.items()}
     row["peak_mb"] = max(memory[name] for name in ("both", "pdf", "docx"))  # of reportkit's builds
     row["watch"] = statistics.median(watch_rebuild(report, env) for _ in range(max(1, runs // 2)))
+    row["post_pass"] = statistics.median(post_pass(html, env) for _ in range(runs))
     return row
 
 
@@ -178,6 +197,8 @@ def table(rows: dict[str, dict[str, float]]) -> str:
     add("no-change rebuild", lambda r: f"{r['nochange']:.2f} s ({r['nochange'] / r['both']:.2f} × full build)")
     add("`reportkit check`", lambda r: f"{r['check']:.2f} s")
     add("rebuild in `watch` after a one-word edit", lambda r: f"{r['watch']:.2f} s ({r['watch'] / r['both']:.2f} × cold build)")
+    add("PDF tag post-pass alone (in `--format pdf`)",
+        lambda r: f"{r['post_pass']:.2f} s ({r['post_pass'] / r['pdf']:.0%} of `--format pdf`)")
     add("peak memory (largest process)", lambda r: f"{r['peak_mb']} MB")
     return "\n".join(lines)
 

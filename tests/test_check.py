@@ -165,8 +165,8 @@ def test_annexes_are_left_out_of_the_word_count_and_check_shows_words_per_chapte
     from test_recommendations import layout_text
 
     lines = [" ".join(l.split()) for l in layout_text(folder / "build" / "report.pdf").splitlines()]
-    assert "1. One two three.1" in lines  # the body's paragraph numbered, the annex's not
-    assert "Four five six seven." in lines and "Eight nine.2" in lines
+    assert "1. One two three.[1]" in lines  # the body's paragraph numbered (its note call pastes in brackets), the annex's not
+    assert "Four five six seven." in lines and "Eight nine.[2]" in lines
 
 
 def test_sections_figure_counts_sections_not_chapters(report_factory, monkeypatch):

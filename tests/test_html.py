@@ -112,22 +112,22 @@ def test_lists_tables_quotes_code_rules():
 def test_boxes_get_kind_classes_ids_and_default_titles():
     one = Recommendation((), (para("Act."),), id="rec-1", number=1)
     assert write(one) == (
-        '<aside class="box recommendation" id="rec-1"><div class="box-title">Recommendation</div>'
+        '<aside class="box recommendation" id="rec-1"><div class="box-title" role="heading" aria-level="1">Recommendation</div>'
         "<p>Act.</p></aside>"
     )
     several = Recommendation((), (List(((para("A."),), (para("B."),))),), id="rec-2")
-    assert '<div class="box-title">Recommendations</div>' in write(several)
+    assert '<div class="box-title" role="heading" aria-level="1">Recommendations</div>' in write(several)
     two_paragraphs = Recommendation((), (para("A."), para("B.")), id="rec-4")
-    assert '<div class="box-title">Recommendations</div>' in write(two_paragraphs)
+    assert '<div class="box-title" role="heading" aria-level="1">Recommendations</div>' in write(two_paragraphs)
     practice = GoodPractice((), (para("Done."),), id="gp-1")
     assert write(practice).startswith(
-        '<aside class="box good-practice" id="gp-1"><div class="box-title">Good-practice example</div>'
+        '<aside class="box good-practice" id="gp-1"><div class="box-title" role="heading" aria-level="1">Good-practice example</div>'
     )
     assert write(Box((), (para("Plain."),), id="box-1")) == (
         '<aside class="box box" id="box-1"><p>Plain.</p></aside>'
     )
     titled = GoodPractice((Text("Youth "), Emphasis((Text("work"),))), (para("x"),), id="gp-2")
-    assert '<div class="box-title">Youth <em>work</em></div>' in write(titled)
+    assert '<div class="box-title" role="heading" aria-level="1">Youth <em>work</em></div>' in write(titled)
     french = HtmlWriter(words=labels("fr")).block(one)
     assert "Recommandation" in french
 
@@ -170,7 +170,7 @@ def test_unknown_nodes_raise_type_error():
 def test_footnote_is_a_span_after_a_linked_call_with_the_model_number():
     html = write(para("Text", note(12, para("First ", Emphasis((Text("part"),))), para("Second."))))
     assert html == (
-        '<p>Text<a class="note-call" href="#note-12" id="call-12">12</a>'
+        '<p>Text<a class="note-call" href="#note-12" id="call-12">&#x2060;12</a>'
         '<span class="note" id="note-12" data-note="12">'
         '<span class="b-p">First <em>part</em></span><span class="b-p">Second.</span></span></p>'
     )
@@ -189,14 +189,14 @@ def test_footnote_blocks_are_all_spans():
 
 def test_repeated_note_shows_its_number_linked_to_the_first():
     html = write(para("Again", note(3, repeat=True)))
-    assert html == '<p>Again<a class="note-call" href="#note-3">3</a></p>'
+    assert html == '<p>Again<a class="note-call" href="#note-3">&#x2060;3</a></p>'
 
 
 def test_note_inside_link_text_is_set_after_the_link():
     html = write(para(Link((Text("source"), note(2, para("See ", Link((Text("x"),), "https://x.org")))),
                            "https://example.org"), " then"))
     well_nested(html)
-    assert html.startswith('<p><a href="https://example.org">source<span class="note-call">2</span></a>'
+    assert html.startswith('<p><a href="https://example.org">source<span class="note-call">&#x2060;2</span></a>'
                            '<span class="note" id="note-2"')
 
 
@@ -204,9 +204,9 @@ def test_endnotes_link_both_ways_in_order():
     writer = HtmlWriter(words=EN, notes="endnotes")
     html = writer.block(para("A", note(1), " B", note(2), " C", note(1, repeat=True)))
     assert html == (
-        '<p>A<a class="note-call" href="#endnote-1" id="call-1">1</a>'
-        ' B<a class="note-call" href="#endnote-2" id="call-2">2</a>'
-        ' C<a class="note-call" href="#endnote-1">1</a></p>'
+        '<p>A<a class="note-call" href="#endnote-1" id="call-1">&#x2060;1</a>'
+        ' B<a class="note-call" href="#endnote-2" id="call-2">&#x2060;2</a>'
+        ' C<a class="note-call" href="#endnote-1">&#x2060;1</a></p>'
     )
     report = Report(Metadata("T", notes="endnotes"), (Chapter("c.md", (
         para("x", note(2, para("Second."))), para("y", note(1, para("First."))),

@@ -233,7 +233,7 @@ def test_pasted_bullets_are_a_list_and_line_separators_break_lines(built):
     assert "[Normal] One line\nand the next." in "\n".join(body)
     text = "\n".join(page_texts(pdf))
     assert "\nfirst item\nsecond item\n" in text and text.count("\u2022") == 2  # the list's own bullets
-    assert "One line\nand the next." in text
+    assert "One line \nand the next." in text  # the line keeps the space after its last word
 
 
 def test_control_characters_are_dropped_alike_in_both_files(built):

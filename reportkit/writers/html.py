@@ -54,6 +54,9 @@ from ..watermark import watermark_uri
 from ..xrefs import caption_label, caption_lists
 from . import Options, Rendered, box_annexes, default_box_title
 
+WORD_JOINER = "&#x2060;"
+"""U+2060 as markup: forbids a line break beside it, and is not drawn."""
+
 UrlFor = Callable[[Path], str]
 """Turns an absolute file path (font, image, logo) into the URL written into the HTML."""
 
@@ -345,6 +348,8 @@ class HtmlWriter:
     """Show each recommendation's number in its box (``transforms.numbered_recommendations``)."""
     _in_link: bool = field(default=False, repr=False)
     _deferred: list[str] = field(default_factory=list, repr=False)
+    _level: int = field(default=0, repr=False)
+    """The level of the heading the blocks being written stand under."""
 
     def blocks(self, nodes: tuple[Block, ...], phrasing: bool = False, body: bool = False) -> str:
         """Blocks in order; ``phrasing`` writes them as spans (inside a footnote's span);
@@ -400,21 +405,34 @@ class HtmlWriter:
             case Rule():
                 return el("hr", "")
             case Box(title=title, blocks=blocks, id=box_id):
+                # The title is a heading one level below the section (a reader jumps to it),
+                # but not an <hN>: it stays out of the bookmarks and the headings' look.
+                level = min(self._level + 1, 6)
                 heading = self.inlines(title) if title else escape(default_box_title(node, self.words))
-                head = el("div", heading, **{"class": "box-title"}) if heading else ""
+                head = el("div", heading, **{"class": "box-title", "role": "heading",
+                                             "aria-level": str(level)}) if heading else ""
                 attrs = {"class": f"box {node.kind}"} | ({"id": box_id} if box_id else {})
                 if node.numbered and (self.number_recommendations or isinstance(node, StyledBox)):
                     blocks = transforms.numbered_recommendations(node)
-                return el("aside", head + self.blocks(blocks, phrasing), **attrs)
+                return el("aside", head + self._nested(level, blocks, phrasing), **attrs)
             case Section(level, title, section_id, blocks, number):
                 tag = f"h{min(level, 6)}"
                 label = " ".join(x for x in (number, plain_text(title)) if x)
                 num = el("span", escape(number), **{"class": "number"}) + " " if number else ""
                 heading = el(tag, num + self.inlines(title), id=section_id, **{"data-bookmark": label})
                 kind = "chapter" if level == 1 else f"level{level}"
-                return el("section", heading + self.blocks(blocks, phrasing, body=body and not node.annex), **{"class": kind})
+                return el("section", heading + self._nested(level, blocks, phrasing, body=body and not node.annex),
+                          **{"class": kind})
             case _:
                 raise TypeError(f"html writer has no case for {type(node).__name__}")
+
+    def _nested(self, level: int, blocks: tuple[Block, ...], phrasing: bool, body: bool = False) -> str:
+        """``blocks`` under a heading of ``level`` (a section's, a box title's)."""
+        outer, self._level = self._level, level
+        try:
+            return self.blocks(blocks, phrasing, body)
+        finally:
+            self._level = outer
 
     def _item(self, blocks: tuple[Block, ...], phrasing: bool) -> str:
         """A list item's content. Its first paragraph is written without ``<p>``: WeasyPrint
@@ -475,11 +493,13 @@ class HtmlWriter:
                 raise TypeError(f"html writer has no case for {type(node).__name__}")
 
     def _call(self, number: int, target: str, anchor: str = "") -> str:
-        """A note call: the number, linked to the note unless it stands in a link's text."""
+        """A note call: the number, linked to the note unless it stands in a link's text. It
+        opens with a word joiner (U+2060, invisible): no line may begin with a call, even after
+        a space, a full stop or a dash (where WeasyPrint would otherwise break)."""
         if self._in_link:
-            return f'<span class="note-call">{number}</span>'
+            return f'<span class="note-call">{WORD_JOINER}{number}</span>'
         ident = f' id="{anchor}"' if anchor else ""
-        return f'<a class="note-call" href="#{target}"{ident}>{number}</a>'
+        return f'<a class="note-call" href="#{target}"{ident}>{WORD_JOINER}{number}</a>'
 
 
     def summary(self, report: Report, kind: str = "recommendation") -> str:

@@ -5,8 +5,11 @@ footer's tags without linking them to the structure tree, and describes a link b
 name ("note-1"). ``retag`` rewrites the PDF with pikepdf (the qpdf binding): leader dots become
 layout artifacts, the footer a pagination artifact, and every link annotation gets a
 ``/Contents`` a listener understands ("Note 6", "Section 2.1, National Plan of Action").
+WeasyPrint tags each page apart; the fragments of one HTML element on consecutive pages (the
+document's ``Part``, a section, a paragraph split by a page break) are joined into one element.
 Footnotes, which WeasyPrint tags as text of the page's footnote area (``NonStruct``), become
-``/Note`` elements with an ``/ID``, right after the paragraph that calls them.
+``/Note`` elements with an ``/ID``, right after the (whole) paragraph that calls them; endnotes,
+a list's items, become ``/Note`` elements too.
 The output depends on the input only (qpdf's deterministic /ID): a rebuild is byte-identical.
 """
 
@@ -15,8 +18,13 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import pikepdf
+
+from .weasyprint_fixes import ELEMENT_MARK
+
+MARK = "/" + ELEMENT_MARK
 
 LEADER_RUN = 3
 """Consecutive one-dot text runs in one element that make a leader (a sentence's full stop is
@@ -30,10 +38,20 @@ def retag(data: bytes) -> bytes:
         if "/StructTreeRoot" not in pdf.Root:
             return data
         owners = _owners(pdf)
+        pages = []  # (page, its content's instructions, its runs of text in the tree)
         for page in pdf.pages:
-            _artifacts(pdf, page, owners)
+            instructions = list(pikepdf.parse_content_stream(page))
+            pages.append((page, instructions, _artifacts(pdf, page, instructions, owners)))
+        spaced = _line_end_spaces(pages, owners)
+        for page, instructions, runs in pages:
+            key = page.obj.objgen
+            _note_calls(instructions, runs, {m for k, m in spaced if k == key},
+                        {run.mcid: owners.get((key, run.mcid)) for run in runs})
+            page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
         _describe_links(pdf)
         _notes(pdf)
+        _unmark(pdf)
+        del pdf.trailer.ID  # WeasyPrint's depends on its tagger's ELEMENT_MARK numbers
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
         return out.getvalue()
@@ -82,30 +100,52 @@ def _unicode_maps(page: pikepdf.Page) -> dict[str, dict[bytes, str]]:
     return maps
 
 
-def _runs(page: pikepdf.Page, instructions: list) -> Iterator[tuple[int, int, str]]:
-    """(index of the BDC instruction, MCID, text) of each marked-content run of the page.
+class Run(NamedTuple):
+    """One marked-content sequence of a page, as the post-pass reads it."""
+
+    start: int
+    """The index of its BDC instruction."""
+    mcid: int
+    text: str
+    """Its text, read through the fonts' ToUnicode maps."""
+    show: int | None
+    """The index of its last text-showing instruction (Tj, TJ)."""
+    font: dict[bytes, str]
+    """The ToUnicode map of the font that instruction uses."""
+    at: tuple[float, float, float]
+    """Where its text begins: x, y (down the page) and the font size."""
+
+
+def _runs(page: pikepdf.Page, instructions: list) -> Iterator[Run]:
+    """Each marked-content sequence of the page that has an MCID, in the content's order.
 
     A page holds thousands of instructions: each is looked at once, and a text operator's
     strings are read from its unparsed bytes (one call) rather than item by item."""
-    maps, font, open_ = _unicode_maps(page), {}, []
+    maps, font, size, open_ = _unicode_maps(page), {}, 0.0, []
     for i, instruction in enumerate(instructions):
         op = str(instruction.operator)
         if op in ("TJ", "Tj"):
             if open_:
-                open_[-1][2].append((font, _shown_bytes(pikepdf.unparse_content_stream([instruction]))))
-        elif op == "BDC":
-            props = instruction.operands[1]
+                run = open_[-1]
+                run["show"], run["font"] = i, font
+                if run["at"] is not None:
+                    run["at"] = run["at"][:2] + (size,)
+                raw = _shown_bytes(pikepdf.unparse_content_stream([instruction]))
+                run["text"] += "".join(font.get(raw[j:j + 2], "\ufffd") for j in range(0, len(raw), 2))
+        elif op in ("BDC", "BMC"):
+            props = instruction.operands[1] if op == "BDC" else None
             mcid = int(props.MCID) if isinstance(props, pikepdf.Dictionary) and "/MCID" in props else None
-            open_.append([i, mcid, []])
-        elif op == "BMC":
-            open_.append([i, None, []])
+            open_.append({"start": i, "mcid": mcid, "text": "", "show": None, "font": font, "at": None})
         elif op == "EMC" and open_:
-            start, mcid, shown = open_.pop()
-            if mcid is not None:
-                yield start, mcid, "".join(f.get(raw[j:j + 2], "\ufffd") for f, raw in shown
-                                           for j in range(0, len(raw), 2))
+            run = open_.pop()
+            if run["mcid"] is not None:
+                yield Run(**run | {"at": run["at"] or (0.0, 0.0, 0.0)})
         elif op == "Tf":
-            font = maps.get(str(instruction.operands[0]), {})
+            operands = instruction.operands
+            font, size = maps.get(str(operands[0]), {}), float(operands[1])
+        elif op == "Tm" and open_ and open_[-1]["at"] is None:
+            operands = instruction.operands
+            open_[-1]["at"] = (float(operands[4]), float(operands[5]), size)
 
 
 _STRING = re.compile(rb"<([0-9a-fA-F]*)>|\(((?:\\.|[^\\)])*)\)", re.S)
@@ -124,16 +164,16 @@ def _shown_bytes(code: bytes) -> bytes:
                     for h, literal in _STRING.findall(code))
 
 
-def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, owners: dict) -> None:
+def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, instructions: list, owners: dict) -> list[Run]:
     """Turns the page's leader dots and its text that no element of the tree holds (the
-    running footer) into artifacts, and takes them out of the structure tree."""
-    instructions = list(pikepdf.parse_content_stream(page))
+    running footer) into artifacts (in ``instructions``), and takes them out of the structure
+    tree. Returns the page's other runs."""
     runs = list(_runs(page, instructions))
     key = page.obj.objgen
-    footer = {mcid for _, mcid, _ in runs if (key, mcid) not in owners}
+    footer = {run.mcid for run in runs if (key, run.mcid) not in owners}
     leaders: set[int] = set()
     streak: list[int] = []
-    for _, mcid, text in runs + [(0, -1, "")]:
+    for mcid, text in [(run.mcid, run.text) for run in runs] + [(-1, "")]:
         owner = owners.get((key, mcid))
         if text == "." and (not streak or owners.get((key, streak[-1])) is owner):
             streak.append(mcid)
@@ -141,18 +181,18 @@ def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, owners: dict) -> None:
         if len(streak) >= LEADER_RUN:
             leaders.update(streak)
         streak = [mcid] if text == "." else []
+    text = [run for run in runs if run.mcid not in footer and run.mcid not in leaders]
     if not footer and not leaders:
-        return
+        return text
     layout = pikepdf.Dictionary(Type=pikepdf.Name.Layout)
     pagination = pikepdf.Dictionary(Type=pikepdf.Name.Pagination, Subtype=pikepdf.Name.Footer)
-    for start, mcid, _ in runs:
-        if mcid in footer or mcid in leaders:
-            kind = pagination if mcid in footer else layout
-            instructions[start] = pikepdf.ContentStreamInstruction([pikepdf.Name.Artifact, kind],
-                                                                   pikepdf.Operator("BDC"))
-    page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
-    emptied: dict = {}
-    for mcid in leaders:
+    for run in runs:
+        if run.mcid in footer or run.mcid in leaders:
+            kind = pagination if run.mcid in footer else layout
+            instructions[run.start] = pikepdf.ContentStreamInstruction([pikepdf.Name.Artifact, kind],
+                                                                       pikepdf.Operator("BDC"))
+    emptied: dict[tuple[int, int], tuple[pikepdf.Dictionary, set[int]]] = {}
+    for mcid in sorted(leaders):
         element = owners.pop((key, mcid))
         emptied.setdefault(element.objgen, (element, set()))[1].add(mcid)
     for element, mcids in emptied.values():
@@ -163,6 +203,93 @@ def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, owners: dict) -> None:
         for mcid in footer | leaders:
             if mcid < len(parents):
                 parents[mcid] = None
+    return text
+
+
+NO_SPACE_AFTER = "-\u2010\u2011\u2013\u2014/\u00ad"
+"""A line that ends in one of these needs no space after it (a hyphenated or compound word)."""
+
+
+INLINE = {"/Span", "/Link", "/NonStruct"}
+"""Elements inside a line; the element around them holds the lines (a paragraph, a cell…)."""
+
+
+def _line_end_spaces(pages: list, owners: dict) -> set[tuple[tuple[int, int], int]]:
+    """Writes a space after the last word of each line that the next line of the same
+    paragraph (heading, cell…) follows, here or on the next page: WeasyPrint drops it, and
+    text read from the page or through the tags would join the two words. Returns the
+    (page, MCID) of the runs given one."""
+    blocks: dict[tuple[int, int], object] = {}
+
+    def block(element: pikepdf.Dictionary) -> object:
+        """The paragraph (or other block) an element of a line stands in, as one key for all
+        its fragments."""
+        if element.objgen not in blocks:
+            parent = element.get("/P")
+            inline = element.get("/S") in INLINE and isinstance(parent, pikepdf.Dictionary) and "/S" in parent
+            blocks[element.objgen] = block(parent) if inline else element.get(MARK, element.objgen)
+        return blocks[element.objgen]
+
+    last: dict[object, tuple] = {}  # block → (instructions, run, page) of its latest run
+    spaces: dict[int, bytes | None] = {}  # font map (by id) → the code of its space
+    spaced = set()
+    for page, instructions, runs in pages:
+        key = page.obj.objgen
+        for run in runs:
+            owner = owners.get((key, run.mcid))
+            if owner is None or not run.text:
+                continue
+            here = block(owner)
+            before = last.get(here)
+            last[here] = (instructions, run, key)
+            if before is None:
+                continue
+            instructions_before, previous, page_before = before
+            if page_before == key and not _below(run.at, previous.at) or run.text[0].isspace():
+                continue
+            if _add_space(instructions_before, previous, spaces):
+                spaced.add((page_before, previous.mcid))
+    return spaced
+
+
+def _add_space(instructions: list, run: Run, spaces: dict[int, bytes | None]) -> bool:
+    """Appends a space to the run's last text, unless it ends in one or in a hyphen or dash,
+    or its font has no space (``spaces``: each font's space code, as found)."""
+    if id(run.font) not in spaces:
+        spaces[id(run.font)] = next((c for c, t in run.font.items() if t == " "), None)
+    code = spaces[id(run.font)]
+    if run.show is None or code is None or run.text[-1].isspace() or run.text[-1] in NO_SPACE_AFTER:
+        return False
+    operands, _ = instructions[run.show]
+    items = list(operands[0]) if isinstance(operands[0], pikepdf.Array) else [operands[0]]
+    instructions[run.show] = pikepdf.ContentStreamInstruction(
+        [pikepdf.Array(items + [pikepdf.String(code)])], pikepdf.Operator("TJ"))
+    return True
+
+
+def _below(at: tuple[float, float, float], before: tuple[float, float, float]) -> bool:
+    """Text at ``at`` begins a line after the one of the text at ``before``: lower by most of
+    a line (a centred line may begin further right), or lower and not further right (text
+    raised as a note call is lower by less than its size)."""
+    (x, y, _), (x0, y0, size) = at, before
+    return y > y0 + 0.9 * size or y > y0 + size / 2 and x <= x0 + 1
+
+
+def _note_calls(instructions: list, runs: list[Run], spaced: set[int], owners: dict) -> None:
+    """Gives each note call's text an ActualText in brackets ("[9]"), so that "2011" and note 9
+    are not copied as one number."""
+    for run in runs:
+        owner = owners.get(run.mcid)
+        if owner is None or owner.get("/S") != "/Link" or not run.text.strip():
+            continue
+        dests = [str(k.Obj.Dest) for k in _kids(owner) if isinstance(k, pikepdf.Dictionary)
+                 and k.get("/Type") == "/OBJR" and isinstance(k.Obj.get("/Dest"), pikepdf.String)]
+        if not any(re.fullmatch(r"(?:end)?note-\d+", d) for d in dests):
+            continue
+        operands, _ = instructions[run.start]
+        text = f"[{run.text.strip()}]" + " " * (run.mcid in spaced)
+        instructions[run.start] = pikepdf.ContentStreamInstruction(
+            [operands[0], pikepdf.Dictionary(MCID=run.mcid, ActualText=pikepdf.String(text))], pikepdf.Operator("BDC"))
 
 
 def _drop(element: pikepdf.Dictionary, mcids: set[int]) -> None:
@@ -304,10 +431,17 @@ def _notes(pdf: pikepdf.Pdf) -> None:
                 walk(kid, element)
             previous = kid
 
+    document.K = pikepdf.Array([k for k in _kids(document) if not (_element(k) and k.objgen in area_ids)])
+    _join(pdf, document)
+    _nest_lists(document)
+    ids = pikepdf.NameTree.new(pdf)
+    _endnotes(pdf, document, ids)
+    if len(ids):
+        root.IDTree = ids.obj
     walk(document, root)
     if not notes or len(notes) != len(calls):
+        document.K = pikepdf.Array(_kids(document) + areas)  # left as WeasyPrint set them
         return
-    ids = pikepdf.NameTree.new(pdf)
     placed: dict[tuple[int, int], int] = {}
     for number, (note, (placeholder, host, parent)) in enumerate(zip(notes, calls), 1):
         host.K = pikepdf.Array([k for k in _kids(host) if not (_element(k) and k.objgen == placeholder.objgen)])
@@ -327,5 +461,125 @@ def _notes(pdf: pikepdf.Pdf) -> None:
         placed[host.objgen] = placed.get(host.objgen, 0) + 1
         kids.insert(at, element)
         parent.K = pikepdf.Array(kids)
-    document.K = pikepdf.Array([k for k in _kids(document) if not (_element(k) and k.objgen in area_ids)])
     root.IDTree = ids.obj
+
+
+def _join(pdf: pikepdf.Pdf, element: pikepdf.Dictionary) -> None:
+    """Joins, under ``element``, each element with the one before it when both are fragments of
+    one HTML element (``ELEMENT_MARK``): the ``Part`` of each page, a section and a paragraph
+    that a page break split. The document has one ``Part`` (its ``main``), whether its pages
+    come from one layout or from several. Tables are left as they are (the header row repeated
+    on the next page has its own cells)."""
+    parents = _Parents(pdf)
+    todo = [element]
+    while todo:
+        parent = todo.pop()
+        joined: list = []
+        for kid in _kids(parent):
+            previous = joined[-1] if joined else None
+            if (_element(kid) and previous is not None and _element(previous) and kid.S == previous.S
+                    and (kid.S == "/Part" or kid.S not in TABLES and MARK in kid and kid[MARK] == previous.get(MARK))):
+                _absorb(previous, kid, parents)
+            else:
+                joined.append(kid)
+        parent.K = pikepdf.Array(joined)
+        todo.extend(k for k in joined if _element(k))
+
+
+def _nest_lists(document: pikepdf.Dictionary) -> None:
+    """Moves a nested list into the body of the item it belongs to: WeasyPrint sets it in the
+    outer list, after that item."""
+    todo = [document]
+    while todo:
+        element = todo.pop()
+        kids = _kids(element)
+        if element.get("/S") == "/L":
+            kept: list = []
+            for kid in kids:
+                item = kept[-1] if kept else None
+                bodies = [k for k in _kids(item) if _element(k) and k.S == "/LBody"] if _element(item) else []
+                if _element(kid) and kid.S == "/L" and item.get("/S") == "/LI" and bodies:
+                    bodies[-1].K = pikepdf.Array(_kids(bodies[-1]) + [kid])
+                    kid.P = bodies[-1]
+                else:
+                    kept.append(kid)
+            if len(kept) != len(kids):
+                element.K = pikepdf.Array(kept)
+            kids = kept
+        todo.extend(k for k in kids if _element(k))
+
+
+TABLES = {"/Table", "/THead", "/TBody", "/TFoot", "/TR", "/TH", "/TD"}
+
+
+class _Parents:
+    """The parent tree, to say which element now holds a marked-content sequence or a link."""
+
+    def __init__(self, pdf: pikepdf.Pdf):
+        self.tree = pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree)
+        self.arrays = {page.obj.objgen: array for page in pdf.pages
+                       if (array := _parent_array(pdf, page)) is not None}
+
+
+def _absorb(first: pikepdf.Dictionary, second: pikepdf.Dictionary, parents: _Parents) -> None:
+    """Moves ``second``'s content to the end of ``first`` (its fragment on an earlier page)."""
+    page = second.get("/Pg")
+    moved = []
+    for kid in _kids(second):
+        if isinstance(kid, int):  # a marked-content sequence on the element's own page
+            kid = pikepdf.Dictionary(Type=pikepdf.Name.MCR, Pg=page, MCID=int(kid))
+        if isinstance(kid, pikepdf.Dictionary) and "/MCID" in kid:
+            array = parents.arrays.get((kid.Pg if "/Pg" in kid else page).objgen)
+            if array is not None and int(kid.MCID) < len(array):
+                array[int(kid.MCID)] = first
+        elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR":
+            if "/StructParent" in kid.Obj:
+                parents.tree[int(kid.Obj.StructParent)] = first
+        elif _element(kid):
+            kid.P = first
+        moved.append(kid)
+    first.K = pikepdf.Array(_kids(first) + moved)
+
+
+def _endnotes(pdf: pikepdf.Pdf, document: pikepdf.Dictionary, ids: pikepdf.NameTree) -> None:
+    """Tags the Notes section's items as ``/Note`` elements with the ``/ID`` their calls link
+    to ("endnote-6"). Each is a list item whose body opens with the link back to its call; the
+    list becomes a ``Div`` of notes."""
+    parents, todo = _Parents(pdf), [document]
+    while todo:
+        element = todo.pop()
+        items = [k for k in _kids(element) if _element(k)]
+        backs = [_back_link(item) for item in items] if element.S == "/L" else []
+        if backs and all(backs):
+            element.S = pikepdf.Name.Div
+            for item, number in zip(items, backs):
+                bodies = [k for k in _kids(item) if _element(k) and k.S == "/LBody"]
+                item.K = pikepdf.Array([k for k in _kids(item) if not (_element(k) and k.S in ("/LBody", "/Lbl"))])
+                for body in bodies:
+                    _absorb(item, body, parents)
+                item.S, item.ID = pikepdf.Name.Note, pikepdf.String(f"endnote-{number}")
+                ids[f"endnote-{number}"] = item
+            continue
+        todo.extend(items)
+
+
+def _back_link(item: pikepdf.Dictionary) -> int | None:
+    """The note number of a list item that opens with a link back to a call ("call-6")."""
+    if item.get("/S") != "/LI":
+        return None
+    first = item
+    while first is not None and first.get("/S") != "/Link":
+        first = next((k for k in _kids(first) if _element(k)), None)
+    for kid in _kids(first) if first is not None else []:
+        if isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR":
+            dest = kid.Obj.get("/Dest")
+            if isinstance(dest, pikepdf.String) and (m := re.fullmatch(r"call-(\d+)", str(dest))):
+                return int(m[1])
+    return None
+
+
+def _unmark(pdf: pikepdf.Pdf) -> None:
+    """Removes ``ELEMENT_MARK`` from every structure element (linked to the tree or not)."""
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Dictionary) and MARK in obj:
+            del obj[MARK]

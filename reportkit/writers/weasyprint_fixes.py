@@ -2,8 +2,9 @@
 workaround, or raises ``ReportError`` naming the WeasyPrint version and the workaround whose code
 no longer matches (a later WeasyPrint needs each looked at again, never skipped in silence).
 
-The workarounds: the import loads WeasyPrint's C libraries by file name (speed only), and one
-pagination heuristic that loses footnotes is switched off. ``pdf.check_notes`` still checks
+The workarounds: the import loads WeasyPrint's C libraries by file name (speed only), one
+pagination heuristic that loses footnotes is switched off, and the PDF tagger marks each
+structure element with the HTML element it comes from and tags ARIA headings as headings. ``pdf.check_notes`` still checks
 every note after layout.
 """
 
@@ -19,6 +20,7 @@ def apply() -> None:
     """Import WeasyPrint (quickly) and apply every workaround; idempotent."""
     _import_weasyprint()  # saves 0.15 s of the 0.4 s import (bench/RESULTS.md: the quick floor)
     _keep_notes_with_their_lines()
+    _mark_tagged_elements()
 
 
 def _import_weasyprint() -> None:
@@ -83,3 +85,44 @@ def _keep_notes_with_their_lines() -> None:
     patched = "\n" * (first - 1) + source.replace(heuristic, "report = False  # reportkit")
     exec(compile(patched, block.__file__, "exec"), vars(block))
     block._linebox_layout.reportkit_fixed = True
+
+
+ELEMENT_MARK = "ReportkitElement"
+"""The key of a structure element naming the HTML element (and pseudo-element) its box comes
+from: the fragments of one element on two pages share it. ``pdf_tags.retag`` joins them and
+removes the key."""
+
+
+def _mark_tagged_elements() -> None:
+    """Let the PDF's structure elements say which HTML element each comes from.
+
+    WeasyPrint 70 tags every page apart: a paragraph split by a page break becomes two ``P``,
+    and nothing in the PDF says they are one. Each structure element its tagger makes for a
+    box gets ``ELEMENT_MARK``: the number of the box's HTML element (and pseudo-element) in the
+    order the tagger meets them (``pdf_tags.retag`` compares and removes it). An element with ``role="heading"`` and ``aria-level`` (a box title) is
+    tagged as the heading of that level, as HTML readers take it.
+    """
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.pdf import tags
+
+    build = tags._build_box_tree
+    if getattr(build, "reportkit_fixed", False):
+        return
+
+    numbers: dict[tuple[int, str], int] = {}  # (HTML element, tag) → its number in this PDF
+
+    def marked(box, parent, pdf, page_number, *args):
+        if page_number == 0 and isinstance(box, boxes.PageBox):
+            numbers.clear()  # a new PDF
+        source = getattr(box, "_box", box)  # an absolutely placed box stands for its box
+        element, tag = getattr(source, "element", None), getattr(source, "element_tag", None)
+        for struct in build(box, parent, pdf, page_number, *args):
+            if ELEMENT_MARK not in struct and element is not None:
+                struct[ELEMENT_MARK] = numbers.setdefault((id(element), tag), len(numbers))
+                level = element.get("aria-level", "")
+                if tag == element.tag and element.get("role") == "heading" and level in tuple("123456"):
+                    struct["S"] = f"/H{level}"
+            yield struct
+
+    marked.reportkit_fixed = True
+    tags._build_box_tree = marked

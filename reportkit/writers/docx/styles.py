@@ -18,6 +18,10 @@ from . import ooxml as ox
 
 BOX_STYLES = {"recommendation": "Recommendation", "good-practice": "Good Practice", "box": "Box"}
 """Box kind → its paragraph style; "<style> Title" and "<style> List" go with it."""
+BOX_TITLE_OUTLINE = 6
+"""The outline level of box titles (w:outlineLvl 6: level 7, below every heading): Word's
+navigation pane lists them under their section, and the contents, which go down to level 6 at
+most (``toc_depth``), never do."""
 
 PAGE_SIZES = {"a4": (Mm(210), Mm(297)), "letter": (Emu(7772400), Emu(10058400))}
 """Page sizes by the names ``page.size`` accepts."""
@@ -172,7 +176,7 @@ def make_styles(document: Document, theme: Theme, lang: str, text_width: Length)
         frame, fill = box_look(theme, kind, space_pt=4)
         style(name, ppr=(frame, ox.shading(fill), spacing(0, 100), ox.indent(left=BOX_INDENT, right=BOX_INDENT)),
               rpr=bold() if kind == "recommendation" else ())  # recommendations stand out, as in the PDF
-        style(f"{name} Title", based_on=name, ppr=(ox.keep_next(),),
+        style(f"{name} Title", based_on=name, ppr=(ox.keep_next(), ox.outline_level(BOX_TITLE_OUTLINE)),
               rpr=(ox.fonts(heading_font), *bold(), ox.colour(title_colour)), next_=name)
         style(f"{name} List", based_on=name, ppr=(spacing(0, 60),))
     style("Quote", ppr=(ox.indent(left=720, right=720),), rpr=ox.italic())
