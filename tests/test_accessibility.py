@@ -134,7 +134,7 @@ def _owned(pdf_file: pikepdf.Pdf) -> set[tuple[int, int]]:
 def _marked(pdf_file: pikepdf.Pdf):
     """(page number, tag, MCID or None, text) of each outermost marked-content sequence."""
     for number, pg in enumerate(pdf_file.pages):
-        maps, font, stack = _unicode_maps(pg), {}, []
+        maps, font, stack = _unicode_maps(pg), None, []
         for operands, operator in pikepdf.parse_content_stream(pg):
             op = str(operator)
             if op in ("BDC", "BMC"):
@@ -148,13 +148,13 @@ def _marked(pdf_file: pikepdf.Pdf):
                 else:
                     stack[-1][2] += text
             elif op == "Tf":
-                font = maps.get(str(operands[0]), {})
+                font = maps.get(str(operands[0]))
             elif op in ("Tj", "TJ") and stack:
                 items = operands[0] if isinstance(operands[0], pikepdf.Array) else [operands[0]]
                 for item in items:
                     if isinstance(item, pikepdf.String):
                         raw = bytes(item)
-                        stack[-1][2] += "".join(font.get(raw[j:j + 2], "?") for j in range(0, len(raw), 2))
+                        stack[-1][2] += font.text(raw) if font is not None else "?" * (len(raw) // 2)
 
 
 @pytest.fixture(scope="module")

@@ -42,10 +42,12 @@ def retag(data: bytes) -> bytes:
         for page in pdf.pages:
             instructions = list(pikepdf.parse_content_stream(page))
             pages.append((page, instructions, _artifacts(pdf, page, instructions, owners)))
-        spaced = _line_end_spaces(pages, owners)
+        spaced: dict[tuple[int, int], set[int]] = {}  # page → the MCIDs given a space at their end
+        for key, mcid in _line_end_spaces(pages, owners):
+            spaced.setdefault(key, set()).add(mcid)
         for page, instructions, runs in pages:
             key = page.obj.objgen
-            _note_calls(instructions, runs, {m for k, m in spaced if k == key},
+            _note_calls(instructions, runs, spaced.get(key, set()),
                         {run.mcid: owners.get((key, run.mcid)) for run in runs})
             page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
         _describe_links(pdf)
@@ -84,18 +86,30 @@ def _owners(pdf: pikepdf.Pdf) -> dict[tuple[tuple[int, int], int], pikepdf.Dicti
     return owners
 
 
-def _unicode_maps(page: pikepdf.Page) -> dict[str, dict[bytes, str]]:
-    """Font resource name → glyph code → text, from each font's ToUnicode CMap."""
+class _Glyphs(dict):
+    """A font's ToUnicode map for ``str.translate``: glyph code (a two-byte code read as one
+    UTF-16 unit) → its text; a code the map lacks reads as U+FFFD."""
+
+    def __missing__(self, code: int) -> str:
+        return "\ufffd"
+
+    def text(self, raw: bytes) -> str:
+        """The text of the glyph codes ``raw`` (two bytes each)."""
+        return raw.decode("utf-16-be", "surrogatepass").translate(self)
+
+
+def _unicode_maps(page: pikepdf.Page) -> dict[str, _Glyphs]:
+    """Font resource name → its glyph codes' text, from each font's ToUnicode CMap."""
     maps = {}
     fonts = page.Resources.get("/Font", {})
     for name in fonts.keys():
         font = fonts[name]
-        table: dict[bytes, str] = {}
+        table = _Glyphs()
         if "/ToUnicode" in font:
             cmap = font.ToUnicode.read_bytes().decode("latin-1")
             for block in re.findall(r"beginbfchar(.*?)endbfchar", cmap, re.S):
-                for code, text in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>", block):
-                    table[bytes.fromhex(code)] = bytes.fromhex(text).decode("utf-16-be", "replace")
+                for code, text in re.findall(r"<([0-9a-fA-F]{4})>\s*<([0-9a-fA-F]*)>", block):
+                    table[int(code, 16)] = bytes.fromhex(text).decode("utf-16-be", "replace")
         maps[str(name)] = table
     return maps
 
@@ -110,7 +124,7 @@ class Run(NamedTuple):
     """Its text, read through the fonts' ToUnicode maps."""
     show: int | None
     """The index of its last text-showing instruction (Tj, TJ)."""
-    font: dict[bytes, str]
+    font: _Glyphs
     """The ToUnicode map of the font that instruction uses."""
     at: tuple[float, float, float]
     """Where its text begins: x, y (down the page) and the font size."""
@@ -121,7 +135,7 @@ def _runs(page: pikepdf.Page, instructions: list) -> Iterator[Run]:
 
     A page holds thousands of instructions: each is looked at once, and a text operator's
     strings are read from its unparsed bytes (one call) rather than item by item."""
-    maps, font, size, open_ = _unicode_maps(page), {}, 0.0, []
+    maps, font, size, open_ = _unicode_maps(page), _Glyphs(), 0.0, []
     for i, instruction in enumerate(instructions):
         op = str(instruction.operator)
         if op in ("TJ", "Tj"):
@@ -131,7 +145,7 @@ def _runs(page: pikepdf.Page, instructions: list) -> Iterator[Run]:
                 if run["at"] is not None:
                     run["at"] = run["at"][:2] + (size,)
                 raw = _shown_bytes(pikepdf.unparse_content_stream([instruction]))
-                run["text"] += "".join(font.get(raw[j:j + 2], "\ufffd") for j in range(0, len(raw), 2))
+                run["text"] += font.text(raw[:len(raw) // 2 * 2])
         elif op in ("BDC", "BMC"):
             props = instruction.operands[1] if op == "BDC" else None
             mcid = int(props.MCID) if isinstance(props, pikepdf.Dictionary) and "/MCID" in props else None
@@ -142,7 +156,7 @@ def _runs(page: pikepdf.Page, instructions: list) -> Iterator[Run]:
                 yield Run(**run | {"at": run["at"] or (0.0, 0.0, 0.0)})
         elif op == "Tf":
             operands = instruction.operands
-            font, size = maps.get(str(operands[0]), {}), float(operands[1])
+            font, size = maps.get(str(operands[0])) or _Glyphs(), float(operands[1])
         elif op == "Tm" and open_ and open_[-1]["at"] is None:
             operands = instruction.operands
             open_[-1]["at"] = (float(operands[4]), float(operands[5]), size)
@@ -256,14 +270,14 @@ def _add_space(instructions: list, run: Run, spaces: dict[int, bytes | None]) ->
     """Appends a space to the run's last text, unless it ends in one or in a hyphen or dash,
     or its font has no space (``spaces``: each font's space code, as found)."""
     if id(run.font) not in spaces:
-        spaces[id(run.font)] = next((c for c, t in run.font.items() if t == " "), None)
+        spaces[id(run.font)] = next((c.to_bytes(2, "big") for c, t in run.font.items() if t == " "), None)
     code = spaces[id(run.font)]
     if run.show is None or code is None or run.text[-1].isspace() or run.text[-1] in NO_SPACE_AFTER:
         return False
-    operands, _ = instructions[run.show]
-    items = list(operands[0]) if isinstance(operands[0], pikepdf.Array) else [operands[0]]
-    instructions[run.show] = pikepdf.ContentStreamInstruction(
-        [pikepdf.Array(items + [pikepdf.String(code)])], pikepdf.Operator("TJ"))
+    shown = instructions[run.show].operands[0]
+    shown = shown if isinstance(shown, pikepdf.Array) else pikepdf.Array([shown])
+    shown.append(pikepdf.String(code))
+    instructions[run.show] = pikepdf.ContentStreamInstruction([shown], pikepdf.Operator("TJ"))
     return True
 
 
