@@ -38,17 +38,15 @@ def retag(data: bytes) -> bytes:
         if "/StructTreeRoot" not in pdf.Root:
             return data
         owners = _owners(pdf)
-        pages = []  # (page, its content's instructions, its runs of text in the tree)
-        for page in pdf.pages:
-            instructions = list(pikepdf.parse_content_stream(page))
-            pages.append((page, instructions, _artifacts(pdf, page, instructions, owners)))
-        spaced: dict[tuple[int, int], set[int]] = {}  # page → the MCIDs given a space at their end
-        for key, mcid in _line_end_spaces(pages, owners):
-            spaced.setdefault(key, set()).add(mcid)
-        for page, instructions, runs in pages:
+
+        def read() -> Iterator[tuple]:
+            for page in pdf.pages:
+                instructions = list(pikepdf.parse_content_stream(page))
+                yield page, instructions, _artifacts(pdf, page, instructions, owners)
+
+        for page, instructions, runs, spaced in _line_end_spaces(read(), owners):
             key = page.obj.objgen
-            _note_calls(instructions, runs, spaced.get(key, set()),
-                        {run.mcid: owners.get((key, run.mcid)) for run in runs})
+            _note_calls(instructions, runs, spaced, {run.mcid: owners.get((key, run.mcid)) for run in runs})
             page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
         _describe_links(pdf)
         _notes(pdf)
@@ -228,11 +226,15 @@ INLINE = {"/Span", "/Link", "/NonStruct"}
 """Elements inside a line; the element around them holds the lines (a paragraph, a cell…)."""
 
 
-def _line_end_spaces(pages: list, owners: dict) -> set[tuple[tuple[int, int], int]]:
+def _line_end_spaces(pages: Iterator[tuple], owners: dict) -> Iterator[tuple]:
     """Writes a space after the last word of each line that the next line of the same
     paragraph (heading, cell…) follows, here or on the next page: WeasyPrint drops it, and
-    text read from the page or through the tags would join the two words. Returns the
-    (page, MCID) of the runs given one."""
+    text read from the page or through the tags would join the two words.
+
+    Takes the pages one by one as (page, instructions, runs) and gives each back with the MCIDs
+    of its runs given a space, once the next page is read: two pages' instructions are held at a
+    time, not the document's (200 MB on a 180-page report), as a paragraph goes on from one
+    page to the next."""
     blocks: dict[tuple[int, int], object] = {}
 
     def block(element: pikepdf.Dictionary) -> object:
@@ -244,26 +246,31 @@ def _line_end_spaces(pages: list, owners: dict) -> set[tuple[tuple[int, int], in
             blocks[element.objgen] = block(parent) if inline else element.get(MARK, element.objgen)
         return blocks[element.objgen]
 
-    last: dict[object, tuple] = {}  # block → (instructions, run, page) of its latest run
+    last: dict[object, tuple] = {}  # block → (instructions, run, page, its spaced MCIDs) of its latest run
     spaces: dict[int, bytes | None] = {}  # font map (by id) → the code of its space
-    spaced = set()
+    held = None  # the page read before, given back once this one is read
     for page, instructions, runs in pages:
-        key = page.obj.objgen
+        key, spaced = page.obj.objgen, set()
         for run in runs:
             owner = owners.get((key, run.mcid))
             if owner is None or not run.text:
                 continue
             here = block(owner)
             before = last.get(here)
-            last[here] = (instructions, run, key)
+            last[here] = (instructions, run, key, spaced)
             if before is None:
                 continue
-            instructions_before, previous, page_before = before
+            instructions_before, previous, page_before, spaced_before = before
             if page_before == key and not _below(run.at, previous.at) or run.text[0].isspace():
                 continue
             if _add_space(instructions_before, previous, spaces):
-                spaced.add((page_before, previous.mcid))
-    return spaced
+                spaced_before.add(previous.mcid)
+        last = {here: latest for here, latest in last.items() if latest[2] == key}
+        if held:
+            yield held
+        held = (page, instructions, runs, spaced)
+    if held:
+        yield held
 
 
 def _add_space(instructions: list, run: Run, spaces: dict[int, bytes | None]) -> bool:
