@@ -80,9 +80,8 @@ def review(docx: Path, report_dir: Path, apply: bool = False, comments_inline: b
     """Read the reviewed ``docx`` against the report in ``report_dir``; with ``apply``, write the
     changes that map with certainty into the sources (and with ``comments_inline`` the comments,
     as HTML comments). Raises ReportError for a file that is not a DOCX or a report with errors."""
-    from ..build import load
+    from ..build import load, load_with_theme
     from ..citations import cite_sources
-    from ..themes import load_theme
     from .mapping import match
     from .plan import plan
     from ..sourcemap import NAMESPACE, from_xml
@@ -90,8 +89,8 @@ def review(docx: Path, report_dir: Path, apply: bool = False, comments_inline: b
     from ..xrefs import xref_texts
     from .wordml import NotADocx, read
 
-    report, _ = load(report_dir)
-    report = cite_sources(report, load_theme(report.meta.style, report_dir).settings.citations.later)  # as built
+    report, theme = load_with_theme(report_dir)
+    report = cite_sources(report, theme.settings.citations.later)  # as built
     try:
         reviewed = read(docx, NAMESPACE)
     except NotADocx as err:
