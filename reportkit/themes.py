@@ -623,10 +623,14 @@ def _template_files(dirs: tuple[Path, ...], problems: Problems) -> tuple[tuple[s
 
 
 def _template_problems(found: tuple[tuple[str, str, int, int], ...]) -> list[Problem]:
-    """``_compiled(found)``'s problems, remembered between runs by the templates' names and
-    contents and Jinja2's version: ``check`` then need not load Jinja2 (0.1 s) for a style whose
-    templates are as they were."""
+    """The problems of the templates ``found``: what does not compile (``_compiled``) and what
+    the sandbox would refuse (``_unsafe_lines``). Remembered between runs by the templates' names
+    and contents and Jinja2's version: ``check`` then need not load Jinja2 (0.1 s) for a style
+    whose templates are as they were."""
     import importlib.util
+
+    def found_problems() -> list[Problem]:
+        return [*_compiled(found)[1], *_unsafe_lines(found)]
 
     paths = [path for _, path, _, _ in found]
     try:
@@ -634,13 +638,10 @@ def _template_problems(found: tuple[tuple[str, str, int, int], ...]) -> list[Pro
         for name, path, _, _ in found:
             parts += [name.encode(), Path(path).read_bytes()]
     except OSError:
-        return list(_compiled(found)[1])
-
-    def compute() -> list[tuple[int, int, str]]:
-        found_problems = [*_compiled(found)[1], *_unsafe_lines(found)]
-        return [(paths.index(p.pos.path), p.pos.line, p.message) for p in found_problems]
-
-    return [Problem(message, Pos(paths[index], line)) for index, line, message in remembered("templates", parts, compute)]
+        return found_problems()
+    kept = remembered("templates", parts,
+                      lambda: [(paths.index(p.pos.path), p.pos.line, p.message) for p in found_problems()])
+    return [Problem(message, Pos(paths[index], line)) for index, line, message in kept]
 
 
 @functools.lru_cache(maxsize=8)
