@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 from . import __version__
+from .errors import ReportError
+from .outputs import write_atomic
 
 
 def user_cache() -> Path:
@@ -38,14 +39,8 @@ def remembered(kind: str, parts: list[bytes], compute: Callable[[], Any]) -> Any
     except (OSError, ValueError):
         pass
     value = compute()
-    tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(value, f)
-        os.replace(tmp, path)
-    except OSError:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
+        write_atomic(path, json.dumps(value).encode("utf-8"))
+    except ReportError:
+        pass  # only a cache: the next run computes it again
     return value
