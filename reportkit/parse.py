@@ -188,7 +188,12 @@ def read_source(path: Path, problems: Problems) -> str | None:
     text = _PASTED_BULLET.sub(r"\1- ", text)
     if _CONTROL.search(text):
         text = _without_controls(text, where, problems)
-    # The footnote plugin stops a label at a space; a no-break space keeps "[^my note]" one label.
+    return joined_note_labels(text)
+
+
+def joined_note_labels(text: str) -> str:
+    """``text`` with the spaces inside note labels made no-break spaces (same length): the
+    footnote plugin stops a label at a space, and "[^my note]" must stay one label."""
     return _NOTE_LABEL.sub(lambda m: m.group(0).replace(" ", "\u00a0"), text)
 
 
@@ -232,12 +237,12 @@ def _explicit_ids(tree: SyntaxTreeNode) -> list[str]:
     ids = []
     for node in tree.children:
         if node.type == "heading":
-            _, words = _heading_attributes(node.children[0].content)
+            _, words = heading_attributes(node.children[0].content)
             ids += [w[1:] for w in words if _ID.fullmatch(w)]
     return ids
 
 
-def _heading_attributes(text: str) -> tuple[str, list[str]]:
+def heading_attributes(text: str) -> tuple[str, list[str]]:
     """A heading's text without the ``{…}`` groups that end it, and the words in them."""
     words: list[str] = []
     while match := _HEADING_ATTRS.search(text):
@@ -420,7 +425,7 @@ class _Converter:
                 heading, title, ident, numbered, blocks, annex = stack.pop()
                 section = Section(int(heading.tag[1]), title, ident, tuple(self.captions(blocks)), numbered=numbered,
                                   annex=annex, pos=self.pos(heading),
-                                  summary=".summary" in _heading_attributes(heading.children[0].content)[1])
+                                  summary=".summary" in heading_attributes(heading.children[0].content)[1])
                 (stack[-1][4] if stack else top).append(section)
 
         for node in nodes:
@@ -446,7 +451,7 @@ class _Converter:
         title = self.inlines(inline, node)
         words: list[str] = []
         if title and isinstance(title[-1], Text):
-            rest, words = _heading_attributes(title[-1].text)
+            rest, words = heading_attributes(title[-1].text)
             title = title[:-1] + ((Text(rest),) if rest else ())
         unknown = [w for w in words if not _ID.fullmatch(w) and w not in ("-", ".unnumbered", ".annex", ".summary")]
         if unknown:
@@ -588,7 +593,7 @@ class _Converter:
             problems.error(f'unknown box kind "{kind}"{hint}', pos)
             return None
         self.line = pos.line
-        bare, words = _heading_attributes(title_src)  # ::: box Title {#name}
+        bare, words = heading_attributes(title_src)  # ::: box Title {#name}
         ids = [w[1:] for w in words if _ID.fullmatch(w)]
         title_src = bare if ids else title_src
         title = self.inline_text(title_src.strip(), pos) if title_src.strip() else ()
@@ -662,7 +667,7 @@ class _Converter:
         """A figure's ``{#id}`` (``![alt](img.png "Caption"){#fig-name}``) taken into its image."""
         match content:
             case (Image() as image, Text(text)):
-                rest, words = _heading_attributes(text)
+                rest, words = heading_attributes(text)
                 ids = [w[1:] for w in words if _ID.fullmatch(w)]
                 if ids and not rest.strip():
                     return (replace(image, id=self.explicit_id(ids[0], pos)),)
@@ -880,7 +885,7 @@ def _caption_of(content: tuple[Inline, ...]) -> tuple[tuple[Inline, ...], str] |
             return None
     ident = ""
     if content and isinstance(content[-1], Text):
-        text, words = _heading_attributes(content[-1].text)
+        text, words = heading_attributes(content[-1].text)
         ids = [w[1:] for w in words if _ID.fullmatch(w)]
         if ids:
             ident = ids[0]

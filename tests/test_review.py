@@ -956,3 +956,13 @@ def test_no_source_map_leaves_the_map_out_and_is_an_option_of_the_build(report_f
     toml = folder / "report.toml"
     toml.write_text(toml.read_text(encoding="utf-8") + "source_map = false\n", encoding="utf-8")
     assert run("build", folder, "-q", "-f", "docx").exit_code == 0 and parts() == []
+
+
+def test_heading_marks_are_not_read_as_text_a_reviewer_deleted(report_factory, monkeypatch):
+    folder = report_factory({"01-intro.md": "# Introduction {.summary}\n\nThe first chapter.\n",
+                             "02-findings.md": "# Findings {#found} {.annex}\n\nText.\n\n::: box Facts {#facts}\nA fact.\n:::\n"})
+    monkeypatch.setenv("REPORTKIT_DOCX_PAGES", "0")
+    build(folder, formats=("docx",))
+    code, lines = review(folder / "build" / "report.docx", folder)
+    assert (code, lines) == (0, ["0 changes, 0 comments",
+                                 "0 can be applied (--apply), 0 to do by hand, 0 in conflict, 0 not applicable"])

@@ -25,15 +25,12 @@ from ..model import (
     Block, Box, CodeBlock, Image, List, Paragraph, Quote, Report, Rule, Section, Table,
     iter_nodes, plain_text,
 )
-from ..parse import _CITATION, make_parser
+from ..parse import _CITATION, heading_attributes, joined_note_labels, make_parser
 from ..sourcemap import source_hash, source_text
 from ..xrefs import caption_label, shown_xref
 from .rich import BOLD, CODE, ITALIC, LINK, NOTE, PICTURE, Rich
 
-_HEADING_ATTRS = re.compile(r"\s*\{((?:\s*(?:#[\w\-.:]+|-|\.unnumbered))+)\s*\}\s*$")
-"""Heading attributes (``{#id}``, ``{-}``), left out of the heading's text as ``parse`` does."""
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
-_NOTE_LABEL = re.compile(r"\[\^[^\]\n]* [^\]\n]*\]")
 _CALL = re.compile(r"\[\^([^\]\n]+)\]")
 
 
@@ -75,7 +72,7 @@ class Source:
     @property
     def parsed(self) -> str:
         """The text as ``parse.read_source`` gives it to the parser (same length)."""
-        return _NOTE_LABEL.sub(lambda m: m.group(0).replace(" ", "\u00a0"), self.text)
+        return joined_note_labels(self.text)
 
     def encoded(self, text: str) -> bytes:
         """``text`` (with "\\n" line ends) as this file stores it."""
@@ -315,9 +312,8 @@ def render(md: MarkdownIt, content: str, kind: str) -> Rendering:
                 exact = False
     rich = Rich("".join(text), tuple(fmt))
     if kind in ("heading", "box-title"):  # ::: box Title {#name} too
-        attrs = _HEADING_ATTRS.search(rich.text)
-        if attrs:
-            rich, spans = rich[: attrs.start()], spans[: attrs.start()]
+        shown = len(heading_attributes(rich.text)[0])  # without the {…} groups, as parse leaves them out
+        rich, spans = rich[:shown], spans[:shown]
     elif kind == "caption":
         rich = Rich(rich.text, (0,) * len(rich))
     return Rendering(rich, tuple(spans), exact, tuple(closers))
