@@ -4,8 +4,9 @@ The parts are those ``relayout`` lays out alone (front, each chapter, summary, e
 begins a page). Above ``PARALLEL_CHARS`` of HTML, in reportkit's own page shell, ``render``
 cuts them into groups of about ``GROUP_CHARS``, lays each group out where it stands in the
 whole (its first page number and side, the report's page count in its footers, the contents'
-page numbers in the front) in up to ``jobs`` forked processes, and merges the groups' PDFs
-(``writers.pdf_merge``) before the tag post-pass (``writers.pdf_tags``) runs on the whole.
+page numbers in the front) and writes it in up to ``jobs`` forked processes, and merges the
+groups' PDFs (``writers.pdf_merge``). The tag post-pass (``writers.pdf_tags``) does its
+page-by-page half in the workers, the rest (links described, notes) on the merged file.
 
 The grouping is a function of the report alone, never of the machine or of ``jobs``: the PDF
 is the same, byte for byte, with one process or sixteen. The page numbers come from the
@@ -63,7 +64,7 @@ class _Group:
     too_tall: set[int]
     """Its notes too tall for the foot of a page."""
     data: bytes | None
-    """Its PDF (WeasyPrint's, before the tag post-pass), when asked to write."""
+    """Its PDF (WeasyPrint's, its pages through the tag post-pass), when asked to write."""
 
 
 def plan(shell: Shell) -> list[tuple[int, int]] | None:
@@ -121,7 +122,7 @@ def render(report: Report, theme: Theme, options: Options, previous: Path | None
     pdf.check_laid_out_notes(report, set().union(*(g.notes for g in laid)), set().union(*(g.too_tall for g in laid)))
     stand_ins = [_stand_ins(_html(shell, group, numbers))[1] for group in groups]
     merged = pdf_merge.merge([g.data for g in laid], stand_ins)
-    return Rendered(pdf_tags.retag(merged), sum(numbers.counts))
+    return Rendered(pdf_tags.retag(merged, pages=False), sum(numbers.counts))
 
 
 def render_sent(html: str | None, report: Report, theme: Theme, options: Options, previous: Path | None,
@@ -219,7 +220,7 @@ def _run(shell: Shell, groups: list[tuple[int, int]], numbers: Numbers | None, r
 
 def _lay_out(k: int) -> _Group:
     """Group ``k`` of ``_WORK`` laid out (and written)."""
-    from ..writers import pdf
+    from ..writers import pdf, pdf_tags
 
     report, theme, htmls, write = _WORK
     html, stand_ins = htmls[k]
@@ -227,6 +228,8 @@ def _lay_out(k: int) -> _Group:
     pages = laid_out.pages
     footnotes = report.meta.notes == "footnotes"
     anchors = {name: i for i in reversed(range(len(pages))) for name in pages[i].anchors if name not in stand_ins}
-    data = laid_out.write_pdf(pdf_variant=pdf.PDF_VARIANT, pdf_identifier=True) if write else None
+    data = None
+    if write:  # the tags' page-by-page half here, the rest on the merged file
+        data = pdf_tags.retag(laid_out.write_pdf(pdf_variant=pdf.PDF_VARIANT, pdf_identifier=True), document=False)
     return _Group(len(pages), anchors, pdf.laid_out_notes(pages, footnotes),
                   pdf.overfull_notes(pages) if footnotes else set(), data)

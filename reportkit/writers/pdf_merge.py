@@ -37,14 +37,14 @@ def merge(groups: list[bytes], stand_ins: list[set[str]]) -> bytes:
         _take_dests(first, first, stand_ins[0], dests)
         root = first.Root.StructTreeRoot
         document = root.K[0]
-        parents = list(root.ParentTree.Nums)
-        next_key = _next_key(parents)
+        parents = _parents(root)
         _drop_stand_ins(first, stand_ins[0])
         for k, other in enumerate(others, 1):
             _drop_stand_ins(other, stand_ins[k])
             _rename_fonts(other, k)
             _prefix_ids(other.Root.StructTreeRoot, f"g{k}-")
-            _renumber(other, next_key)
+            offset = 1 + max(key for key, _ in parents) if parents else 0
+            _renumber(other, offset)
             with warnings.catch_warnings():  # its named destinations are merged below
                 warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
                 first.pages.extend(other.pages)
@@ -53,12 +53,13 @@ def merge(groups: list[bytes], stand_ins: list[set[str]]) -> bytes:
             for kid in tree.K[0].K:
                 kid.P = document
                 document.K.append(kid)
-            nums = list(tree.ParentTree.Nums)
-            parents += nums
-            next_key = _next_key(nums, next_key)
+            parents += [(key + offset, value) for key, value in _parents(tree)]
             _join_outlines(first, other)
-        root.ParentTree = first.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(parents)))
-        root.ParentTreeNextKey = next_key
+        nums = pikepdf.Array()
+        for key, value in parents:
+            nums.extend([key, value])
+        root.ParentTree = first.make_indirect(pikepdf.Dictionary(Nums=nums))
+        root.ParentTreeNextKey = 1 + max(key for key, _ in parents) if parents else 0
         names = pikepdf.NameTree.new(first)
         for name in sorted(dests):
             names[name] = dests[name]
@@ -84,9 +85,10 @@ def _drop_stand_ins(pdf: pikepdf.Pdf, stand_ins: set[str]) -> None:
         document.K = pikepdf.Array(kids[1:])
 
 
-def _next_key(nums: list, start: int = 0) -> int:
-    """One past the largest key of a number tree's ``/Nums`` (key, value, key, value…)."""
-    return max([start - 1, *(int(key) for key in nums[::2])]) + 1
+def _parents(root: pikepdf.Dictionary) -> list[tuple[int, object]]:
+    """The entries of a structure tree's parent tree, (key, value) in the order of the keys."""
+    return sorted(((int(key), value) for key, value in pikepdf.NumberTree(root.ParentTree).items()),
+                  key=lambda entry: entry[0])
 
 
 def _take_dests(target: pikepdf.Pdf, pdf: pikepdf.Pdf, stand_ins: set[str], dests: dict) -> None:
@@ -99,13 +101,8 @@ def _take_dests(target: pikepdf.Pdf, pdf: pikepdf.Pdf, stand_ins: set[str], dest
 
 
 def _renumber(pdf: pikepdf.Pdf, offset: int) -> None:
-    """Moves the keys of ``pdf``'s parent tree (and the pages' and annotations' keys into it) up
-    by ``offset``, past those of the groups before it."""
-    if not offset:
-        return
-    tree = pdf.Root.StructTreeRoot.ParentTree
-    nums = list(tree.Nums)
-    tree.Nums = pikepdf.Array([int(v) + offset if i % 2 == 0 else v for i, v in enumerate(nums)])
+    """Moves the pages' and annotations' keys into ``pdf``'s parent tree up by ``offset``, past
+    those of the groups before it (the tree's own keys move as it is merged)."""
     for page in pdf.pages:
         if "/StructParents" in page.obj:
             page.obj.StructParents = int(page.obj.StructParents) + offset

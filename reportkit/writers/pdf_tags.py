@@ -23,17 +23,21 @@ LEADER_RUN = 3
 one run at most)."""
 
 
-def retag(data: bytes) -> bytes:
+def retag(data: bytes, pages: bool = True, document: bool = True) -> bytes:
     """``data`` (a PDF written by WeasyPrint) with leaders and footers as artifacts, links
-    described and footnotes tagged as notes."""
+    described and footnotes tagged as notes. ``pages`` and ``document`` choose the page-by-page
+    half (artifacts) and the whole-document half (links, notes), for a PDF written in parts
+    (each part's pages done apart) and merged."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         if "/StructTreeRoot" not in pdf.Root:
             return data
-        owners = _owners(pdf)
-        for page in pdf.pages:
-            _artifacts(pdf, page, owners)
-        _describe_links(pdf)
-        _notes(pdf)
+        if pages:
+            owners = _owners(pdf)
+            for page in pdf.pages:
+                _artifacts(pdf, page, owners)
+        if document:
+            _describe_links(pdf)
+            _notes(pdf)
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
         return out.getvalue()
