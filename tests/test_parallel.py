@@ -214,3 +214,33 @@ def test_a_long_report_builds_the_same_in_groups_with_any_jobs(tmp_path):
     assert all(at == page for at, name, page in links if name.startswith("note-"))
     assert _bookmarks(one) == _bookmarks(whole) and _structure(one) == _structure(whole)
     assert [f.rule_id for f in page.validate_pdf(str(one), profile="ua1").failures] == []
+
+
+@pytest.fixture(scope="module")
+def endnotes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The features report with endnotes (calls in one group, notes in another, links back),
+    cut into groups with two processes, and laid out whole."""
+    tmp = tmp_path_factory.mktemp("parallel-endnotes")
+    folder = tmp / "features"
+    shutil.copytree(ROOT / "tests" / "reports" / "features", folder)
+    toml = folder / "report.toml"
+    toml.write_text(toml.read_text().replace("\nchapters =", '\nnotes = "endnotes"\nchapters =', 1))
+    built = {"whole": _whole(folder, tmp / "whole.pdf")}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(groups, "PARALLEL_CHARS", 1_000)
+        patch.setattr(groups, "GROUP_CHARS", 2_000)
+        built["plan"] = groups.plan(_shell(folder))
+        built["two"] = _build(folder, tmp / "two", 2)
+    return built
+
+
+def test_endnotes_in_another_group_keep_their_links_both_ways(endnotes):
+    assert len(endnotes["plan"]) >= 3
+    merged = _links(endnotes["two"])
+    names = {name for _, name, _ in merged}
+    assert any(name.startswith("endnote-") for name in names) and any(name.startswith("call-") for name in names)
+    assert merged == _links(endnotes["whole"]) and all(page for _, _, page in merged)
+    assert page_texts(endnotes["two"].read_bytes()) == page_texts(endnotes["whole"].read_bytes())
+    assert _structure(endnotes["two"]) == _structure(endnotes["whole"])
+    found = page.validate_pdf(str(endnotes["two"]), profile="ua1")
+    assert [(f.rule_id, f.message) for f in found.failures] == []
