@@ -38,7 +38,8 @@ GROUP_CHARS = 150_000
 FRONT_CHARS_PER_LINE = 200
 """What a contents line weighs in the front's share (the cover and contents have no body)."""
 PASSES = 4
-"""Layouts with page numbers tried before giving up (the second always agrees in practice)."""
+"""Layouts with page numbers tried before laying the report out whole (the second has always
+agreed with the first so far)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class _Group:
     """The notes laid out in it."""
     too_tall: set[int]
     """Its notes too tall for the foot of a page."""
+    stand_ins: set[str]
+    """The targets it was given stand-ins for (they are in other groups)."""
     data: bytes | None
     """Its PDF (WeasyPrint's, its pages through the tag post-pass), when asked to write."""
 
@@ -117,11 +120,10 @@ def render(report: Report, theme: Theme, options: Options, previous: Path | None
         if found == numbers:
             break
         numbers = found
-    else:
-        raise RuntimeError(f"the page numbers of the report's parts did not settle in {PASSES} layouts")
+    else:  # page numbers that never settle (none seen): the report laid out whole instead
+        return pdf.render(report, theme, options)
     pdf.check_laid_out_notes(report, set().union(*(g.notes for g in laid)), set().union(*(g.too_tall for g in laid)))
-    stand_ins = [_stand_ins(_html(shell, group, numbers))[1] for group in groups]
-    merged = pdf_merge.merge([g.data for g in laid], stand_ins)
+    merged = pdf_merge.merge([g.data for g in laid], [g.stand_ins for g in laid])
     return Rendered(pdf_tags.retag(merged, pages=False), sum(numbers.counts))
 
 
@@ -232,4 +234,4 @@ def _lay_out(k: int) -> _Group:
     if write:  # the tags' page-by-page half here, the rest on the merged file
         data = pdf_tags.retag(laid_out.write_pdf(pdf_variant=pdf.PDF_VARIANT, pdf_identifier=True), document=False)
     return _Group(len(pages), anchors, pdf.laid_out_notes(pages, footnotes),
-                  pdf.overfull_notes(pages) if footnotes else set(), data)
+                  pdf.overfull_notes(pages) if footnotes else set(), stand_ins, data)
