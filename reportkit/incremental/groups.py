@@ -33,8 +33,9 @@ from .workers import can_fork, fork_pool
 PARALLEL_CHARS = 120_000
 """HTML (text and markup of the parts) above which a report is laid out in groups: about 37
 pages of the default style, where two groups on two cores begin to beat one layout."""
-GROUP_CHARS = 150_000
-"""About how much HTML one group lays out (46 pages): 4 groups for a report of 180 pages."""
+GROUP_CHARS = 400_000
+"""At most about how much HTML one group lays out (125 pages): two groups up to 250 pages.
+Each group repeats the font subsets (about 30 kB a group), so no more groups than that."""
 FRONT_CHARS_PER_LINE = 200
 """What a contents line weighs in the front's share (the cover and contents have no body)."""
 PASSES = 4
