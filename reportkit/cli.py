@@ -145,10 +145,12 @@ _STYLE_OPTION = click.option("--style", help="Build with this style instead of t
 @click.option("--no-source-map", is_flag=True,
               help="Leave out the DOCX's source map (for reportkit review): for the final file.")
 @click.option("--force", is_flag=True, help="Rebuild even when nothing has changed.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="How many processes the build may use (default: one per core); the outputs are the same.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print each step as it happens.")
 def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None, style: str | None,
-                  draft: bool, no_source_map: bool, force: bool, quiet: bool, verbose: bool) -> None:
+                  draft: bool, no_source_map: bool, force: bool, jobs: int | None, quiet: bool, verbose: bool) -> None:
     """Build REPORT_DIR into PDF and DOCX (in REPORT_DIR/build/).
 
     Several folders build one after another on each core, with one summary line each.
@@ -167,14 +169,14 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
             raise click.BadParameter(f'two report folders are named "{twice}": each builds into '
                                      f"OUT/<folder name>, so build them separately", param_hint="--out")
         sys.exit(_build_many(dirs, chosen, BuildOptions(style=style, draft=draft, source_map=not no_source_map),
-                                force, quiet, out))
+                                force, quiet, out, jobs))
     progress = Progress(lambda text: click.echo(text, nl=False, err=True),
                         enabled=not quiet and (verbose or sys.stderr.isatty()), verbose=verbose)
     options = BuildOptions(style=style, draft=draft, source_map=not no_source_map, progress=progress.stage,
                            warn=lambda problem: click.echo(str(problem), err=True))
     try:
         with progress:
-            written = build(dirs[0], out, chosen, options, force=force, ahead=True)
+            written = build(dirs[0], out, chosen, options, force=force, ahead=True, jobs=jobs)
     except ReportError as err:
         _fail(err)
     if quiet:
@@ -188,13 +190,13 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
 
 
 def _build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], options, force: bool, quiet: bool,
-                out: Path | None) -> int:
+                out: Path | None, jobs: int | None = None) -> int:
     """Build each report on its own core (into OUT/<folder name> with ``out``); print its
     warnings and errors, then one line per report; 1 if any failed."""
     from .incremental.many import build_many
 
     failed = 0
-    for outcome in build_many(dirs, formats, options, force, out):
+    for outcome in build_many(dirs, formats, options, force, out, jobs):
         failed += not outcome.ok
         for problem in outcome.warnings + outcome.problems:
             click.echo(problem, err=True)

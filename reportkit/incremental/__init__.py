@@ -40,19 +40,22 @@ __all__ = ["CACHE_NAME", "build"]
 
 def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...] = ("pdf", "docx"),
           options: BuildOptions | None = None, *, force: bool = False, parallel: bool = True,
-          ahead: bool = False, relayout: Relayout | None = None) -> list[Written]:
+          ahead: bool = False, relayout: Relayout | None = None, jobs: int | None = None) -> list[Written]:
     """``build.build`` of the formats whose outputs are out of date (all of them with
     ``force``); return every output, those left as they were marked ``unchanged``.
 
     ``ahead`` forks the PDF writer before anything else (``reportkit build``); a ``relayout``
     kept between builds (``watch``) lays the PDF out in this process; otherwise, with
-    ``parallel``, each format renders in a forked process.
+    ``parallel``, each format renders in a forked process. A long report's PDF is laid out in
+    groups of parts (``groups``) by up to ``jobs`` processes (default: one per core), the same
+    bytes whatever their number.
     """
     options = options or BuildOptions()
     private_tmpdir()  # before any worker is forked, so that all it leaves is removed with it
     out_dir = out_dir or report_dir / "build"
     with locked(out_dir, options):
-        return _build_locked(report_dir, out_dir, formats, options, force, parallel, ahead, relayout)
+        return _build_locked(report_dir, out_dir, formats, options, force, parallel, ahead, relayout,
+                             jobs or os.cpu_count() or 1)
 
 
 @contextlib.contextmanager
@@ -85,7 +88,7 @@ def locked(out_dir: Path, options: BuildOptions) -> Iterator[None]:
 
 
 def _build_locked(report_dir: Path, out_dir: Path, formats: tuple[str, ...], options: BuildOptions,
-                  force: bool, parallel: bool, ahead: bool, relayout: Relayout | None) -> list[Written]:
+                  force: bool, parallel: bool, ahead: bool, relayout: Relayout | None, jobs: int) -> list[Written]:
     """``build``, the output folder locked."""
     name = report_dir.resolve().name
     for prefix in (name, CACHE_NAME):  # what a killed build left
@@ -97,7 +100,8 @@ def _build_locked(report_dir: Path, out_dir: Path, formats: tuple[str, ...], opt
         fmt: kept for fmt in formats if (kept := record.unchanged(cache, out_dir / options.file_name(name, fmt), fmt, options, started))}
     todo = tuple(fmt for fmt in formats if fmt not in outputs)
     if todo:
-        built = _build(report_dir, out_dir, todo, options, parallel, ahead, relayout)
+        job = render_job(out_dir / options.file_name(name, "pdf"), jobs)
+        built = _build(report_dir, out_dir, todo, options, parallel, ahead, relayout, job)
         cache.update({fmt: record.entry(fmt, written, options, report_dir, built, started)
                       for fmt, written in zip(todo, built.outputs)})
         outputs.update(zip(todo, built.outputs))
@@ -109,8 +113,15 @@ def _build_locked(report_dir: Path, out_dir: Path, formats: tuple[str, ...], opt
     return [outputs[fmt] for fmt in formats]
 
 
+def render_job(previous: Path, jobs: int):
+    """How the PDF is laid out in groups (``render.PdfJob``)."""
+    from .render import PdfJob
+
+    return PdfJob(previous if previous.is_file() else None, jobs)
+
+
 def _build(report_dir: Path, out_dir: Path, formats: tuple[str, ...], options: BuildOptions, parallel: bool,
-           ahead: bool, relayout: Relayout | None):
+           ahead: bool, relayout: Relayout | None, job):
     """``build.build``, its formats rendered side by side (see ``build``)."""
     from .workers import can_fork, start_pdf  # a build with nothing to do needs no process
 
@@ -123,11 +134,11 @@ def _build(report_dir: Path, out_dir: Path, formats: tuple[str, ...], options: B
         if relayout is not None and "pdf" in formats:
             renderer = partial(render.render_beside, relayout)
         elif worker is not None:
-            renderer = partial(render.render_ahead, worker)
+            renderer = partial(render.render_ahead, worker, job)
         elif parallel and len(formats) > 1 and can_fork():
-            renderer = render.render_forked
+            renderer = partial(render.render_forked, job)
         else:
-            renderer = pipeline.render_each
+            renderer = partial(render.render_here, job)
         return pipeline.build(report_dir, out_dir, formats, options, renderer)
     finally:
         if worker is not None:

@@ -31,23 +31,25 @@ class Outcome:
 
 
 def build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], options: BuildOptions,
-               force: bool = False, out: Path | None = None) -> Iterator[Outcome]:
-    """Build each report, several at once (into a subfolder of ``out`` named after its folder,
-    when given); yield how each went, in the order given."""
-    jobs = [(d, out / d.resolve().name if out else None, formats, options, force) for d in dirs]
-    pool = fork_pool(min(len(dirs), os.cpu_count() or 1)) if can_fork() else None
+               force: bool = False, out: Path | None = None, jobs: int | None = None) -> Iterator[Outcome]:
+    """Build each report, several at once in up to ``jobs`` processes (default: one per core),
+    into a subfolder of ``out`` named after its folder when given; yield how each went, in the
+    order given. A long report's PDF groups are laid out one after another in its process."""
+    jobs = jobs or os.cpu_count() or 1
+    pool = fork_pool(min(len(dirs), jobs)) if can_fork() and jobs > 1 else None
+    work = [(d, out / d.resolve().name if out else None, formats, options, force, 1 if pool else jobs) for d in dirs]
     with pool or nullcontext():
-        yield from (pool.imap if pool else map)(_build_one, jobs)
+        yield from (pool.imap if pool else map)(_build_one, work)
 
 
-def _build_one(job: tuple[Path, Path | None, tuple[str, ...], BuildOptions, bool]) -> Outcome:
+def _build_one(job: tuple[Path, Path | None, tuple[str, ...], BuildOptions, bool, int]) -> Outcome:
     """Build one of several reports (in a worker): one broken report must not stop the others."""
-    report_dir, out_dir, formats, options, force = job
+    report_dir, out_dir, formats, options, force, jobs = job
     start = time.perf_counter()
     warnings: list[str] = []
     options = replace(options, warn=lambda problem: warnings.append(str(problem)))
     try:
-        written = build(report_dir, out_dir, formats, options, force=force, parallel=False)
+        written = build(report_dir, out_dir, formats, options, force=force, parallel=False, jobs=jobs)
     except ReportError as err:
         return Outcome(False, f"{report_dir}: failed ({len(err.problems)} errors)",
                        [str(p) for p in err.problems], warnings)

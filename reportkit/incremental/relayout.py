@@ -14,9 +14,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..model import Report
-from ..themes import Theme, find_style
+from ..themes import Theme
 from ..writers import Options, Rendered, pdf
 from ..writers.html import Shell, file_url
+from .groups import own_shell
 from .record import stamp
 
 _UNDATED = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -106,18 +107,6 @@ class Relayout:
         if len(laid_out.pages) != len(old.pages):
             return None
         return _Laid(html, files, laid_out.pages, laid_out, _anchors(laid_out.pages, first))
-
-
-def own_shell(theme: Theme) -> bool:
-    """Whether the style uses reportkit's own page shell and CSS (those of the default style),
-    whose page breaks and counters ``Shell.part_html`` knows how to carry into a part."""
-    default = find_style("default", None)
-    if default is None:
-        return False
-    return all(
-        (found := theme.find(name)) is not None and found.resolve() == (default / name).resolve()
-        for name in ("report.html.j2", "report.css.j2")
-    )
 
 
 def _split(shell: Shell, laid_out, files: dict[str, list[int] | None]) -> list[_Laid]:

@@ -9,39 +9,68 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from ..build import render_each
 from ..model import Report
 from ..themes import Theme
 from ..writers import WRITERS, Options
-from ..writers.html import document, file_url
+from ..writers.html import Shell, file_url
+from . import groups
 from .workers import Forked, results
 
 if TYPE_CHECKING:
     from .relayout import Relayout  # imports WeasyPrint, which ``reportkit build`` leaves to its PDF writer
 
 
-def render_ahead(ahead: Forked, report: Report, theme: Theme, options: Options,
+@dataclass(frozen=True)
+class PdfJob:
+    """How the PDF of a long report is laid out in groups of parts (``groups.render``)."""
+
+    previous: Path | None = None
+    """The PDF the last build wrote, whose page numbers are the first guess."""
+    jobs: int = 1
+    """How many processes may lay out groups at once."""
+
+
+def render_ahead(ahead: Forked, job: PdfJob, report: Report, theme: Theme, options: Options,
                  formats: tuple[str, ...]) -> Iterator[tuple]:
     """The PDF by the writer started ahead (``workers.start_pdf``), the other formats here
     meanwhile."""
     # The HTML is made here while the worker still imports WeasyPrint, which takes its 0.1 s off
     # the PDF's path; the send then waits for the worker to read it (a thread sending meanwhile
-    # measured no faster).
-    ahead.send(document(report, theme, options, file_url), report, theme)
+    # measured no faster). A report laid out in groups is cut into them there.
+    shell = Shell(report, theme, options, file_url)
+    html = None if groups.plan(shell) else shell.html()
+    ahead.send(html, report, theme, options, job.previous, job.jobs)
     yield from render_each(report, theme, options, tuple(f for f in formats if f != "pdf"))
     yield "pdf", *ahead.result()
 
 
-def render_forked(report: Report, theme: Theme, options: Options, formats: tuple[str, ...]) -> Iterator[tuple]:
-    """Each format in a forked process of its own."""
-    workers = [Forked(fmt, WRITERS[fmt], "render", (report, theme, options)) for fmt in formats]
+def render_forked(job: PdfJob, report: Report, theme: Theme, options: Options,
+                  formats: tuple[str, ...]) -> Iterator[tuple]:
+    """Each format in a forked process of its own (the PDF's lays out groups in its own)."""
+    workers = [Forked(fmt, "reportkit.incremental.groups", "render", (report, theme, options, job.previous, job.jobs),
+                      daemon=False) if fmt == "pdf" else Forked(fmt, WRITERS[fmt], "render", (report, theme, options))
+               for fmt in formats]
     try:
         yield from results(workers)
     finally:
         for worker in workers:
             worker.close()
+
+
+def render_here(job: PdfJob, report: Report, theme: Theme, options: Options,
+                formats: tuple[str, ...]) -> Iterator[tuple]:
+    """Each format in turn in this process, the PDF's groups in up to ``job.jobs`` processes."""
+    for fmt in formats:
+        if fmt != "pdf":
+            yield from render_each(report, theme, options, (fmt,))
+            continue
+        start = time.perf_counter()
+        yield fmt, groups.render(report, theme, options, job.previous, job.jobs), time.perf_counter() - start
 
 
 def render_beside(relayout: Relayout, report: Report, theme: Theme, options: Options,

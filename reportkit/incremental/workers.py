@@ -25,12 +25,16 @@ class Forked:
     given here (inherited by the fork, never pickled), or on those ``send`` passes later (a
     worker started ahead: it imports the module while this process reads the report)."""
 
-    def __init__(self, name: str, module: str, function: str, args: tuple | None = None):
+    def __init__(self, name: str, module: str, function: str, args: tuple | None = None, *,
+                 preload: str | None = None, daemon: bool = True):
+        """``preload`` is a module imported before ``module`` (the PDF engine, for a function that
+        imports it only when called); a worker that forks workers of its own is no ``daemon``
+        (it still ends with this process)."""
         context = multiprocessing.get_context("fork")
         self.name = name
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(module, function, args, child, self.conn, os.getpid()),
-                                       daemon=True)
+        self.process = context.Process(target=_serve, args=(module, function, args, child, self.conn, os.getpid(),
+                                                            preload), daemon=daemon)
         self.process.start()
         child.close()
 
@@ -63,10 +67,13 @@ class Forked:
         self.conn.close()
 
 
-def _serve(module: str, function: str, args: tuple | None, conn, parents_end, parent: int) -> None:
+def _serve(module: str, function: str, args: tuple | None, conn, parents_end, parent: int,
+           preload: str | None = None) -> None:
     parents_end.close()  # so that the parent's death closes the pipe
     _ignore_interrupts(parent)
     try:
+        if preload:
+            import_writer(preload)
         run = getattr(import_writer(module), function)
         if args is None:
             try:
@@ -91,12 +98,13 @@ def can_fork() -> bool:
 
 def start_pdf() -> Forked | None:
     """The PDF writer, forked now to import WeasyPrint (0.4 s) while this process reads the
-    report, then to lay out the HTML made here (``render.render_ahead``); None where processes
-    cannot be forked."""
+    report, then to lay out the HTML made here, or the report in groups of parts in workers of
+    its own (``render.render_ahead``); None where processes cannot be forked."""
     if not can_fork():
         return None
     try:
-        return Forked("pdf", "reportkit.writers.pdf", "render_html")
+        return Forked("pdf", "reportkit.incremental.groups", "render_sent", preload="reportkit.writers.pdf",
+                      daemon=False)
     except OSError:
         return None
 

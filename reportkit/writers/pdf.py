@@ -121,8 +121,12 @@ def check_notes(report: Report, pages: list[Page]) -> None:
     """Raise ``ReportError`` naming every note of the model missing from the pages, or too
     tall to stand whole at the foot of one page."""
     footnotes = report.meta.notes == "footnotes"
-    found = laid_out_notes(pages, footnotes)
-    too_tall = overfull_notes(pages) if footnotes else set()
+    check_laid_out_notes(report, laid_out_notes(pages, footnotes), overfull_notes(pages) if footnotes else set())
+
+
+def check_laid_out_notes(report: Report, found: set[int], too_tall: set[int]) -> None:
+    """``check_notes`` given the notes ``found`` on the pages and those ``too_tall`` for one
+    (gathered from several layouts, for a report laid out in parts)."""
     problems = []
     for note in iter_nodes(report.chapters):
         if not isinstance(note, Note) or note.repeat:

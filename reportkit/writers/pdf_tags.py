@@ -31,27 +31,33 @@ LEADER_RUN = 3
 one run at most)."""
 
 
-def retag(data: bytes) -> bytes:
+def retag(data: bytes, pages: bool = True, document: bool = True) -> bytes:
     """``data`` (a PDF written by WeasyPrint) with leaders and footers as artifacts, links
-    described and footnotes tagged as notes."""
+    described and footnotes tagged as notes. ``pages`` and ``document`` choose the page-by-page
+    half (artifacts, line-end spaces, note calls) and the whole-document half (fragments joined,
+    links described, notes, the element marks removed), for a PDF written in groups of pages
+    (each group's pages done in its worker) and merged (``pdf_merge``)."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         if "/StructTreeRoot" not in pdf.Root:
             return data
-        owners = _owners(pdf)
+        if pages:
+            owners = _owners(pdf)
 
-        def read() -> Iterator[tuple]:
-            for page in pdf.pages:
-                instructions = list(pikepdf.parse_content_stream(page))
-                yield page, instructions, _artifacts(pdf, page, instructions, owners)
+            def read() -> Iterator[tuple]:
+                for page in pdf.pages:
+                    instructions = list(pikepdf.parse_content_stream(page))
+                    yield page, instructions, _artifacts(pdf, page, instructions, owners)
 
-        for page, instructions, runs, spaced in _line_end_spaces(read(), owners):
-            key = page.obj.objgen
-            _note_calls(instructions, runs, spaced, {run.mcid: owners.get((key, run.mcid)) for run in runs})
-            page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
-        _describe_links(pdf)
-        _notes(pdf)
-        _unmark(pdf)
-        del pdf.trailer.ID  # WeasyPrint's depends on its tagger's ELEMENT_MARK numbers
+            for page, instructions, runs, spaced in _line_end_spaces(read(), owners):
+                key = page.obj.objgen
+                _note_calls(instructions, runs, spaced, {run.mcid: owners.get((key, run.mcid)) for run in runs})
+                page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
+        if document:
+            _describe_links(pdf)
+            _notes(pdf)
+            _unmark(pdf)
+            if "/ID" in pdf.trailer:
+                del pdf.trailer.ID  # WeasyPrint's depends on its tagger's ELEMENT_MARK numbers
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
         return out.getvalue()
@@ -242,7 +248,7 @@ def _line_end_spaces(pages: Iterator[tuple], owners: dict) -> Iterator[tuple]:
         its fragments."""
         if element.objgen not in blocks:
             parent = element.get("/P")
-            inline = element.get("/S") in INLINE and isinstance(parent, pikepdf.Dictionary) and "/S" in parent
+            inline = element.get("/S") in INLINE and _element(parent) and not _footnote_area(parent)
             blocks[element.objgen] = block(parent) if inline else element.get(MARK, element.objgen)
         return blocks[element.objgen]
 
@@ -271,6 +277,14 @@ def _line_end_spaces(pages: Iterator[tuple], owners: dict) -> Iterator[tuple]:
         held = (page, instructions, runs, spaced)
     if held:
         yield held
+
+
+def _footnote_area(element: pikepdf.Dictionary) -> bool:
+    """Whether ``element`` is a page's footnote area (a ``NonStruct`` of the document), whose
+    notes (a ``Span`` each) are blocks of their own: the last line of one note and the first of
+    the next are not one text."""
+    parent = element.get("/P")
+    return element.get("/S") == "/NonStruct" and _element(parent) and parent.S in ("/Document", "/Part")
 
 
 def _add_space(instructions: list, run: Run, spaces: dict[int, bytes | None]) -> bool:

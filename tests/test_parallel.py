@@ -1,0 +1,266 @@
+"""A long report's PDF is laid out in groups of parts side by side and merged: the same bytes
+with one process or two, the same text on every page as the report laid out whole, every
+internal link resolving to the page it should, every note on its call's page, the same
+page-validation result, and the right contents page numbers even from a wrong guess.
+
+The default tests cut the sample (13 pages) into groups by lowering the size thresholds; the
+slow one builds a report of four times the sample (47 pages), above the real threshold.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import sys
+from collections import Counter
+from pathlib import Path
+
+import page
+import pikepdf
+import pytest
+
+from conftest import ROOT, SAMPLE, run
+from pdfutil import page_texts
+from reportkit.build import creation_date, load_report
+from reportkit.incremental import build, groups
+from reportkit.outputs import BuildOptions
+from reportkit.themes import load_theme
+from reportkit.writers import Options, pdf
+from reportkit.writers.html import Shell, file_url
+
+sys.path.insert(0, str(ROOT / "bench"))
+from run import make_long  # noqa: E402
+
+OPTIONS = BuildOptions(docx_page_numbers=False)
+
+
+def _shell(folder: Path) -> Shell:
+    report = load_report(folder)
+    return Shell(report, load_theme(report.meta.style, folder), Options(), file_url)
+
+
+def _whole(folder: Path, out: Path) -> Path:
+    """The report laid out whole, as ``pdf.render`` does, dated as a build dates it."""
+    report = load_report(folder)
+    options = Options(created=creation_date(report, folder))
+    out.write_bytes(pdf.render(report, load_theme(report.meta.style, folder), options).data)
+    return out
+
+
+def _build(folder: Path, out: Path, jobs: int, previous: Path | None = None) -> Path:
+    """``reportkit build --format pdf --jobs N`` into ``out``, the last build's PDF there first
+    when ``previous`` is given."""
+    out.mkdir(parents=True)
+    if previous is not None:
+        shutil.copy(previous, out / f"{folder.name}.pdf")
+    written, = build(folder, out, ("pdf",), OPTIONS, jobs=jobs, parallel=False)
+    return written.path
+
+
+def _links(path: Path) -> list[tuple[int, str, int | None]]:
+    """(page of the link, its target's name, the target's page; None if it does not resolve),
+    for every internal link, in page order."""
+    with pikepdf.open(path) as doc:
+        number = {p.objgen: i + 1 for i, p in enumerate(doc.pages)}
+        dests = {name: number.get(dest[0].objgen) for name, dest in pikepdf.NameTree(doc.Root.Names.Dests).items()}
+        return [(i, str(annot.Dest), dests.get(str(annot.Dest)))
+                for i, p in enumerate(doc.pages, 1) for annot in p.obj.get("/Annots", [])
+                if annot.get("/Subtype") == "/Link" and isinstance(annot.get("/Dest"), pikepdf.String)]
+
+
+def _structure(path: Path) -> Counter:
+    """How many structure elements of each type the PDF's tree holds."""
+    with pikepdf.open(path) as doc:
+        found: Counter = Counter()
+        todo = [doc.Root.StructTreeRoot]
+        while todo:
+            element = todo.pop()
+            kids = element.get("/K")
+            for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+                if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                    found[str(kid.S)] += 1
+                    todo.append(kid)
+        return found
+
+
+def _bookmarks(path: Path) -> list[tuple[str, int]]:
+    with pikepdf.open(path) as doc, doc.open_outline() as outline:
+        number = {p.objgen: i + 1 for i, p in enumerate(doc.pages)}
+        found, todo = [], list(reversed(outline.root))
+        while todo:
+            item = todo.pop()
+            found.append((item.title, number[item.destination[0].objgen]))
+            todo.extend(reversed(item.children))
+        return found
+
+
+def _with_blank_page(source: Path, out: Path, at: int) -> Path:
+    """``source`` with a blank page inserted before page ``at``: every later page number wrong."""
+    with pikepdf.open(source) as doc:
+        doc.add_blank_page()
+        doc.pages.insert(at - 1, doc.pages[-1])
+        del doc.pages[-1]
+        doc.save(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The sample cut into groups (thresholds lowered), built cold with one process, warm with
+    two, from a wrong guess with two; and laid out whole."""
+    tmp = tmp_path_factory.mktemp("parallel")
+    folder = tmp / "sample"
+    shutil.copytree(SAMPLE, folder, ignore=shutil.ignore_patterns("build"))
+    built = {"whole": _whole(folder, tmp / "whole.pdf")}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(groups, "PARALLEL_CHARS", 10_000)
+        patch.setattr(groups, "GROUP_CHARS", 15_000)
+        built["plan"] = groups.plan(_shell(folder))
+        built["one"] = _build(folder, tmp / "one", 1)
+        built["two"] = _build(folder, tmp / "two", 2, previous=built["one"])
+        built["wrong guess"] = _with_blank_page(built["one"], tmp / "wrong.pdf", 3)
+        built["from wrong guess"] = _build(folder, tmp / "three", 2, previous=built["wrong guess"])
+    built["folder"] = folder
+    return built
+
+
+def test_the_sample_is_cut_into_groups_of_consecutive_parts(sample):
+    parts = len(_shell(sample["folder"]).parts)
+    plan = sample["plan"]
+    assert len(plan) >= 3 and plan[0][0] == 0 and plan[-1][1] == parts
+    assert all(a[1] == b[0] and a[0] < a[1] for a, b in zip(plan, plan[1:]))
+
+
+def test_one_process_or_two_give_the_same_bytes(sample):
+    assert sample["one"].read_bytes() == sample["two"].read_bytes()
+
+
+def test_every_page_has_the_text_of_the_whole_layout(sample):
+    whole, merged = page_texts(sample["whole"].read_bytes()), page_texts(sample["one"].read_bytes())
+    assert len(merged) == len(whole) == 13
+    assert merged == whole
+
+
+def test_every_internal_link_resolves_to_the_page_it_does_in_the_whole_layout(sample):
+    merged = _links(sample["one"])
+    assert len(merged) > 40 and all(page for _, _, page in merged)
+    assert merged == _links(sample["whole"])
+    contents = [(at, name, page) for at, name, page in merged if at == 2]  # the contents page
+    assert contents and all(page > 2 for _, _, page in contents)
+
+
+def test_every_note_stands_on_its_calls_page(sample):
+    calls = [(at, page) for at, name, page in _links(sample["one"]) if name.startswith("note-")]
+    assert len(calls) >= 20 and all(at == page for at, page in calls)
+
+
+def test_bookmarks_and_structure_are_those_of_the_whole_layout(sample):
+    assert _bookmarks(sample["one"]) == _bookmarks(sample["whole"])
+    assert len(_bookmarks(sample["one"])) > 15
+    assert _structure(sample["one"]) == _structure(sample["whole"])
+
+
+def test_one_document_one_parent_tree_unique_ids_and_font_tags(sample):
+    with pikepdf.open(sample["one"]) as doc:
+        root = doc.Root.StructTreeRoot
+        assert len(root.K) == 1 and root.K[0].S == "/Document"
+        keys = [int(k) for k in root.ParentTree.Nums[::2]]
+        assert len(keys) == len(set(keys)) == int(root.ParentTreeNextKey)
+        pages = [int(p.obj.StructParents) for p in doc.pages]
+        assert pages == sorted(set(pages))
+        fonts = {}
+        for p in doc.pages:
+            for font in p.Resources.Font.values():
+                fonts[font.objgen] = str(font.BaseFont)
+        assert len(set(fonts.values())) == len(fonts) > 4  # each group's subsets of a font tagged apart
+        assert str(doc.docinfo.Title).startswith("Alternative Report")
+
+
+def test_page_validation_finds_what_it_finds_in_the_whole_layout(sample):
+    merged = page.validate_pdf(str(sample["one"]), profile="ua1")
+    whole = page.validate_pdf(str(sample["whole"]), profile="ua1")
+    assert [(f.rule_id, f.message) for f in merged.failures] == [(f.rule_id, f.message) for f in whole.failures] == []
+
+
+def test_a_wrong_guess_costs_a_layout_never_a_wrong_page_number(sample):
+    shell = _shell(sample["folder"])
+    wrong, right = groups.read_numbers(sample["wrong guess"], shell), groups.read_numbers(sample["one"], shell)
+    assert wrong is not None and wrong.counts != right.counts and wrong.toc != right.toc
+    assert sample["from wrong guess"].read_bytes() == sample["one"].read_bytes()
+
+
+def test_the_sample_stays_whole_and_a_long_report_is_cut(tmp_path):
+    assert groups.plan(_shell(SAMPLE)) is None
+    long = make_long(SAMPLE, tmp_path / "long", 4)
+    plan = groups.plan(_shell(long))
+    assert plan is not None and len(plan) == 2
+
+
+def test_jobs_must_be_a_positive_number(tmp_path):
+    result = run("build", str(SAMPLE), "--jobs", "0", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2 and "--jobs" in result.output and not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_a_long_report_builds_the_same_in_groups_with_any_jobs(tmp_path):
+    folder = make_long(SAMPLE, tmp_path / "long", 4)
+    assert groups.plan(_shell(folder)) is not None
+    whole = _whole(folder, tmp_path / "whole.pdf")
+    one = _build(folder, tmp_path / "one", 1)
+    two = _build(folder, tmp_path / "two", 2)
+    assert one.read_bytes() == two.read_bytes()
+    assert page_texts(one.read_bytes()) == page_texts(whole.read_bytes())
+    links = _links(one)
+    assert links == _links(whole) and all(page for _, _, page in links)
+    assert all(at == page for at, name, page in links if name.startswith("note-"))
+    assert _bookmarks(one) == _bookmarks(whole) and _structure(one) == _structure(whole)
+    assert [f.rule_id for f in page.validate_pdf(str(one), profile="ua1").failures] == []
+
+
+@pytest.fixture(scope="module")
+def endnotes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The features report with endnotes (calls in one group, notes in another, links back),
+    cut into groups with two processes, and laid out whole."""
+    tmp = tmp_path_factory.mktemp("parallel-endnotes")
+    folder = tmp / "features"
+    shutil.copytree(ROOT / "tests" / "reports" / "features", folder)
+    toml = folder / "report.toml"
+    toml.write_text(toml.read_text().replace("\nchapters =", '\nnotes = "endnotes"\nchapters =', 1))
+    built = {"whole": _whole(folder, tmp / "whole.pdf")}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(groups, "PARALLEL_CHARS", 1_000)
+        patch.setattr(groups, "GROUP_CHARS", 2_000)
+        built["plan"] = groups.plan(_shell(folder))
+        built["two"] = _build(folder, tmp / "two", 2)
+    return built
+
+
+def test_endnotes_in_another_group_keep_their_links_both_ways(endnotes):
+    assert len(endnotes["plan"]) >= 3
+    merged = _links(endnotes["two"])
+    names = {name for _, name, _ in merged}
+    assert any(name.startswith("endnote-") for name in names) and any(name.startswith("call-") for name in names)
+    assert merged == _links(endnotes["whole"]) and all(page for _, _, page in merged)
+    assert page_texts(endnotes["two"].read_bytes()) == page_texts(endnotes["whole"].read_bytes())
+    assert _structure(endnotes["two"]) == _structure(endnotes["whole"])
+    found = page.validate_pdf(str(endnotes["two"]), profile="ua1")
+    assert [(f.rule_id, f.message) for f in found.failures] == []
+
+
+def test_two_groups_that_open_alike_stay_two_sections_when_merged():
+    # Each group's tagger numbers its HTML elements from 0, so the first group's last section
+    # and the second's first can bear the same number; merged, they must not become one.
+    from weasyprint import HTML
+
+    from reportkit.writers import pdf_merge, pdf_tags
+
+    def written(text: str) -> bytes:
+        html = f'<html lang="en"><title>t</title><main><section><p>{text}</p></section></main></html>'
+        return pdf_tags.retag(HTML(string=html).write_pdf(pdf_variant=pdf.PDF_VARIANT), document=False)
+
+    merged = pdf_tags.retag(pdf_merge.merge([written("One."), written("Two.")], [set(), set()]), pages=False)
+    with pikepdf.open(io.BytesIO(merged)) as doc:
+        parts = list(doc.Root.StructTreeRoot.K[0].K)
+        assert [str(p.S) for p in parts] == ["/Part"]
+        assert [str(k.S) for k in parts[0].K] == ["/Sect", "/Sect"]
+    assert [text.split() for text in page_texts(merged)] == [["One."], ["Two."]]
