@@ -64,9 +64,7 @@ def merge(groups: list[bytes], stand_ins: list[set[str]]) -> bytes:
                 document.K.append(kid)
             parents += [(key + offset, value) for key, value in _parents(tree)]
             _join_outlines(first, other)
-        nums = pikepdf.Array()
-        for key, value in parents:
-            nums.extend([key, value])
+        nums = pikepdf.Array([item for key, value in parents for item in (key, value)])  # one call: Array.extend copies
         root.ParentTree = first.make_indirect(pikepdf.Dictionary(Nums=nums))
         root.ParentTreeNextKey = 1 + max(key for key, _ in parents) if parents else 0
         names = pikepdf.NameTree.new(first)
