@@ -258,9 +258,21 @@ def test_two_groups_that_open_alike_stay_two_sections_when_merged():
         html = f'<html lang="en"><title>t</title><main><section><p>{text}</p></section></main></html>'
         return pdf_tags.retag(HTML(string=html).write_pdf(pdf_variant=pdf.PDF_VARIANT), document=False)
 
-    merged = pdf_tags.retag(pdf_merge.merge([written("One."), written("Two.")], [set(), set()]), pages=False)
+    merged = pdf_merge.merge([written("One."), written("Two.")], [set(), set()], pdf_tags.retag_document)
     with pikepdf.open(io.BytesIO(merged)) as doc:
         parts = list(doc.Root.StructTreeRoot.K[0].K)
         assert [str(p.S) for p in parts] == ["/Part"]
         assert [str(k.S) for k in parts[0].K] == ["/Sect", "/Sect"]
     assert [text.split() for text in page_texts(merged)] == [["One."], ["Two."]]
+
+
+def test_jobs_1_builds_both_formats_in_its_one_process(tmp_path, monkeypatch):
+    # The promise of --jobs 1 to a user who shares the machine: no second process.
+    import multiprocessing.process
+
+    def refused(self):
+        raise AssertionError(f"a process was started: {self.name}")
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refused)
+    written = build(SAMPLE, tmp_path / "out", ("pdf", "docx"), OPTIONS, force=True, ahead=True, jobs=1)
+    assert [w.path.suffix for w in written] == [".pdf", ".docx"] and all(w.path.stat().st_size for w in written)

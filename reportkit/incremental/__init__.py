@@ -48,7 +48,7 @@ def build(report_dir: Path, out_dir: Path | None = None, formats: tuple[str, ...
     kept between builds (``watch``) lays the PDF out in this process; otherwise, with
     ``parallel``, each format renders in a forked process. A long report's PDF is laid out in
     groups of parts (``groups``) by up to ``jobs`` processes (default: one per core), the same
-    bytes whatever their number.
+    bytes whatever their number; with ``jobs=1`` the build forks no process at all.
     """
     options = options or BuildOptions()
     private_tmpdir()  # before any worker is forked, so that all it leaves is removed with it
@@ -125,7 +125,8 @@ def _build(report_dir: Path, out_dir: Path, formats: tuple[str, ...], options: B
     """``build.build``, its formats rendered side by side (see ``build``)."""
     from .workers import can_fork, start_pdf  # a build with nothing to do needs no process
 
-    worker = start_pdf() if ahead and "pdf" in formats and relayout is None else None
+    several = job.jobs > 1  # with one (--jobs 1), every format in this process, one after the other
+    worker = start_pdf() if ahead and several and "pdf" in formats and relayout is None else None
     try:
         # Imported once the PDF writer is forked: WeasyPrint loads there meanwhile.
         from .. import build as pipeline
@@ -135,7 +136,7 @@ def _build(report_dir: Path, out_dir: Path, formats: tuple[str, ...], options: B
             renderer = partial(render.render_beside, relayout)
         elif worker is not None:
             renderer = partial(render.render_ahead, worker, job)
-        elif parallel and len(formats) > 1 and can_fork():
+        elif parallel and several and len(formats) > 1 and can_fork():
             renderer = partial(render.render_forked, job)
         else:
             renderer = partial(render.render_here, job)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
+from collections.abc import Callable
 
 import pikepdf
 
@@ -34,9 +35,11 @@ from .weasyprint_fixes import ELEMENT_MARK
 MARK = "/" + ELEMENT_MARK
 
 
-def merge(groups: list[bytes], stand_ins: list[set[str]]) -> bytes:
+def merge(groups: list[bytes], stand_ins: list[set[str]],
+          finish: Callable[[pikepdf.Pdf], None] | None = None) -> bytes:
     """The PDF of ``groups`` one after another; ``stand_ins[k]`` are the destination names
-    group ``k`` was given only for its links to targets in other groups."""
+    group ``k`` was given only for its links to targets in other groups. ``finish`` is done on
+    the merged file before it is written (the tag post-pass's document half: one write, not two)."""
     first = pikepdf.open(io.BytesIO(groups[0]))
     others = [pikepdf.open(io.BytesIO(data)) for data in groups[1:]]
     try:
@@ -71,6 +74,8 @@ def merge(groups: list[bytes], stand_ins: list[set[str]]) -> bytes:
         for name in sorted(dests):
             names[name] = dests[name]
         first.Root.Names = pikepdf.Dictionary(Dests=names.obj)
+        if finish is not None:
+            finish(first)
         out = io.BytesIO()
         first.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return out.getvalue()

@@ -53,11 +53,7 @@ def retag(data: bytes, pages: bool = True, document: bool = True) -> bytes:
                 _note_calls(instructions, runs, spaced, {run.mcid: owners.get((key, run.mcid)) for run in runs})
                 page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
         if document:
-            _describe_links(pdf)
-            _notes(pdf)
-            _unmark(pdf)
-            if "/ID" in pdf.trailer:
-                del pdf.trailer.ID  # WeasyPrint's depends on its tagger's ELEMENT_MARK numbers
+            retag_document(pdf)
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
         return out.getvalue()
@@ -618,3 +614,13 @@ def _unmark(pdf: pikepdf.Pdf) -> None:
     for obj in pdf.objects:
         if isinstance(obj, pikepdf.Dictionary) and MARK in obj:
             del obj[MARK]
+
+
+def retag_document(pdf: pikepdf.Pdf) -> None:
+    """``retag``'s whole-document half on an open PDF (``pdf_merge`` gives it the merged file
+    before writing it): fragments joined, links described, notes tagged, marks removed."""
+    _describe_links(pdf)
+    _notes(pdf)
+    _unmark(pdf)
+    if "/ID" in pdf.trailer:
+        del pdf.trailer.ID  # WeasyPrint's depends on its tagger's ELEMENT_MARK numbers
