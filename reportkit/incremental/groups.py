@@ -28,7 +28,7 @@ from ..model import Report
 from ..themes import Theme, find_style
 from ..writers import Options, Rendered
 from ..writers.html import Shell, file_url
-from .workers import can_fork, fork_pool
+from .workers import can_fork, forked_map
 
 PARALLEL_CHARS = 120_000
 """HTML (text and markup of the parts) above which a report is laid out in groups: about 37
@@ -204,32 +204,20 @@ def _stand_ins(html: str) -> tuple[str, set[str]]:
     return html, set(missing)
 
 
-_WORK: tuple | None = None
-"""(report, theme, (HTML, stand-ins) of each group, write): what the forked workers lay out."""
-
-
 def _run(shell: Shell, groups: list[tuple[int, int]], numbers: Numbers | None, report: Report, theme: Theme,
          jobs: int) -> list[_Group]:
     """Each group laid out (and written, when given its ``numbers``), in up to ``jobs`` forked
-    processes."""
-    global _WORK
-    _WORK = (report, theme, [_stand_ins(_html(shell, group, numbers)) for group in groups], numbers is not None)
-    try:
-        processes = min(jobs, len(groups))
-        if processes < 2 or not can_fork() or multiprocessing.current_process().daemon:
-            return [_lay_out(k) for k in range(len(groups))]
-        with fork_pool(processes) as pool:
-            return pool.map(_lay_out, range(len(groups)), chunksize=1)
-    finally:
-        _WORK = None
+    processes at once (each inherits its group's HTML)."""
+    work = [(report, theme, *_stand_ins(_html(shell, group, numbers)), numbers is not None) for group in groups]
+    if min(jobs, len(groups)) < 2 or not can_fork() or multiprocessing.current_process().daemon:
+        return [_lay_out(*args) for args in work]
+    return forked_map("pdf", "reportkit.incremental.groups", "_lay_out", work, jobs)
 
 
-def _lay_out(k: int) -> _Group:
-    """Group ``k`` of ``_WORK`` laid out (and written)."""
+def _lay_out(report: Report, theme: Theme, html: str, stand_ins: set[str], write: bool) -> _Group:
+    """One group's ``html`` laid out (and written with ``write``)."""
     from ..writers import pdf, pdf_tags
 
-    report, theme, htmls, write = _WORK
-    html, stand_ins = htmls[k]
     laid_out = pdf.lay_out(html, report, theme)
     pages = laid_out.pages
     footnotes = report.meta.notes == "footnotes"

@@ -118,6 +118,30 @@ def results(workers: list[Forked]) -> Iterator[tuple]:
             yield worker.name, *worker.result()
 
 
+def forked_map(name: str, module: str, function: str, work: list[tuple], processes: int) -> list:
+    """``function(*args)`` of ``module`` for each ``args`` of ``work``, each in a forked process
+    of its own (named ``name`` in errors) that inherits its arguments, at most ``processes`` at
+    once; the results in the order of ``work``. Raises what a call raised, its siblings ended."""
+    found: list = [None] * len(work)
+    todo, running = list(enumerate(work)), {}
+    try:
+        while todo or running:
+            while todo and len(running) < processes:
+                k, args = todo.pop(0)
+                worker = Forked(name, module, function, args)
+                running[worker.conn] = (k, worker)
+            for conn in wait(list(running)):
+                k, worker = running.pop(conn)
+                try:
+                    found[k] = worker.result()[0]
+                finally:
+                    worker.close()
+    finally:
+        for _, worker in running.values():
+            worker.close()
+    return found
+
+
 def fork_pool(processes: int):
     """A pool of forked workers that leave Ctrl-C to the parent; leaving the ``with`` block
     (normally or by an exception, Ctrl-C included) terminates them."""
