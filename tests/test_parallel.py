@@ -19,7 +19,7 @@ import page
 import pikepdf
 import pytest
 
-from conftest import ROOT, SAMPLE, run
+from conftest import ROOT, SAMPLE, make_report, run
 from pdfutil import page_texts
 from reportkit.build import creation_date, load_report
 from reportkit.incremental import build, groups
@@ -276,3 +276,16 @@ def test_jobs_1_builds_both_formats_in_its_one_process(tmp_path, monkeypatch):
     monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refused)
     written = build(SAMPLE, tmp_path / "out", ("pdf", "docx"), OPTIONS, force=True, ahead=True, jobs=1)
     assert [w.path.suffix for w in written] == [".pdf", ".docx"] and all(w.path.stat().st_size for w in written)
+
+
+def test_jobs_1_builds_several_reports_one_after_another_in_one_process(tmp_path, monkeypatch):
+    import multiprocessing.process
+
+    def refused(self):
+        raise AssertionError(f"a process was started: {self.name}")
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refused)
+    first, second = make_report(tmp_path, name="first"), make_report(tmp_path, name="second")
+    result = run("build", first, second, "--format", "pdf", "--jobs", "1", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "out").glob("*/*.pdf")) == ["first.pdf", "second.pdf"]
