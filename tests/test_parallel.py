@@ -9,10 +9,12 @@ slow one builds a report of four times the sample (47 pages), above the real thr
 
 from __future__ import annotations
 
+import contextlib
 import io
 import shutil
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import page
@@ -104,6 +106,15 @@ def _with_blank_page(source: Path, out: Path, at: int) -> Path:
     return out
 
 
+@contextlib.contextmanager
+def _cut_small(parallel_chars: int, group_chars: int) -> Iterator[None]:
+    """Size thresholds lowered, so that a short report is cut into groups."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(groups, "PARALLEL_CHARS", parallel_chars)
+        patch.setattr(groups, "GROUP_CHARS", group_chars)
+        yield
+
+
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The sample cut into groups (thresholds lowered), built cold with one process, warm with
@@ -112,9 +123,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp / "sample"
     shutil.copytree(SAMPLE, folder, ignore=shutil.ignore_patterns("build"))
     built = {"whole": _whole(folder, tmp / "whole.pdf")}
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(groups, "PARALLEL_CHARS", 10_000)
-        patch.setattr(groups, "GROUP_CHARS", 15_000)
+    with _cut_small(10_000, 15_000):
         built["plan"] = groups.plan(_shell(folder))
         built["one"] = _build(folder, tmp / "one", 1)
         built["two"] = _build(folder, tmp / "two", 2, previous=built["one"])
@@ -227,9 +236,7 @@ def endnotes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     toml = folder / "report.toml"
     toml.write_text(toml.read_text().replace("\nchapters =", '\nnotes = "endnotes"\nchapters =', 1))
     built = {"whole": _whole(folder, tmp / "whole.pdf")}
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(groups, "PARALLEL_CHARS", 1_000)
-        patch.setattr(groups, "GROUP_CHARS", 2_000)
+    with _cut_small(1_000, 2_000):
         built["plan"] = groups.plan(_shell(folder))
         built["two"] = _build(folder, tmp / "two", 2)
     return built
