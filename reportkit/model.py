@@ -112,7 +112,8 @@ class Note:
 
 @dataclass(frozen=True)
 class Citation:
-    """A citation of a source in a note: ``[@tip2013]``, ``[@tip2013, p. 12]``. The parser puts
+    """A citation of a source in a note: ``[@tip2013]``, ``[@tip2013, p. 12]`` (each of
+    ``[@tip2013; @unfpa2012]``, with a ``Text("; ")`` between them). The parser puts
     one written in body text into a note of its own; ``citations.cite_sources`` replaces each by
     the source's full form, "Ibid." or its short form, before the writers see it."""
 

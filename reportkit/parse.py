@@ -39,10 +39,15 @@ block, so reaching it is an error, not a loss of text; and it keeps recursion fa
 REFUSED_SCHEMES = ("javascript", "data", "vbscript", "file")
 """Link schemes that are refused: they run code or reach the reader's disk."""
 
-_CITATION = re.compile(r"\[@(?P<id>\w(?:[\w:.#$%&+?<>~/-]*\w)?)(?:,\s*(?P<locator>[^\[\]\n]*?))?\s*\]")
-"""A citation: ``[@tip2013]``, or with a locator ``[@tip2013, p. 12]``. A source id is Pandoc's
-citation key: letters, digits and "_", with punctuation inside (``un-crc:2015``), never at its
-end, so ``[@*]`` or ``[@key.]`` stay text."""
+_KEY = r"\w(?:[\w:.#$%&+?<>~/-]*\w)?"
+_ONE = rf"@{_KEY}(?:,(?:[^\[\]\n;]|;(?!\s*@))*)?\s*"
+_CITATION = re.compile(rf"\[(?P<cited>{_ONE}(?:;\s*{_ONE})*)\]")
+"""A citation: ``[@tip2013]``, or with a locator ``[@tip2013, p. 12]``, or several in one bracket
+as Pandoc writes them (``[@tip2013, p. 12; @unfpa2012]``: a semicolon before "@" begins the next;
+they print joined by "; "). A source id is Pandoc's citation key: letters, digits and "_", with
+punctuation inside (``un-crc:2015``), never at its end, so ``[@*]`` or ``[@key.]`` stay text."""
+_CITED = re.compile(rf"@(?P<id>{_KEY})(?:,\s*(?P<locator>.*?))?\s*", re.S)
+"""One citation of a bracket (``_CITATION``'s ``cited``, split before each "; @")."""
 _NOTE_LABEL = re.compile(r"\[\^[^\]\n]* [^\]\n]*\]")
 _COMMENT = re.compile(r"<!--.*?-->(\s*<!--.*?-->)*", re.S)
 _HEADING_ATTRS = re.compile(r"\s*\{([^{}]*)\}\s*$")
@@ -745,14 +750,17 @@ class _Converter:
         out: list[Inline] = []
         while match := _CITATION.search(text):
             before, text = text[: match.start()], text[match.end():]
-            citation = Citation(match["id"], (match["locator"] or "").strip(), pos=self.pos())
+            cited: list[Inline] = []
+            for item in re.split(r";\s*(?=@)", match["cited"]):
+                one = _CITED.fullmatch(item)
+                cited += [Text("; ")] * bool(cited) + [Citation(one["id"], (one["locator"] or "").strip(), pos=self.pos())]
             if not in_note:
                 punctuation = re.match(r"[.,;:!?]*", text).group(0)
                 before, text = before.rstrip() + punctuation, text[len(punctuation):]
                 self.state.cited += 1
-                citation = Note(f"@{match['id']}-{self.state.cited}", (Paragraph((citation,), pos=self.pos()),),
-                                pos=self.pos())
-            out += (_line_breaks(before) if before else []) + [citation]
+                first = cited[0].source
+                cited = [Note(f"@{first}-{self.state.cited}", (Paragraph(tuple(cited), pos=self.pos()),), pos=self.pos())]
+            out += (_line_breaks(before) if before else []) + cited
         return out + (_line_breaks(text) if text else [])
 
     def image(self, node: SyntaxTreeNode) -> list[Inline]:

@@ -316,3 +316,15 @@ def test_sources_of_a_report_without_a_sources_file(report_factory):
 def test_only_a_citation_key_is_a_citation(report_factory):
     chapter = "# Intro\n\nA.[^a] B.[^b]\n\n[^a]: [@tip2013]; see [@*] and [@tip2013.] as typed.\n[^b]: [@unfpa2012]\n"
     assert _notes(report_factory, chapter)[0].endswith("; see [@*] and [@tip2013.] as typed.")
+
+
+def test_several_citations_in_one_bracket_as_pandoc_writes_them(report_factory):
+    chapter = ("# Intro\n\nA.[^a] B.[^b] As both say [@unfpa2012; @tip2013, p. 9].\n\n"
+               "[^a]: [@tip2013, p. 12; @unfpa2012, p. 3]\n"
+               "[^b]: [@unfpa2012, p. 3; see also]\n")
+    assert _notes(report_factory, chapter) == [
+        "United States Department of State, 2013 Trafficking in Persons Report: Kyrgyz Republic, 2013, "
+        "p. 12. Accessible at: https://www.state.gov/tip2013; UNFPA, Child marriage in Kyrgyzstan, 2012, p. 3.",
+        "UNFPA, Child marriage, p. 3; see also.",  # a semicolon not followed by "@" belongs to the locator
+        "Ibid.; United States Department of State, 2013 Trafficking in Persons Report, p. 9.",
+    ]
