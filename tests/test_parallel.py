@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import shutil
 import sys
 from collections import Counter
@@ -198,10 +199,15 @@ def test_a_wrong_guess_costs_a_layout_never_a_wrong_page_number(sample):
     assert sample["from wrong guess"].read_bytes() == sample["one"].read_bytes()
 
 
-def test_the_sample_stays_whole_and_a_long_report_is_cut(tmp_path):
+@pytest.fixture(scope="module")
+def long4(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A report four times the sample (47 pages), above the real threshold."""
+    return make_long(SAMPLE, tmp_path_factory.mktemp("long4") / "long", 4)
+
+
+def test_the_sample_stays_whole_and_a_long_report_is_cut(long4):
     assert groups.plan(_shell(SAMPLE)) is None
-    long = make_long(SAMPLE, tmp_path / "long", 4)
-    plan = groups.plan(_shell(long))
+    plan = groups.plan(_shell(long4))
     assert plan is not None and len(plan) == 2
 
 
@@ -296,3 +302,17 @@ def test_jobs_1_builds_several_reports_one_after_another_in_one_process(tmp_path
     result = run("build", first, second, "--format", "pdf", "--jobs", "1", "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "out").glob("*/*.pdf")) == ["first.pdf", "second.pdf"]
+
+
+def test_a_style_with_a_page_shell_of_its_own_is_laid_out_whole(long4, tmp_path):
+    # Its page breaks and counters are its own: a group could not be laid out where it stands.
+    folder = tmp_path / "long"
+    shutil.copytree(long4, folder)
+    style = folder / "styles" / "own"
+    style.mkdir(parents=True)
+    (style / "theme.toml").write_text('inherit = "default"\n', encoding="utf-8")
+    shutil.copy(ROOT / "styles" / "default" / "report.html.j2", style / "report.html.j2")
+    toml = folder / "report.toml"
+    assert groups.plan(_shell(folder)) is not None
+    toml.write_text(re.sub(r'(?m)^style = "default"', 'style = "own"', toml.read_text(encoding="utf-8")), encoding="utf-8")
+    assert groups.plan(_shell(folder)) is None
