@@ -26,6 +26,7 @@ from conftest import ROOT, SAMPLE, make_report, run
 from pdfutil import page_texts
 from reportkit.build import creation_date, load_report
 from reportkit.incremental import build, groups
+from reportkit.incremental.relayout import Relayout
 from reportkit.outputs import BuildOptions
 from reportkit.themes import load_theme
 from reportkit.writers import Options, pdf
@@ -50,13 +51,13 @@ def _whole(folder: Path, out: Path) -> Path:
     return out
 
 
-def _build(folder: Path, out: Path, jobs: int, previous: Path | None = None) -> Path:
-    """``reportkit build --format pdf --jobs N`` into ``out``, the last build's PDF there first
-    when ``previous`` is given."""
+def _build(folder: Path, out: Path, jobs: int, previous: Path | None = None, relayout: Relayout | None = None) -> Path:
+    """``reportkit build --format pdf --jobs N`` into ``out`` (a save in ``watch`` with a
+    ``relayout``), the last build's PDF there first when ``previous`` is given."""
     out.mkdir(parents=True)
     if previous is not None:
         shutil.copy(previous, out / f"{folder.name}.pdf")
-    written, = build(folder, out, ("pdf",), OPTIONS, jobs=jobs, parallel=False)
+    written, = build(folder, out, ("pdf",), OPTIONS, jobs=jobs, parallel=False, relayout=relayout)
     return written.path
 
 
@@ -130,6 +131,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         built["two"] = _build(folder, tmp / "two", 2, previous=built["one"])
         built["wrong guess"] = _with_blank_page(built["one"], tmp / "wrong.pdf", 3)
         built["from wrong guess"] = _build(folder, tmp / "three", 2, previous=built["wrong guess"])
+        built["watch"] = _build(folder, tmp / "watch", 2, relayout=Relayout())
     built["folder"] = folder
     return built
 
@@ -143,6 +145,10 @@ def test_the_sample_is_cut_into_groups_of_consecutive_parts(sample):
 
 def test_one_process_or_two_give_the_same_bytes(sample):
     assert sample["one"].read_bytes() == sample["two"].read_bytes()
+
+
+def test_watch_writes_a_report_in_groups_as_build_does(sample):
+    assert sample["watch"].read_bytes() == sample["one"].read_bytes()
 
 
 def test_every_page_has_the_text_of_the_whole_layout(sample):

@@ -133,7 +133,7 @@ def _build(report_dir: Path, out_dir: Path, formats: tuple[str, ...], options: B
         from . import render
 
         if relayout is not None and "pdf" in formats:
-            renderer = partial(render.render_beside, relayout)
+            renderer = partial(render.render_beside, relayout, job)
         elif worker is not None:
             renderer = partial(render.render_ahead, worker, job)
         elif parallel and several and len(formats) > 1 and can_fork():

@@ -73,10 +73,14 @@ def render_here(job: PdfJob, report: Report, theme: Theme, options: Options,
         yield fmt, groups.render(report, theme, options, job.previous, job.jobs), time.perf_counter() - start
 
 
-def render_beside(relayout: Relayout, report: Report, theme: Theme, options: Options,
+def render_beside(relayout: Relayout, job: PdfJob, report: Report, theme: Theme, options: Options,
                   formats: tuple[str, ...]) -> Iterator[tuple]:
     """The PDF laid out by ``relayout`` in a thread of this process (which keeps its pages for
-    the next build), the other formats beside it in forked processes, yielded first."""
+    the next build), the other formats beside it in forked processes, yielded first. A report
+    laid out in groups is laid out in its groups, as ``reportkit build`` does (the same bytes)."""
+    if groups.plan(Shell(report, theme, options, file_url)):
+        yield from render_forked(job, report, theme, options, formats)
+        return
     done: queue.SimpleQueue = queue.SimpleQueue()
 
     def lay_out_pdf() -> None:
