@@ -181,14 +181,18 @@ def bench_groups(report: Path, runs: int, env: dict, out: Path) -> dict[str, flo
     file's size against the same report laid out whole; both formats by Pandoc → WeasyPrint
     (when pandoc is found)."""
     rk = [PY, "-m", "reportkit", "build", str(report)]
-    times: dict[str, list[float]] = {"edit": [], "edit_jobs1": [], "first": [], "first_jobs1": []}
+    times: dict[str, list[float]] = {"edit": [], "edit_jobs1": [], "edit_pdf": [], "edit_pdf_jobs1": [],
+                                     "first": [], "first_jobs1": []}
     subprocess.run([*rk, "--out", str(out / "edits")], env=env, check=True, capture_output=True)
+    subprocess.run([*rk, "--out", str(out / "edits-pdf"), "--format", "pdf"], env=env, check=True, capture_output=True)
     edits = 0
     for k in range(runs):
-        for name, jobs in (("edit", []), ("edit_jobs1", ["--jobs", "1"])):
+        for name, more in (("edit", []), ("edit_jobs1", ["--jobs", "1"]),
+                           ("edit_pdf", ["--format", "pdf"]), ("edit_pdf_jobs1", ["--format", "pdf", "--jobs", "1"])):
             edits += 1
             edit_word(report, edits)
-            times[name].append(timed([*rk, "--out", str(out / "edits"), *jobs], env)[0])
+            folder = out / ("edits-pdf" if "pdf" in name else "edits")
+            times[name].append(timed([*rk, "--out", str(folder), *more], env)[0])
         for name, jobs in (("first", []), ("first_jobs1", ["--jobs", "1"])):
             times[name].append(timed([*rk, "--out", str(out / f"{name}-{k}"), *jobs], env)[0])
     row = {name: statistics.median(values) for name, values in times.items()}
@@ -242,6 +246,8 @@ def groups_table(row: dict[str, float], sample: dict[str, float]) -> str:
 
     add("rebuild after a one-word edit, default jobs", f"{row['edit']:.2f} s", row["edit"] / row["edit_jobs1"], 0.6)
     add("the same with `--jobs 1`", f"{row['edit_jobs1']:.2f} s")
+    add("the same rebuild, `--format pdf`, default jobs", f"{row['edit_pdf']:.2f} s", row["edit_pdf"] / row["edit_pdf_jobs1"], 0.6)
+    add("the same with `--jobs 1`", f"{row['edit_pdf_jobs1']:.2f} s")
     add("first build (no earlier PDF), default jobs", f"{row['first']:.2f} s", row["first"] / row["first_jobs1"], 0.85)
     add("the same with `--jobs 1`", f"{row['first_jobs1']:.2f} s")
     add("file size: merged / laid out whole", f"{row['merged_bytes'] / 1e6:.2f} MB / {row['whole_bytes'] / 1e6:.2f} MB",
