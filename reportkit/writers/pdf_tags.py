@@ -41,17 +41,18 @@ def retag(data: bytes, pages: bool = True, document: bool = True) -> bytes:
         if "/StructTreeRoot" not in pdf.Root:
             return data
         if pages:
-            owners = _owners(pdf)
+            owners, fonts = _owners(pdf), {}
 
             def read() -> Iterator[tuple]:
                 for page in pdf.pages:
-                    instructions = list(pikepdf.parse_content_stream(page))
-                    yield page, instructions, _artifacts(pdf, page, instructions, owners)
+                    content = _Content(page)
+                    yield page, content, _artifacts(pdf, page, content, owners, _unicode_maps(page, fonts))
 
-            for page, instructions, runs, spaced in _line_end_spaces(read(), owners):
+            for page, content, runs, spaced in _line_end_spaces(read(), owners):
                 key = page.obj.objgen
-                _note_calls(instructions, runs, spaced, {run.mcid: owners.get((key, run.mcid)) for run in runs})
-                page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
+                _note_calls(content, runs, spaced, {run.mcid: owners.get((key, run.mcid)) for run in runs})
+                if content.edits:
+                    page.Contents = pdf.make_stream(content.edited())
         if document:
             retag_document(pdf)
         out = io.BytesIO()
@@ -98,12 +99,18 @@ class _Glyphs(dict):
         return raw.decode("utf-16-be", "surrogatepass").translate(self)
 
 
-def _unicode_maps(page: pikepdf.Page) -> dict[str, _Glyphs]:
-    """Font resource name → its glyph codes' text, from each font's ToUnicode CMap."""
+def _unicode_maps(page: pikepdf.Page, known: dict | None = None) -> dict[str, _Glyphs]:
+    """Font resource name → its glyph codes' text, from each font's ToUnicode CMap. ``known``
+    keeps the maps read for earlier pages (by font object): the pages share their fonts."""
     maps = {}
+    known = {} if known is None else known
     fonts = page.Resources.get("/Font", {})
     for name in fonts.keys():
         font = fonts[name]
+        key = font.objgen if font.is_indirect else None
+        if key in known:
+            maps[str(name)] = known[key]
+            continue
         table = _Glyphs()
         if "/ToUnicode" in font:
             cmap = font.ToUnicode.read_bytes().decode("latin-1")
@@ -111,78 +118,202 @@ def _unicode_maps(page: pikepdf.Page) -> dict[str, _Glyphs]:
                 for code, text in re.findall(r"<([0-9a-fA-F]{4})>\s*<([0-9a-fA-F]*)>", block):
                     table[int(code, 16)] = bytes.fromhex(text).decode("utf-16-be", "replace")
         maps[str(name)] = table
+        if key is not None:
+            known[key] = table
     return maps
+
+
+_WS = rb"[\t\n\x0c\r ]*+"
+_REGULAR = rb"[^\x00\t\n\x0b\x0c\r ()<>\[\]{}/%]"
+_END = rb"(?!" + _REGULAR + rb")"
+_LITERAL = rb"\((?:[^\\()]++|\\.)*+\)"
+for _ in range(3):  # parentheses nested deeper than four strings are left to qpdf (_parsed)
+    _LITERAL = rb"\((?:[^\\()]++|\\.|" + _LITERAL + rb")*+\)"
+_TOKEN = (rb"(?>/" + _REGULAR + rb"*+|[+-]?(?:\d++\.?\d*+|\.\d++)" + _END
+          + rb"|<[0-9A-Fa-f\t\n\x0c\r ]*+>|" + _LITERAL + rb"|<<|>>|\[|\]|(?:true|false|null)" + _END + rb")")
+"""One operand's token: a name, number, string, a bracket of an array or dictionary, or a
+keyword. A comment, a NUL or vertical tab (white space to PDF, not to ``bytes.split``) is
+not read: the page is left to qpdf."""
+_OPERATOR = rb"[A-Za-z'\"][A-Za-z0-9*'\"]*+" + _END
+_READ_OPERATORS = (b"BDC", b"BMC", b"EMC", b"Tf", b"Tm", b"TJ", b"Tj")
+"""The instructions the post-pass reads."""
+_NEXT = re.compile(
+    rb"(?:(?:" + _TOKEN + _WS + rb")*+(?!(?:" + b"|".join(_READ_OPERATORS) + rb"|BI)" + _END + rb")"
+    + _OPERATOR + _WS + rb")*+"
+    rb"(?:(?P<operands>(?:" + _TOKEN + _WS + rb")*+)(?P<operator>" + _OPERATOR + rb")" + _WS + rb"|\Z)", re.S)
+"""From one instruction that the post-pass reads to the next: the instructions between (read
+by the regular expression engine alone), then its operands and operator; or the stream's end."""
+_TOKENS = re.compile(_WS + rb"(" + _TOKEN + rb")", re.S)
+
+
+class _Content:
+    """A page's content stream, as the post-pass reads and edits it: its bytes, left as
+    WeasyPrint wrote them but for the edits (byte span → the bytes that replace it)."""
+
+    def __init__(self, page: pikepdf.Page):
+        contents = page.obj.get("/Contents")
+        streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents] if contents is not None else []
+        self.data = b"\n".join(stream.read_bytes() for stream in streams)
+        found = _instructions(self.data)
+        if found is None:
+            self.data, found = _parsed(page)
+        self.instructions = found
+        """(operator, operands' bytes, start, end) of each BDC, BMC, EMC, Tf, Tm, TJ and Tj."""
+        self.edits: dict[tuple[int, int], bytes] = {}
+
+    def code(self, span: tuple[int, int]) -> bytes:
+        """An instruction's bytes, as edited so far."""
+        return self.edits.get(span) or self.data[span[0]:span[1]]
+
+    def edited(self) -> bytes:
+        """The stream with the edits made."""
+        out, at = [], 0
+        for (start, end), code in sorted(self.edits.items()):
+            out += (self.data[at:start], code)
+            at = end
+        return b"".join(out + [self.data[at:]])
+
+
+def _instructions(data: bytes) -> list[tuple[bytes, bytes, int, int]] | None:
+    """What ``_Content.instructions`` holds, read from ``data``; None if the stream holds what
+    the tokenizer does not read (an inline image, a comment, malformed code): each byte is
+    read, none is skipped."""
+    found, at = [], re.match(_WS, data).end()
+    while (match := _NEXT.match(data, at)) is not None:
+        operator = match["operator"]
+        if operator is None:
+            return found
+        if operator == b"BI":
+            return None
+        found.append((operator, match["operands"], match.start("operands"), match.end("operator")))
+        at = match.end()
+    return None
+
+
+def _parsed(page: pikepdf.Page) -> tuple[bytes, list[tuple[bytes, bytes, int, int]]]:
+    """The page's content as qpdf writes it, and what ``_Content.instructions`` holds, for a
+    stream ``_instructions`` does not read."""
+    codes, found, at = [], [], 0
+    for instruction in pikepdf.parse_content_stream(page):
+        code = pikepdf.unparse_content_stream([instruction])
+        operator = str(instruction.operator).encode()
+        if operator in _READ_OPERATORS:
+            found.append((operator, code[:len(code) - len(operator)], at, at + len(code)))
+        codes.append(code)
+        at += len(code) + 1
+    return b"\n".join(codes), found
+
+
+_MCID = re.compile(rb"/" + _REGULAR + rb"*+" + _WS + rb"<<" + _WS + rb"/MCID" + _WS
+                   + rb"(\d++)" + _WS + rb">>" + _WS)
+"""A BDC's operands as WeasyPrint writes them (``/Span <</MCID 4>>``)."""
+
+
+def _mcid(operands: bytes) -> int | None:
+    """The MCID in a BDC's property list."""
+    if match := _MCID.fullmatch(operands):
+        return int(match[1])
+    operands = pikepdf.Object.parse(b"[" + operands + b"]")  # any other property list, read by qpdf
+    props = operands[1] if len(operands) > 1 else None
+    return int(props.MCID) if isinstance(props, pikepdf.Dictionary) and "/MCID" in props else None
+
+
+def _name(token: bytes) -> str:
+    """A name token's name, as pikepdf gives it ("/F1")."""
+    if b"#" in token:
+        token = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes.fromhex(m[1].decode("ascii")), token)
+    return token.decode("utf-8", "replace")
 
 
 class Run(NamedTuple):
     """One marked-content sequence of a page, as the post-pass reads it."""
 
-    start: int
-    """The index of its BDC instruction."""
+    start: tuple[int, int]
+    """The byte span of its BDC instruction."""
     mcid: int
     text: str
     """Its text, read through the fonts' ToUnicode maps."""
-    show: int | None
-    """The index of its last text-showing instruction (Tj, TJ)."""
+    show: tuple[int, int] | None
+    """The byte span of its last text-showing instruction (Tj, TJ)."""
     font: _Glyphs
     """The ToUnicode map of the font that instruction uses."""
     at: tuple[float, float, float]
     """Where its text begins: x, y (down the page) and the font size."""
 
 
-def _runs(page: pikepdf.Page, instructions: list) -> Iterator[Run]:
+def _runs(content: _Content, maps: dict[str, _Glyphs]) -> Iterator[Run]:
     """Each marked-content sequence of the page that has an MCID, in the content's order.
 
-    A page holds thousands of instructions: each is looked at once, and a text operator's
-    strings are read from its unparsed bytes (one call) rather than item by item."""
-    maps, font, size, open_ = _unicode_maps(page), _Glyphs(), 0.0, []
-    for i, instruction in enumerate(instructions):
-        op = str(instruction.operator)
-        if op in ("TJ", "Tj"):
+    A page holds thousands of instructions: each is looked at once, and the open sequences are
+    kept as lists of ``Run``'s fields."""
+    font, size, open_ = _Glyphs(), 0.0, []
+    for operator, operands, start, end in content.instructions:
+        if operator == b"TJ" or operator == b"Tj":
             if open_:
                 run = open_[-1]
-                run["show"], run["font"] = i, font
-                if run["at"] is not None:
-                    run["at"] = run["at"][:2] + (size,)
-                raw = _shown_bytes(pikepdf.unparse_content_stream([instruction]))
-                run["text"] += font.text(raw[:len(raw) // 2 * 2])
-        elif op in ("BDC", "BMC"):
-            props = instruction.operands[1] if op == "BDC" else None
-            mcid = int(props.MCID) if isinstance(props, pikepdf.Dictionary) and "/MCID" in props else None
-            open_.append({"start": i, "mcid": mcid, "text": "", "show": None, "font": font, "at": None})
-        elif op == "EMC" and open_:
-            run = open_.pop()
-            if run["mcid"] is not None:
-                yield Run(**run | {"at": run["at"] or (0.0, 0.0, 0.0)})
-        elif op == "Tf":
-            operands = instruction.operands
-            font, size = maps.get(str(operands[0])) or _Glyphs(), float(operands[1])
-        elif op == "Tm" and open_ and open_[-1]["at"] is None:
-            operands = instruction.operands
-            open_[-1]["at"] = (float(operands[4]), float(operands[5]), size)
+                run[3:5] = (start, end), font
+                if run[5] is not None:
+                    run[5] = run[5][:2] + (size,)
+                raw = _shown_bytes(operands)
+                run[2] += font.text(raw[:len(raw) // 2 * 2])
+        elif operator == b"BDC" or operator == b"BMC":
+            open_.append([(start, end), _mcid(operands) if operator == b"BDC" else None, "", None, font, None])
+        elif operator == b"EMC":
+            if open_:
+                run = open_.pop()
+                if run[1] is not None:
+                    yield Run(*run[:5], run[5] or (0.0, 0.0, 0.0))
+        elif operator == b"Tf":
+            name, size = operands.split()[:2]
+            font, size = maps.get(_name(name)) or _Glyphs(), float(size)
+        elif open_ and open_[-1][5] is None:  # Tm
+            operands = operands.split()
+            open_[-1][5] = (float(operands[4]), float(operands[5]), size)
 
 
-_STRING = re.compile(rb"<([0-9a-fA-F]*)>|\(((?:\\.|[^\\)])*)\)", re.S)
-"""A string in unparsed content: hexadecimal, or literal (qpdf escapes its parentheses)."""
-_ESCAPE = re.compile(rb"\\([0-7]{1,3}|.)", re.S)
-_ESCAPED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+_HEX = re.compile(rb"<((?:[0-9A-Fa-f]{2})*+)>")
+_STRING = re.compile(rb"<([^>]*)>|(" + _LITERAL + rb")", re.S)
+_ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|.)|\r\n?", re.S)
+_ESCAPED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"\r\n": b"", b"\r": b"", b"\n": b""}
 
 
-def _shown_bytes(code: bytes) -> bytes:
-    """The bytes of the strings in one unparsed text operator (``[<0191> 3 (AB)] TJ``)."""
-    if b"(" not in code:  # WeasyPrint writes hexadecimal strings only
-        return bytes.fromhex(b"".join(m[0] for m in _STRING.findall(code)).decode("ascii"))
-    return b"".join(bytes.fromhex(h.decode("ascii")) if h or not literal else
-                    _ESCAPE.sub(lambda m: bytes([int(m[1], 8) & 255]) if m[1][0] in b"01234567"
-                                else _ESCAPED.get(m[1], m[1]), literal)
-                    for h, literal in _STRING.findall(code))
+def _unescape(match: re.Match) -> bytes:
+    """A literal string's escape as the byte it stands for (an escaped end of line as none);
+    an end of line in the string reads as a line feed."""
+    escape = match[1]
+    if escape is None:
+        return b"\n"
+    if escape[0] in b"01234567":
+        return bytes([int(escape, 8) & 255])
+    return _ESCAPED.get(escape, escape)
 
 
-def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, instructions: list, owners: dict) -> list[Run]:
+def _shown_bytes(operands: bytes) -> bytes:
+    """The bytes of the strings in a text operator's operands (``[<0191> 3 (AB)]``)."""
+    codes = _HEX.findall(operands)
+    if len(codes) == operands.count(b"<") and b"(" not in operands:  # WeasyPrint writes hexadecimal strings only
+        return bytes.fromhex(b"".join(codes).decode("ascii"))
+    shown = []
+    for hexadecimal, literal in _STRING.findall(operands):
+        if literal:
+            shown.append(_ESCAPE.sub(_unescape, literal[1:-1]))
+        else:
+            digits = hexadecimal.translate(None, b"\x00\t\n\x0c\r ")
+            shown.append(bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode("ascii")))
+    return b"".join(shown)
+
+
+ARTIFACTS = {"layout": b"/Artifact << /Type /Layout >> BDC",
+             "pagination": b"/Artifact << /Subtype /Footer /Type /Pagination >> BDC"}
+"""The BDC that opens a leader's dot (a layout artifact) and the running footer's text (a
+pagination artifact)."""
+
+
+def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, content: _Content, owners: dict, maps: dict) -> list[Run]:
     """Turns the page's leader dots and its text that no element of the tree holds (the
-    running footer) into artifacts (in ``instructions``), and takes them out of the structure
+    running footer) into artifacts (in ``content``), and takes them out of the structure
     tree. Returns the page's other runs."""
-    runs = list(_runs(page, instructions))
+    runs = list(_runs(content, maps))
     key = page.obj.objgen
     footer = {run.mcid for run in runs if (key, run.mcid) not in owners}
     leaders: set[int] = set()
@@ -198,13 +329,9 @@ def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, instructions: list, owners:
     text = [run for run in runs if run.mcid not in footer and run.mcid not in leaders]
     if not footer and not leaders:
         return text
-    layout = pikepdf.Dictionary(Type=pikepdf.Name.Layout)
-    pagination = pikepdf.Dictionary(Type=pikepdf.Name.Pagination, Subtype=pikepdf.Name.Footer)
     for run in runs:
         if run.mcid in footer or run.mcid in leaders:
-            kind = pagination if run.mcid in footer else layout
-            instructions[run.start] = pikepdf.ContentStreamInstruction([pikepdf.Name.Artifact, kind],
-                                                                       pikepdf.Operator("BDC"))
+            content.edits[run.start] = ARTIFACTS["pagination" if run.mcid in footer else "layout"]
     emptied: dict[tuple[int, int], tuple[pikepdf.Dictionary, set[int]]] = {}
     for mcid in sorted(leaders):
         element = owners.pop((key, mcid))
@@ -233,10 +360,9 @@ def _line_end_spaces(pages: Iterator[tuple], owners: dict) -> Iterator[tuple]:
     paragraph (heading, cell…) follows, here or on the next page: WeasyPrint drops it, and
     text read from the page or through the tags would join the two words.
 
-    Takes the pages one by one as (page, instructions, runs) and gives each back with the MCIDs
-    of its runs given a space, once the next page is read: two pages' instructions are held at a
-    time, not the document's (200 MB on a 180-page report), as a paragraph goes on from one
-    page to the next."""
+    Takes the pages one by one as (page, content, runs) and gives each back with the MCIDs
+    of its runs given a space, once the next page is read (a paragraph goes on from one page
+    to the next)."""
     blocks: dict[tuple[int, int], object] = {}
 
     def block(element: pikepdf.Dictionary) -> object:
@@ -248,10 +374,10 @@ def _line_end_spaces(pages: Iterator[tuple], owners: dict) -> Iterator[tuple]:
             blocks[element.objgen] = block(parent) if inline else element.get(MARK, element.objgen)
         return blocks[element.objgen]
 
-    last: dict[object, tuple] = {}  # block → (instructions, run, page, its spaced MCIDs) of its latest run
+    last: dict[object, tuple] = {}  # block → (content, run, page, its spaced MCIDs) of its latest run
     spaces: dict[int, bytes | None] = {}  # font map (by id) → the code of its space
     held = None  # the page read before, given back once this one is read
-    for page, instructions, runs in pages:
+    for page, content, runs in pages:
         key, spaced = page.obj.objgen, set()
         for run in runs:
             owner = owners.get((key, run.mcid))
@@ -259,18 +385,18 @@ def _line_end_spaces(pages: Iterator[tuple], owners: dict) -> Iterator[tuple]:
                 continue
             here = block(owner)
             before = last.get(here)
-            last[here] = (instructions, run, key, spaced)
+            last[here] = (content, run, key, spaced)
             if before is None:
                 continue
-            instructions_before, previous, page_before, spaced_before = before
+            content_before, previous, page_before, spaced_before = before
             if page_before == key and not _below(run.at, previous.at) or run.text[0].isspace():
                 continue
-            if _add_space(instructions_before, previous, spaces):
+            if _add_space(content_before, previous, spaces):
                 spaced_before.add(previous.mcid)
         last = {here: latest for here, latest in last.items() if latest[2] == key}
         if held:
             yield held
-        held = (page, instructions, runs, spaced)
+        held = (page, content, runs, spaced)
     if held:
         yield held
 
@@ -283,7 +409,7 @@ def _footnote_area(element: pikepdf.Dictionary) -> bool:
     return element.get("/S") == "/NonStruct" and _element(parent) and parent.S in ("/Document", "/Part")
 
 
-def _add_space(instructions: list, run: Run, spaces: dict[int, bytes | None]) -> bool:
+def _add_space(content: _Content, run: Run, spaces: dict[int, bytes | None]) -> bool:
     """Appends a space to the run's last text, unless it ends in one or in a hyphen or dash,
     or its font has no space (``spaces``: each font's space code, as found)."""
     if id(run.font) not in spaces:
@@ -291,10 +417,10 @@ def _add_space(instructions: list, run: Run, spaces: dict[int, bytes | None]) ->
     code = spaces[id(run.font)]
     if run.show is None or code is None or run.text[-1].isspace() or run.text[-1] in NO_SPACE_AFTER:
         return False
-    shown = instructions[run.show].operands[0]
-    shown = shown if isinstance(shown, pikepdf.Array) else pikepdf.Array([shown])
-    shown.append(pikepdf.String(code))
-    instructions[run.show] = pikepdf.ContentStreamInstruction([shown], pikepdf.Operator("TJ"))
+    shown = content.code(run.show)
+    operands = shown[:-2].rstrip()
+    shown = operands[:-1] if shown.endswith(b"TJ") and operands.endswith(b"]") else b"[ " + operands
+    content.edits[run.show] = shown.rstrip() + b" <" + code.hex().encode("ascii") + b"> ] TJ"
     return True
 
 
@@ -306,7 +432,7 @@ def _below(at: tuple[float, float, float], before: tuple[float, float, float]) -
     return y > y0 + 0.9 * size or y > y0 + size / 2 and x <= x0 + 1
 
 
-def _note_calls(instructions: list, runs: list[Run], spaced: set[int], owners: dict) -> None:
+def _note_calls(content: _Content, runs: list[Run], spaced: set[int], owners: dict) -> None:
     """Gives each note call's text an ActualText in brackets ("[9]"), so that "2011" and note 9
     are not copied as one number."""
     for run in runs:
@@ -317,10 +443,10 @@ def _note_calls(instructions: list, runs: list[Run], spaced: set[int], owners: d
                  and k.get("/Type") == "/OBJR" and isinstance(k.Obj.get("/Dest"), pikepdf.String)]
         if not any(re.fullmatch(r"(?:end)?note-\d+", d) for d in dests):
             continue
-        operands, _ = instructions[run.start]
+        tag = _TOKENS.match(content.code(run.start))[1]
         text = f"[{run.text.strip()}]" + " " * (run.mcid in spaced)
-        instructions[run.start] = pikepdf.ContentStreamInstruction(
-            [operands[0], pikepdf.Dictionary(MCID=run.mcid, ActualText=pikepdf.String(text))], pikepdf.Operator("BDC"))
+        props = pikepdf.Dictionary(MCID=run.mcid, ActualText=pikepdf.String(text))
+        content.edits[run.start] = tag + b" " + props.unparse() + b" BDC"
 
 
 def _drop(element: pikepdf.Dictionary, mcids: set[int]) -> None:
