@@ -138,11 +138,11 @@ _OPERATOR = rb"[A-Za-z'\"][A-Za-z0-9*'\"]*+" + _END
 _READ_OPERATORS = (b"BDC", b"BMC", b"EMC", b"Tf", b"Tm", b"TJ", b"Tj")
 """The instructions the post-pass reads."""
 _NEXT = re.compile(
-    rb"(?:(?:" + _TOKEN + _WS + rb")*+(?!(?:" + b"|".join(_READ_OPERATORS) + rb"|BI)" + _END + rb")"
-    + _OPERATOR + _WS + rb")*+"
-    rb"(?:(?P<operands>(?:" + _TOKEN + _WS + rb")*+)(?P<operator>" + _OPERATOR + rb")" + _WS + rb"|\Z)", re.S)
-"""From one instruction that the post-pass reads to the next: the instructions between (read
-by the regular expression engine alone), then its operands and operator; or the stream's end."""
+    rb"(?:" + _TOKEN + _WS + rb"|(?P<skipped>(?!(?:" + b"|".join(_READ_OPERATORS) + rb"|BI)" + _END + rb")"
+    + _OPERATOR + _WS + rb"))*+(?:(?P<operator>" + _OPERATOR + rb")" + _WS + rb"|\Z)", re.S)
+"""From one instruction that the post-pass reads to the next: the operands and operators of
+the instructions between (read by the regular expression engine alone, each byte once), the
+last one's end, then the next operator the post-pass reads; or the stream's end."""
 _TOKENS = re.compile(_WS + rb"(" + _TOKEN + rb")", re.S)
 
 
@@ -185,7 +185,8 @@ def _instructions(data: bytes) -> list[tuple[bytes, bytes, int, int]] | None:
             return found
         if operator == b"BI":
             return None
-        found.append((operator, match["operands"], match.start("operands"), match.end("operator")))
+        start, end = max(at, match.end("skipped")), match.start("operator")
+        found.append((operator, data[start:end], start, match.end("operator")))
         at = match.end()
     return None
 
