@@ -73,15 +73,16 @@ def _owners(pdf: pikepdf.Pdf) -> dict[tuple[tuple[int, int], int], pikepdf.Dicti
     owners: dict = {}
 
     def walk(element: pikepdf.Dictionary, page: tuple[int, int] | None) -> None:
-        if "/Pg" in element:
-            page = element.Pg.objgen
+        if (pg := element.get("/Pg")) is not None:
+            page = pg.objgen
         for kid in _kids(element):
             if isinstance(kid, int):
-                owners[(page, int(kid))] = element
-            elif isinstance(kid, pikepdf.Dictionary) and "/MCID" in kid:
-                owners[(kid.Pg.objgen if "/Pg" in kid else page, int(kid.MCID))] = element
-            elif isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
-                walk(kid, page)
+                owners[(page, kid)] = element
+            elif isinstance(kid, pikepdf.Dictionary):
+                if (mcid := kid.get("/MCID")) is not None:
+                    owners[(pg.objgen if (pg := kid.get("/Pg")) is not None else page, int(mcid))] = element
+                elif "/S" in kid:
+                    walk(kid, page)
 
     walk(pdf.Root.StructTreeRoot, None)
     return owners
@@ -185,8 +186,10 @@ def _instructions(data: bytes) -> list[tuple[bytes, bytes, int, int]] | None:
             return found
         if operator == b"BI":
             return None
-        start, end = max(at, match.end("skipped")), match.start("operator")
-        found.append((operator, data[start:end], start, match.end("operator")))
+        start, end = match.end("skipped"), match.start("operator")
+        if start < at:  # no instruction before it in this match
+            start = at
+        found.append((operator, data[start:end], start, end + len(operator)))
         at = match.end()
     return None
 
@@ -633,14 +636,16 @@ def _join(pdf: pikepdf.Pdf, element: pikepdf.Dictionary) -> None:
     while todo:
         parent = todo.pop()
         joined: list = []
-        for kid in _kids(parent):
+        kids = _kids(parent)
+        for kid in kids:
             previous = joined[-1] if joined else None
             if (_element(kid) and previous is not None and _element(previous) and kid.S == previous.S
                     and (kid.S == "/Part" or kid.S not in TABLES and MARK in kid and kid[MARK] == previous.get(MARK))):
                 _absorb(previous, kid, parents)
             else:
                 joined.append(kid)
-        parent.K = pikepdf.Array(joined)
+        if len(joined) != len(kids) or not isinstance(parent.get("/K"), pikepdf.Array):
+            parent.K = pikepdf.Array(joined)  # (a /K of one kid or none becomes an array, as it always did)
         todo.extend(k for k in joined if _element(k))
 
 
