@@ -10,6 +10,10 @@ document's ``Part``, a section, a paragraph split by a page break) are joined in
 Footnotes, which WeasyPrint tags as text of the page's footnote area (``NonStruct``), become
 ``/Note`` elements with an ``/ID``, right after the (whole) paragraph that calls them; endnotes,
 a list's items, become ``/Note`` elements too.
+The pages' content streams are read and edited as bytes (one tokenizer finds the instructions
+the post-pass reads; the edits are spliced in, every other byte kept as WeasyPrint wrote it):
+qpdf's parse of each page, and writing each back, took most of the post-pass's time. A page
+the tokenizer does not read (an inline image, a comment) is read through qpdf.
 The output depends on the input only (qpdf's deterministic /ID): a rebuild is byte-identical.
 """
 
