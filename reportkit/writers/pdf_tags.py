@@ -280,7 +280,7 @@ def _runs(content: _Content, maps: dict[str, _Glyphs]) -> Iterator[Run]:
 
 
 _HEX = re.compile(rb"<((?:[0-9A-Fa-f]{2})*+)>")
-_STRING = re.compile(rb"<([^>]*)>|(" + _LITERAL + rb")", re.S)
+_STRING = re.compile(rb"<([0-9A-Fa-f\t\n\x0c\r ]*+)>|(" + _LITERAL + rb")", re.S)
 _ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|.)|\r\n?", re.S)
 _ESCAPED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"\r\n": b"", b"\r": b"", b"\n": b""}
 
@@ -306,7 +306,7 @@ def _shown_bytes(operands: bytes) -> bytes:
         if literal:
             shown.append(_ESCAPE.sub(_unescape, literal[1:-1]))
         else:
-            digits = hexadecimal.translate(None, b"\x00\t\n\x0c\r ")
+            digits = hexadecimal.translate(None, b"\t\n\x0c\r ")
             shown.append(bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode("ascii")))
     return b"".join(shown)
 
