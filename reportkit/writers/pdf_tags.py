@@ -422,13 +422,13 @@ def _add_space(content: _Content, run: Run, spaces: dict[int, bytes | None]) -> 
     or its font has no space (``spaces``: each font's space code, as found)."""
     if id(run.font) not in spaces:
         spaces[id(run.font)] = next((c.to_bytes(2, "big") for c, t in run.font.items() if t == " "), None)
-    code = spaces[id(run.font)]
-    if run.show is None or code is None or run.text[-1].isspace() or run.text[-1] in NO_SPACE_AFTER:
+    space = spaces[id(run.font)]
+    if run.show is None or space is None or run.text[-1].isspace() or run.text[-1] in NO_SPACE_AFTER:
         return False
-    shown = content.code(run.show)
-    operands = shown[:-2].rstrip()
-    shown = operands[:-1] if shown.endswith(b"TJ") and operands.endswith(b"]") else b"[ " + operands
-    content.edits[run.show] = shown.rstrip() + b" <" + code.hex().encode("ascii") + b"> ] TJ"
+    code = content.code(run.show)  # "[<0191> 3 <0048>] TJ" or "<0191> Tj"
+    operands = code[:-2].rstrip()
+    shown = operands[:-1] if code.endswith(b"TJ") and operands.endswith(b"]") else b"[ " + operands
+    content.edits[run.show] = shown.rstrip() + b" <" + space.hex().encode("ascii") + b"> ] TJ"
     return True
 
 
