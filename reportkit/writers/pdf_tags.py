@@ -35,28 +35,26 @@ LEADER_RUN = 3
 one run at most)."""
 
 
-def retag(data: bytes, pages: bool = True, document: bool = True) -> bytes:
+def retag(data: bytes, document: bool = True) -> bytes:
     """``data`` (a PDF written by WeasyPrint) with leaders and footers as artifacts, links
-    described and footnotes tagged as notes. ``pages`` and ``document`` choose the page-by-page
-    half (artifacts, line-end spaces, note calls) and the whole-document half (fragments joined,
-    links described, notes, the element marks removed), for a PDF written in groups of pages
-    (each group's pages done in its worker) and merged (``pdf_merge``)."""
+    described and footnotes tagged as notes. Without ``document``, only the page-by-page half
+    (artifacts, line-end spaces, note calls): a group's PDF, whose whole-document half
+    (``retag_document``) is done on the merged file (``pdf_merge``)."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         if "/StructTreeRoot" not in pdf.Root:
             return data
-        if pages:
-            owners, fonts = _owners(pdf), {}
+        owners, fonts = _owners(pdf), {}
 
-            def read() -> Iterator[tuple]:
-                for page in pdf.pages:
-                    content = _Content(page)
-                    yield page, content, _artifacts(pdf, page, content, owners, _unicode_maps(page, fonts))
+        def read() -> Iterator[tuple]:
+            for page in pdf.pages:
+                content = _Content(page)
+                yield page, content, _artifacts(pdf, page, content, owners, _unicode_maps(page, fonts))
 
-            for page, content, runs, spaced in _line_end_spaces(read(), owners):
-                key = page.obj.objgen
-                _note_calls(content, runs, spaced, {run.mcid: owners.get((key, run.mcid)) for run in runs})
-                if content.edits:
-                    page.Contents = pdf.make_stream(content.edited())
+        for page, content, runs, spaced in _line_end_spaces(read(), owners):
+            key = page.obj.objgen
+            _note_calls(content, runs, spaced, {run.mcid: owners.get((key, run.mcid)) for run in runs})
+            if content.edits:
+                page.Contents = pdf.make_stream(content.edited())
         if document:
             retag_document(pdf)
         out = io.BytesIO()
