@@ -21,15 +21,21 @@ from __future__ import annotations
 import math
 import multiprocessing
 import re
+import dataclasses
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..model import Report
 from ..themes import Theme, find_style
 from ..writers import Options, Rendered
-from ..writers.html import Shell, file_url
+from ..writers.html import Shell, file_url, w3c_date
+from .record import html_files
 from .workers import can_fork, forked_map
 
+UNDATED = datetime(2000, 1, 1, tzinfo=timezone.utc)
+"""The date parts and groups are laid out with: the date changes with every save when
+report.toml gives none, and it is only metadata (set on the written document)."""
 PARALLEL_CHARS = 120_000
 """HTML (text and markup of the parts) above which a report is laid out in groups: about 37
 pages of the default style, where two groups on two cores begin to beat one layout."""
@@ -105,27 +111,35 @@ def own_shell(theme: Theme) -> bool:
     )
 
 
-def render(report: Report, theme: Theme, options: Options, previous: Path | None = None, jobs: int = 1) -> Rendered:
+def render(report: Report, theme: Theme, options: Options, previous: Path | None = None, jobs: int = 1,
+           kept: dict | None = None) -> Rendered:
     """The PDF's bytes and page count, as ``pdf.render`` checks them: laid out in groups when
     ``plan`` gives any (in up to ``jobs`` processes), else whole. ``previous`` is the last
-    PDF built for the report, whose page numbers serve as the first guess."""
+    PDF built for the report, whose page numbers serve as the first guess. ``kept`` (``watch``
+    keeps it between saves) holds the groups laid out last time: one whose HTML and files are
+    the same is not laid out again."""
     from ..writers import pdf, pdf_merge, pdf_tags
 
-    shell = Shell(report, theme, options, file_url)
+    shell = Shell(report, theme, dataclasses.replace(options, created=UNDATED) if options.created else options, file_url)
     groups = plan(shell)
     if groups is None:
         return pdf.render(report, theme, options)
+    kept = {} if kept is None else kept
     numbers = read_numbers(previous, shell) if previous else None
     if numbers is None:
-        numbers = _numbers(shell, groups, _run(shell, groups, None, report, theme, jobs))
+        numbers = _numbers(shell, groups, _run(shell, groups, None, report, theme, jobs, kept))
     for _ in range(PASSES):
-        laid = _run(shell, groups, numbers, report, theme, jobs)
+        laid = _run(shell, groups, numbers, report, theme, jobs, kept, options.created)
         found = _numbers(shell, groups, laid)
         if found == numbers:
             break
         numbers = found
     else:  # page numbers that never settle (none seen): the report laid out whole instead
         return pdf.render(report, theme, options)
+    final = {id(group) for group in laid}
+    last = {key: group for key, group in kept.items() if id(group) in final}
+    kept.clear()
+    kept.update(last)  # the groups of this PDF, for the next save
     pdf.check_laid_out_notes(report, set().union(*(g.notes for g in laid)), set().union(*(g.too_tall for g in laid)))
     merged = pdf_merge.merge([g.data for g in laid], [g.stand_ins for g in laid], pdf_tags.retag_document)
     return Rendered(merged, sum(numbers.counts))
@@ -205,17 +219,26 @@ def _stand_ins(html: str) -> tuple[str, set[str]]:
 
 
 def _run(shell: Shell, groups: list[tuple[int, int]], numbers: Numbers | None, report: Report, theme: Theme,
-         jobs: int) -> list[_Group]:
-    """Each group laid out (and written, when given its ``numbers``), in up to ``jobs`` forked
-    processes at once (each inherits its group's HTML)."""
-    work = [(report, theme, *_stand_ins(_html(shell, group, numbers)), numbers is not None) for group in groups]
-    if min(jobs, len(groups)) < 2 or not can_fork() or multiprocessing.current_process().daemon:
-        return [_lay_out(*args) for args in work]
-    return forked_map("pdf", "reportkit.incremental.groups", "_lay_out", work, jobs)
+         jobs: int, kept: dict, created: datetime | None = None) -> list[_Group]:
+    """Each group laid out (and written, when given its ``numbers``, the first dated
+    ``created``: the merged file keeps its metadata), in up to ``jobs`` forked processes at once
+    (each inherits its group's HTML), but those ``kept`` from before (under their HTML, files,
+    date and whether written; the new ones are added)."""
+    work = [(report, theme, *_stand_ins(_html(shell, group, numbers)), numbers is not None, None if k else created)
+            for k, group in enumerate(groups)]
+    keys = [(html, write, date, repr(html_files(html))) for _, _, html, _, write, date in work]
+    todo = [args for args, key in zip(work, keys) if key not in kept]
+    if min(jobs, len(todo)) < 2 or not can_fork() or multiprocessing.current_process().daemon:
+        laid = [_lay_out(*args) for args in todo]
+    else:
+        laid = forked_map("pdf", "reportkit.incremental.groups", "_lay_out", todo, jobs)
+    kept.update(zip([key for key in keys if key not in kept], laid))
+    return [kept[key] for key in keys]
 
 
-def _lay_out(report: Report, theme: Theme, html: str, stand_ins: set[str], write: bool) -> _Group:
-    """One group's ``html`` laid out (and written with ``write``)."""
+def _lay_out(report: Report, theme: Theme, html: str, stand_ins: set[str], write: bool,
+             created: datetime | None) -> _Group:
+    """One group's ``html`` laid out (and written with ``write``, dated ``created`` when given)."""
     from ..writers import pdf, pdf_tags
 
     laid_out = pdf.lay_out(html, report, theme)
@@ -223,6 +246,8 @@ def _lay_out(report: Report, theme: Theme, html: str, stand_ins: set[str], write
     footnotes = report.meta.notes == "footnotes"
     anchors = {name: i for i in reversed(range(len(pages))) for name in pages[i].anchors if name not in stand_ins}
     data = None
+    if created is not None:
+        laid_out.metadata.created = laid_out.metadata.modified = w3c_date(created)
     if write:  # the tags' page-by-page half here, the rest on the merged file
         data = pdf_tags.retag(laid_out.write_pdf(pdf_variant=pdf.PDF_VARIANT, pdf_identifier=True), document=False)
     return _Group(len(pages), anchors, pdf.laid_out_notes(pages, footnotes),

@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 from typing import TYPE_CHECKING
 
 from .. import libreoffice
@@ -150,3 +152,13 @@ def _listing(folder: Path, pattern: str, fmt: str) -> list[str]:
         return []
     skip = NOT_READ_BY.get(fmt, ())
     return sorted(str(p.relative_to(folder)) for p in folder.glob(pattern) if p.is_file() and not p.name.endswith(skip))
+
+
+def html_files(html: str) -> dict[str, list[int] | None]:
+    """Size and time of every file the HTML loads (None for one that is gone)."""
+    return {url: stamp(Path(unquote(urlsplit(url).path))) for url in html_urls(html)}
+
+
+def html_urls(html: str) -> list[str]:
+    """The ``file://`` URLs in the HTML: images, logos, fonts."""
+    return sorted(set(re.findall(r"file://[^\"')\s]+", html)))

@@ -7,22 +7,15 @@ very PDF ``pdf.render`` makes.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from ..model import Report
 from ..themes import Theme
 from ..writers import Options, Rendered, pdf
 from ..writers.html import Shell, file_url
-from .groups import own_shell
-from .record import stamp
-
-_UNDATED = datetime(2000, 1, 1, tzinfo=timezone.utc)
-"""The date parts are laid out with: the date changes with every save when report.toml gives
-none, and it is only metadata (set on the whole document afterwards)."""
+from .groups import UNDATED, own_shell
+from .record import html_files, html_urls
 
 
 @dataclass(frozen=True)
@@ -42,7 +35,7 @@ class _Laid:
 
     def holds(self, html: str) -> bool:
         """Whether these pages are the layout of ``html`` with its files as they are now."""
-        return html == self.html and _files(html) == self.files
+        return html == self.html and html_files(html) == self.files
 
 
 class Relayout:
@@ -61,15 +54,17 @@ class Relayout:
         self.parts: list[_Laid] = []
         self.relaid: int | None = None
         """Parts laid out by the last build (None: the whole report was)."""
+        self.groups: dict = {}
+        """A long report's groups as the last build laid them out (``groups.render``'s ``kept``)."""
 
     def render(self, report: Report, theme: Theme, options: Options) -> Rendered:
         """The PDF's bytes and page count, as ``pdf.render`` gives them."""
-        shell = Shell(report, theme, dataclasses.replace(options, created=_UNDATED), file_url)
+        shell = Shell(report, theme, dataclasses.replace(options, created=UNDATED), file_url)
         alone = own_shell(theme)
         found = self._again(shell, report, theme) if alone and len(self.parts) == len(shell.parts) else None
         if found is None:
             html = shell.html()
-            files = _files(html)  # before the layout: a file saved meanwhile is laid out again next time
+            files = html_files(html)  # before the layout: a file saved meanwhile is laid out again next time
             laid_out = pdf.lay_out(html, report, theme)
             parts = _split(shell, laid_out, files) if alone else []
             pages = laid_out.pages
@@ -102,7 +97,7 @@ class Relayout:
         old = self.parts[k]
         if old.holds(html):
             return old
-        files = _files(html)  # before the layout, as in ``render``
+        files = html_files(html)  # before the layout, as in ``render``
         laid_out = pdf.lay_out(html, report, theme)
         if len(laid_out.pages) != len(old.pages):
             return None
@@ -127,7 +122,7 @@ def _split(shell: Shell, laid_out, files: dict[str, list[int] | None]) -> list[_
         first = starts[k] + 1
         html = shell.part_html(k, first, len(pages), toc_pages if k == 0 else None)
         run = pages[starts[k]:starts[k + 1]]
-        parts.append(_Laid(html, {url: files.get(url) for url in _urls(html)}, run, laid_out, _anchors(run, first)))
+        parts.append(_Laid(html, {url: files.get(url) for url in html_urls(html)}, run, laid_out, _anchors(run, first)))
     return parts
 
 
@@ -135,12 +130,3 @@ def _anchors(pages: list, first: int) -> dict[str, int]:
     """Element id → number of the first of ``pages`` it stands on, counting from ``first``."""
     return {anchor: first + i for i in reversed(range(len(pages))) for anchor in pages[i].anchors}
 
-
-def _files(html: str) -> dict[str, list[int] | None]:
-    """Size and time of every file the HTML loads (None for one that is gone)."""
-    return {url: stamp(Path(unquote(urlsplit(url).path))) for url in _urls(html)}
-
-
-def _urls(html: str) -> list[str]:
-    """The ``file://`` URLs in the HTML: images, logos, fonts."""
-    return sorted(set(re.findall(r"file://[^\"')\s]+", html)))

@@ -77,16 +77,17 @@ def render_beside(relayout: Relayout, job: PdfJob, report: Report, theme: Theme,
                   formats: tuple[str, ...]) -> Iterator[tuple]:
     """The PDF laid out by ``relayout`` in a thread of this process (which keeps its pages for
     the next build), the other formats beside it in forked processes, yielded first. A report
-    laid out in groups is laid out in its groups, as ``reportkit build`` does (the same bytes)."""
-    if groups.plan(Shell(report, theme, options, file_url)):
-        yield from render_forked(job, report, theme, options, formats)
-        return
+    laid out in groups is laid out in its groups, as ``reportkit build`` does (the same bytes),
+    those whose HTML and files have not changed kept from the last save (``relayout.groups``)."""
+    grouped = groups.plan(Shell(report, theme, options, file_url)) is not None
     done: queue.SimpleQueue = queue.SimpleQueue()
 
     def lay_out_pdf() -> None:
         start = time.perf_counter()
         try:
-            done.put((relayout.render(report, theme, options), time.perf_counter() - start))
+            rendered = (groups.render(report, theme, options, job.previous, job.jobs, relayout.groups) if grouped
+                        else relayout.render(report, theme, options))
+            done.put((rendered, time.perf_counter() - start))
         except BaseException as err:  # handed to this thread, which raises it
             done.put(err)
 
