@@ -184,6 +184,7 @@ def test_a_killed_build_leaves_no_process(tmp_path, pages, delay):
     assert _tagged(tag) == []
 
 
+@pytest.mark.slow  # builds killed at several moments, one after another (12 s)
 def test_builds_killed_or_not_leave_nothing_in_the_temporary_folder(tmp_path):
     import shutil as sh
     import signal as sig
@@ -261,7 +262,8 @@ run()
 """
 
 
-@pytest.mark.parametrize("subsetter", ["harfbuzz", "fonttools"])
+@pytest.mark.parametrize("subsetter", ["harfbuzz", pytest.param("fonttools", marks=pytest.mark.slow)])  # fontTools:
+# WeasyPrint's fallback without libharfbuzz-subset0 (7 s), in the slow run
 def test_same_sources_same_pdf_bytes_whoever_subsets_the_fonts(report_factory, tmp_path, subsetter):
     import weasyprint.pdf.fonts
 
@@ -272,10 +274,11 @@ def test_same_sources_same_pdf_bytes_whoever_subsets_the_fonts(report_factory, t
     env["PYTHONPATH"] = str(Path(__file__).parents[1])
     pdfs = []
     for out in ("one", "two"):
+        if pdfs:
+            time.sleep(1.1)  # fontTools stamps a font with the time in seconds: the second build a second later
         subprocess.run([sys.executable, "-c", BUILD_WITH, subsetter, str(folder), str(tmp_path / out)],
                        check=True, env=env, timeout=60)
         pdfs.append((tmp_path / out / "report.pdf").read_bytes())
-        time.sleep(1.1)  # fontTools stamps a font with the time in seconds
     assert pdfs[0] == pdfs[1]
 
 
