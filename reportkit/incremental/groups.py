@@ -18,10 +18,10 @@ pass, never a wrong page number).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import multiprocessing
 import re
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -231,7 +231,7 @@ def _run(shell: Shell, groups: list[tuple[int, int]], numbers: Numbers | None, r
     if min(jobs, len(todo)) < 2 or not can_fork() or multiprocessing.current_process().daemon:
         laid = [_lay_out(*args) for args in todo]
     else:
-        laid = forked_map("pdf", "reportkit.incremental.groups", "_lay_out", todo, jobs)
+        laid = list(forked_map("pdf", "reportkit.incremental.groups", "_lay_out", todo, jobs))
     kept.update(zip([key for key in keys if key not in kept], laid))
     return [kept[key] for key in keys]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
@@ -12,7 +11,7 @@ from typing import Iterator
 from ..errors import ReportError
 from ..outputs import BuildOptions
 from . import build
-from .workers import can_fork, fork_pool
+from .workers import can_fork, forked_map
 
 
 @dataclass(frozen=True)
@@ -36,10 +35,13 @@ def build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], options: BuildO
     into a subfolder of ``out`` named after its folder when given; yield how each went, in the
     order given. A long report's PDF groups are laid out one after another in its process."""
     jobs = jobs or os.cpu_count() or 1
-    pool = fork_pool(min(len(dirs), jobs)) if can_fork() and jobs > 1 else None
-    work = [(d, out / d.resolve().name if out else None, formats, options, force, 1 if pool else jobs) for d in dirs]
-    with pool or nullcontext():
-        yield from (pool.imap if pool else map)(_build_one, work)
+    processes = min(len(dirs), jobs) if can_fork() else 1
+    work = [(d, out / d.resolve().name if out else None, formats, options, force, 1 if processes > 1 else jobs)
+            for d in dirs]
+    if processes > 1:
+        yield from forked_map("build", "reportkit.incremental.many", "_build_one", [(w,) for w in work], processes)
+    else:
+        yield from map(_build_one, work)
 
 
 def _build_one(job: tuple[Path, Path | None, tuple[str, ...], BuildOptions, bool, int]) -> Outcome:

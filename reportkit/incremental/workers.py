@@ -1,5 +1,5 @@
 """Forked worker processes: one per format, the PDF writer forked before the report is read,
-a pool for several reports. Light: ``reportkit build`` forks before it imports the pipeline.
+and ``forked_map``'s, a few at a time, for a long report's groups and for several reports. Light: ``reportkit build`` forks before it imports the pipeline.
 
 A process forked with its work shares what this one has loaded (the report, without pickling
 it); only results and errors travel back, through a pipe. Ctrl-C is the parent's to handle:
@@ -118,14 +118,15 @@ def results(workers: list[Forked]) -> Iterator[tuple]:
             yield worker.name, *worker.result()
 
 
-def forked_map(name: str, module: str, function: str, work: list[tuple], processes: int) -> list:
+def forked_map(name: str, module: str, function: str, work: list[tuple], processes: int) -> Iterator:
     """``function(*args)`` of ``module`` for each ``args`` of ``work``, each in a forked process
     of its own (named ``name`` in errors) that inherits its arguments, at most ``processes`` at
-    once; the results in the order of ``work``. Raises what a call raised, its siblings ended."""
-    found: list = [None] * len(work)
-    todo, running = list(enumerate(work)), {}
+    once; the results in the order of ``work``, each as soon as it and those before it are
+    ready. Raises what a call raised, its siblings ended."""
+    found: dict[int, object] = {}
+    todo, running, given = list(enumerate(work)), {}, 0
     try:
-        while todo or running:
+        while given < len(work):
             while todo and len(running) < processes:
                 k, args = todo.pop(0)
                 worker = Forked(name, module, function, args)
@@ -136,17 +137,12 @@ def forked_map(name: str, module: str, function: str, work: list[tuple], process
                     found[k] = worker.result()[0]
                 finally:
                     worker.close()
+            while given in found:
+                yield found.pop(given)
+                given += 1
     finally:
         for _, worker in running.values():
             worker.close()
-    return found
-
-
-def fork_pool(processes: int):
-    """A pool of forked workers that leave Ctrl-C to the parent; leaving the ``with`` block
-    (normally or by an exception, Ctrl-C included) terminates them."""
-    return multiprocessing.get_context("fork").Pool(processes, initializer=_ignore_interrupts,
-                                                     initargs=(os.getpid(),))
 
 
 def _ignore_interrupts(parent: int) -> None:
