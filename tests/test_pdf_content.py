@@ -108,6 +108,6 @@ def test_a_page_read_through_qpdf_is_retagged_as_one_read_from_its_bytes(written
     fast, slow = _read(pdf_tags.retag(written)), _read(pdf_tags.retag(out.getvalue()))
     assert fast == slow
     contents = b"".join(fast[0])
-    assert contents.count(b"/Artifact << /Type /Layout >> BDC") > 20  # the leaders' dots
+    assert contents.count(b"/Artifact << /Type /Layout >> BDC") == 2  # a leader's dots are one run
     assert contents.count(b"/Artifact << /Subtype /Footer /Type /Pagination >> BDC") == len(fast[0])  # a footer a page
     assert contents.count(b"<0003> ] TJ") > 10  # the spaces written at line ends

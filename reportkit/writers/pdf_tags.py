@@ -30,9 +30,9 @@ from .weasyprint_fixes import ELEMENT_MARK
 
 MARK = "/" + ELEMENT_MARK
 
-LEADER_RUN = 3
-"""Consecutive one-dot text runs in one element that make a leader (a sentence's full stop is
-one run at most)."""
+LEADER = re.compile(r"(?:\. ?){3,}")
+"""The text of a leader's run (``weasyprint_fixes`` makes its dots one run): three dots or
+more and nothing else; a sentence's run has words."""
 
 
 def retag(data: bytes, document: bool = True) -> bytes:
@@ -322,16 +322,7 @@ def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, content: _Content, owners: 
     runs = list(_runs(content, maps))
     key = page.obj.objgen
     footer = {run.mcid for run in runs if (key, run.mcid) not in owners}
-    leaders: set[int] = set()
-    streak: list[int] = []
-    for mcid, text in [(run.mcid, run.text) for run in runs] + [(-1, "")]:
-        owner = owners.get((key, mcid))
-        if text == "." and (not streak or owners.get((key, streak[-1])) is owner):
-            streak.append(mcid)
-            continue
-        if len(streak) >= LEADER_RUN:
-            leaders.update(streak)
-        streak = [mcid] if text == "." else []
+    leaders = {run.mcid for run in runs if LEADER.fullmatch(run.text.strip())}
     text = [run for run in runs if run.mcid not in footer and run.mcid not in leaders]
     if not footer and not leaders:
         return text
