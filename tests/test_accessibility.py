@@ -99,6 +99,12 @@ def test_outloud_finds_no_error(built, name):
     assert done.returncode == 0 and " 0 error" in done.stdout, done.stdout + done.stderr
 
 
+def test_every_link_prints_and_none_is_hidden(opened):
+    flags = [int(a.get("/F", 0)) for pdf in opened.values() for page in pdf.pages
+             for a in page.get("/Annots", []) if a.get("/Subtype") == "/Link"]
+    assert len(flags) > 50 and all(f & 4 and not f & (1 | 2 | 32) for f in flags)
+
+
 def _kids(element) -> list:
     k = element.get("/K")
     if k is None:

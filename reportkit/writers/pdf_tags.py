@@ -4,7 +4,8 @@ WeasyPrint 70 tags each dot of a contents leader as text inside the link, builds
 footer's tags without linking them to the structure tree, and describes a link by its anchor
 name ("note-1"). ``retag`` rewrites the PDF with pikepdf (the qpdf binding): leader dots become
 layout artifacts, the footer a pagination artifact, and every link annotation gets a
-``/Contents`` a listener understands ("Note 6", "Section 2.1, National Plan of Action").
+``/Contents`` a listener understands ("Note 6", "Section 2.1, National Plan of Action") and
+the Print flag.
 WeasyPrint tags each page apart; the fragments of one HTML element on consecutive pages (the
 document's ``Part``, a section, a paragraph split by a page break) are joined into one element.
 Footnotes, which WeasyPrint tags as text of the page's footnote area (``NonStruct``), become
@@ -486,14 +487,21 @@ def _parent_array(pdf: pikepdf.Pdf, page: pikepdf.Page) -> pikepdf.Array | None:
     return entry if isinstance(entry, pikepdf.Array) else None
 
 
+PRINT, HIDDEN = 4, 1 | 2 | 32
+"""Annotation flags (PDF 1.7, 12.5.3): Print; Invisible, Hidden and NoView."""
+
+
 def _describe_links(pdf: pikepdf.Pdf) -> None:
-    """Gives each internal link annotation a description instead of its anchor name."""
+    """Gives each internal link annotation a description instead of its anchor name, and each
+    link the Print flag, which WeasyPrint leaves off (PDF/UA checkers take a link without it for
+    one that print and screen show differently)."""
     names = _destinations(pdf)
     headings = _headings(pdf)
     for page in pdf.pages:
         for annot in page.obj.get("/Annots", []):
             if annot.get("/Subtype") != "/Link":
                 continue
+            annot.F = (int(annot.get("/F", 0)) | PRINT) & ~HIDDEN
             if "/Dest" in annot and isinstance(annot.Dest, pikepdf.String):
                 anchor = str(annot.Dest)
                 annot.Contents = pikepdf.String(_description(anchor, headings.get(names.get(anchor))))

@@ -4,7 +4,7 @@ no longer matches (a later WeasyPrint needs each looked at again, never skipped 
 
 The workarounds: the import loads WeasyPrint's C libraries by file name (speed only), one
 pagination heuristic that loses footnotes is switched off, a leader's dots are one text run
-(speed only), and the PDF tagger marks each structure element with the HTML element it comes
+and the tagger's page references are made once a PDF (speed only), and the PDF tagger marks each structure element with the HTML element it comes
 from and tags ARIA headings as headings. ``pdf.check_notes`` still checks
 every note after layout.
 """
@@ -22,6 +22,7 @@ def apply() -> None:
     _import_weasyprint()  # saves 0.15 s of the 0.4 s import (bench/RESULTS.md: the quick floor)
     _keep_notes_with_their_lines()
     _one_run_per_leader()
+    _page_references_once()
     _mark_tagged_elements()
 
 
@@ -121,6 +122,32 @@ def _one_run_per_leader() -> None:
 
     one_run.reportkit_fixed = True
     inline.handle_leader = one_run
+
+
+def _page_references_once() -> None:
+    """Make pydyf's list of page references once per page count, not once per use.
+
+    WeasyPrint's tagger asks for ``pdf.page_references[n]`` for every structure element, and
+    pydyf builds the whole tuple of the PDF's page references each time: quadratic in the
+    pages, 2 s of the 8 s that writing the 182-page report took. The tuple is kept with the
+    page list's length it was made for (pages are only ever added), and made again when that
+    changes.
+    """
+    import pydyf
+
+    make = pydyf.PDF.page_references.fget
+    if getattr(make, "reportkit_fixed", False):
+        return
+
+    def page_references(pdf):
+        count = len(pdf.pages["Kids"])
+        kept = pdf.__dict__.get("_reportkit_page_references")
+        if kept is None or kept[0] != count:
+            kept = pdf._reportkit_page_references = (count, make(pdf))
+        return kept[1]
+
+    page_references.reportkit_fixed = True
+    pydyf.PDF.page_references = property(page_references)
 
 
 ELEMENT_MARK = "ReportkitElement"
