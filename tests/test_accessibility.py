@@ -23,7 +23,7 @@ import page
 import pikepdf
 import pytest
 
-from conftest import SAMPLE, TESTS
+from conftest import SAMPLE, TESTS, make_report
 from reportkit.build import load_report
 from reportkit.themes import load_theme
 from reportkit.writers import Options, pdf
@@ -438,3 +438,26 @@ def test_endnotes_are_notes_with_the_id_their_calls_link_to(opened):
     assert all(ids[str(e.ID)].objgen == e.objgen for e, _ in notes)
     for note, _ in notes:
         assert not [k for k in _kids(note) if isinstance(k, pikepdf.Dictionary) and k.get("/S") in ("/LBody", "/Lbl")]
+
+
+def test_a_table_over_two_pages_is_one_table_with_its_header_once(tmp_path):
+    lines = "".join(f"| {2000 + i} | {3 * i} cases | Region {i} |\n" for i in range(70))
+    folder = make_report(tmp_path, files={"02-findings.md": (
+        "# Findings\n\n| Year | Cases | Where |\n|---|---|---|\n" + lines + "\nAfter the table.\n")})
+    with pikepdf.open(_build(folder, tmp_path / "table.pdf")) as built:
+        pages = {p.objgen: i for i, p in enumerate(built.pages)}
+        tables = [e for e, _ in _elements(built) if e.S == "/Table"]
+        assert len(tables) == 1
+        parts = [str(k.S) for k in _kids(tables[0])]
+        assert parts == ["/THead", "/TBody"]
+        body = _kids(tables[0])[1]
+        rows = [k for k in _kids(body) if k.S == "/TR"]
+        assert len(rows) == 70 and len({pages[r.Pg.objgen] for r in rows}) == 2  # on two pages
+        heads = [str(e.ID) for e, _ in _elements(built) if e.S == "/TH"]
+        assert len(heads) == 3
+        cited = {str(h) for r in rows for cell in _kids(r) if cell.S == "/TD" for h in cell.A.Headers}
+        assert cited == set(heads)  # the cells on the second page name the first page's header cells
+        header = [tag == "/Artifact" for _, tag, _, text in _marked(built) if "Year" in text]
+        assert header == [False, True]  # drawn again on the next page, as an artifact
+    report = page.validate_pdf(str(tmp_path / "table.pdf"), profile="ua1")
+    assert [(f.rule_id, f.message) for f in report.failures] == []

@@ -7,7 +7,8 @@ layout artifacts, the footer a pagination artifact, and every link annotation ge
 ``/Contents`` a listener understands ("Note 6", "Section 2.1, National Plan of Action") and
 the Print flag.
 WeasyPrint tags each page apart; the fragments of one HTML element on consecutive pages (the
-document's ``Part``, a section, a paragraph split by a page break) are joined into one element.
+document's ``Part``, a section, a paragraph split by a page break, a table) are joined into one
+element, and a table's header row drawn again on the next page becomes an artifact.
 Footnotes, which WeasyPrint tags as text of the page's footnote area (``NonStruct``), become
 ``/Note`` elements with an ``/ID``, right after the (whole) paragraph that calls them; endnotes,
 a list's items, become ``/Note`` elements too.
@@ -44,12 +45,13 @@ def retag(data: bytes, document: bool = True) -> bytes:
     with pikepdf.open(io.BytesIO(data)) as pdf:
         if "/StructTreeRoot" not in pdf.Root:
             return data
+        repeated = _repeated_headers(pdf)
         owners, fonts = _owners(pdf), {}
 
         def read() -> Iterator[tuple]:
             for page in pdf.pages:
                 content = _Content(page)
-                yield page, content, _artifacts(pdf, page, content, owners, _unicode_maps(page, fonts))
+                yield page, content, _artifacts(pdf, page, content, owners, _unicode_maps(page, fonts), repeated)
 
         for page, content, runs, spaced in _line_end_spaces(read(), owners):
             key = page.obj.objgen
@@ -311,15 +313,18 @@ def _shown_bytes(operands: bytes) -> bytes:
 
 
 ARTIFACTS = {"layout": b"/Artifact << /Type /Layout >> BDC",
-             "pagination": b"/Artifact << /Subtype /Footer /Type /Pagination >> BDC"}
-"""The BDC that opens a leader's dot (a layout artifact) and the running footer's text (a
-pagination artifact)."""
+             "pagination": b"/Artifact << /Subtype /Footer /Type /Pagination >> BDC",
+             "repeated": b"/Artifact << /Type /Pagination >> BDC"}
+"""The BDC that opens a leader's dots (a layout artifact), the running footer's text and a
+table's header row repeated on the next page (pagination artifacts)."""
 
 
-def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, content: _Content, owners: dict, maps: dict) -> list[Run]:
+def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, content: _Content, owners: dict, maps: dict,
+               repeated: set = frozenset()) -> list[Run]:
     """Turns the page's leader dots and its text that no element of the tree holds (the
-    running footer) into artifacts (in ``content``), and takes them out of the structure
-    tree. Returns the page's other runs."""
+    running footer, and the ``repeated`` header rows ``_repeated_headers`` took out) into
+    artifacts (in ``content``), and takes them out of the structure tree. Returns the page's
+    other runs."""
     runs = list(_runs(content, maps))
     key = page.obj.objgen
     footer = {run.mcid for run in runs if (key, run.mcid) not in owners}
@@ -329,7 +334,8 @@ def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, content: _Content, owners: 
         return text
     for run in runs:
         if run.mcid in footer or run.mcid in leaders:
-            content.edits[run.start] = ARTIFACTS["pagination" if run.mcid in footer else "layout"]
+            kind = "layout" if run.mcid not in footer else "repeated" if (key, run.mcid) in repeated else "pagination"
+            content.edits[run.start] = ARTIFACTS[kind]
     emptied: dict[tuple[int, int], tuple[pikepdf.Dictionary, set[int]]] = {}
     for mcid in sorted(leaders):
         element = owners.pop((key, mcid))
@@ -445,6 +451,66 @@ def _note_calls(content: _Content, runs: list[Run], spaced: set[int], owners: di
         text = f"[{run.text.strip()}]" + " " * (run.mcid in spaced)
         props = pikepdf.Dictionary(MCID=run.mcid, ActualText=pikepdf.String(text))
         content.edits[run.start] = tag + b" " + props.unparse() + b" BDC"
+
+
+def _repeated_headers(pdf: pikepdf.Pdf) -> set[tuple[tuple[int, int], int]]:
+    """Takes out of the tree the header row WeasyPrint repeats where a table goes on to the next
+    page (it tags each page's part of a table as a table of its own, header and all), and points
+    the cells of that part at the first header's cells. Returns the repeated rows' marked
+    content (page objgen, MCID), which become artifacts; ``_join`` then makes the parts one
+    table. A part whose header has other cells than the first keeps its own."""
+    firsts: dict[int, pikepdf.Dictionary | None] = {}  # a table's mark → its first part's header
+    found: set = set()
+
+    def walk(element: pikepdf.Dictionary) -> None:
+        for kid in [k for k in _kids(element) if _element(k)]:
+            if kid.S == "/Table" and MARK in kid:
+                heads = [k for k in _kids(kid) if _element(k) and k.S == "/THead"]
+                first = firsts.setdefault(int(kid[MARK]), heads[0] if heads else None)
+                ids = _header_ids(first, heads[0]) if heads and first is not None and first is not heads[0] else None
+                if ids is not None:
+                    found.update(_marked(heads[0], kid.get("/Pg")))
+                    kid.K = pikepdf.Array([k for k in _kids(kid) if not (_element(k) and k.objgen == heads[0].objgen)])
+                    _point_cells(kid, ids)
+            walk(kid)
+
+    walk(pdf.Root.StructTreeRoot)
+    return found
+
+
+def _header_ids(first: pikepdf.Dictionary, again: pikepdf.Dictionary) -> dict[str, str] | None:
+    """The repeated header's cell IDs → the first header's, cell by cell; None when the two
+    headers differ in their cells."""
+    def ids(element: pikepdf.Dictionary) -> list[str]:
+        found = [str(element.ID)] if element.get("/S") == "/TH" and "/ID" in element else []
+        return found + [i for k in _kids(element) if _element(k) for i in ids(k)]
+
+    one, two = ids(first), ids(again)
+    return dict(zip(two, one)) if len(one) == len(two) else None
+
+
+def _marked(element: pikepdf.Dictionary, page: pikepdf.Object | None) -> set[tuple[tuple[int, int], int]]:
+    """The marked content (page objgen, MCID) under ``element``."""
+    page = element.get("/Pg", page)
+    found = set()
+    for kid in _kids(element):
+        if isinstance(kid, int) and page is not None:
+            found.add((page.objgen, int(kid)))
+        elif isinstance(kid, pikepdf.Dictionary) and "/MCID" in kid:
+            found.add((kid.get("/Pg", page).objgen, int(kid.MCID)))
+        elif _element(kid):
+            found |= _marked(kid, page)
+    return found
+
+
+def _point_cells(element: pikepdf.Dictionary, ids: dict[str, str]) -> None:
+    """Renames the header IDs in the ``/Headers`` of the cells under ``element`` by ``ids``."""
+    for kid in [k for k in _kids(element) if _element(k)]:
+        attributes = kid.get("/A")
+        for owner in (attributes if isinstance(attributes, pikepdf.Array) else [attributes]):
+            if isinstance(owner, pikepdf.Dictionary) and isinstance(owner.get("/Headers"), pikepdf.Array):
+                owner.Headers = pikepdf.Array([pikepdf.String(ids.get(str(h), str(h))) for h in owner.Headers])
+        _point_cells(kid, ids)
 
 
 def _drop(element: pikepdf.Dictionary, mcids: set[int]) -> None:
@@ -630,8 +696,8 @@ def _join(pdf: pikepdf.Pdf, element: pikepdf.Dictionary) -> None:
     """Joins, under ``element``, each element with the one before it when both are fragments of
     one HTML element (``ELEMENT_MARK``): the ``Part`` of each page, a section and a paragraph
     that a page break split. The document has one ``Part`` (its ``main``), whether its pages
-    come from one layout or from several. Tables are left as they are (the header row repeated
-    on the next page has its own cells)."""
+    come from one layout or from several. A table's parts on several pages become one table,
+    its rows one body (``_repeated_headers`` took the repeated header rows out)."""
     parents = _Parents(pdf)
     todo = [element]
     while todo:
@@ -641,7 +707,7 @@ def _join(pdf: pikepdf.Pdf, element: pikepdf.Dictionary) -> None:
         for kid in kids:
             previous = joined[-1] if joined else None
             if (_element(kid) and previous is not None and _element(previous) and kid.S == previous.S
-                    and (kid.S == "/Part" or kid.S not in TABLES and MARK in kid and kid[MARK] == previous.get(MARK))):
+                    and (kid.S == "/Part" or MARK in kid and kid[MARK] == previous.get(MARK))):
                 _absorb(previous, kid, parents)
             else:
                 joined.append(kid)
@@ -671,9 +737,6 @@ def _nest_lists(document: pikepdf.Dictionary) -> None:
                 element.K = pikepdf.Array(kept)
             kids = kept
         todo.extend(k for k in kids if _element(k))
-
-
-TABLES = {"/Table", "/THead", "/TBody", "/TFoot", "/TR", "/TH", "/TD"}
 
 
 class _Parents:
