@@ -915,6 +915,47 @@ def test_a_box_holding_a_table_is_one_frame_round_all_its_content(tmp_path: Path
     assert audit(data, tmp_path, "boxed-table") == []
 
 
+NESTED_BOX = {"01-intro.md": """# Intro
+
+:::: good-practice A shelter that works
+The outer box's text.
+
+::: recommendation
+The State should fund it.
+:::
+::::
+
+After the boxes.
+"""}
+
+
+def test_a_box_in_a_box_has_a_frame_of_its_own_inside_the_outer_frame(tmp_path: Path) -> None:
+    data = render(make_report(tmp_path, files=NESTED_BOX), pages=False)
+    body = part(data, "word/document.xml").find(f"{W}body")
+    [outer] = [t for t in body.findall(f"{W}tbl") if t.find(f"{W}tblPr/{W}tblStyle") is None]
+    cell = outer.find(f"{W}tr/{W}tc")
+    [inner] = cell.findall(f"{W}tbl")
+    inner_cell = inner.find(f"{W}tr/{W}tc")
+    assert [paragraph_text(p) for p in cell.findall(f"{W}p") if paragraph_text(p)] == [
+        "A shelter that works", "The outer box’s text."]
+    assert [paragraph_text(p) for p in inner_cell.findall(f"{W}p") if paragraph_text(p)] == [
+        "Recommendation", "The State should fund it."]
+    colours = [{b.get(f"{W}color") for b in t.find(f"{W}tblPr/{W}tblBorders")} for t in (outer, inner)]
+    assert colours[0] != colours[1] and "1F4E79" in colours[1]  # each box in its own kind's frame
+    widths = [int(t.find(f"{W}tblGrid/{W}gridCol").get(f"{W}w")) for t in (outer, inner)]
+    assert widths[1] == widths[0] - 2 * 200  # inside the outer box's text
+    lines = docx_text(data).splitlines()
+    assert lines[lines.index("[Normal] After the boxes.") - 1] == "[Normal] "  # a gap after the frame
+    assert audit(data, tmp_path, "nested-box") == []
+
+
+def test_a_box_without_a_title_gets_no_empty_title_line(tmp_path: Path) -> None:
+    data = render(make_report(tmp_path, files={"01-intro.md": "# Intro\n\n::: box\nBoxed text.\n:::\n"}), pages=False)
+    lines = docx_text(data).splitlines()
+    assert not [line for line in lines if line.startswith("[Box Title]")]
+    assert "[Box] Boxed text." in lines
+
+
 @needs_soffice
 @needs_poppler
 def test_libreoffice_draws_one_unbroken_rule_beside_a_box_holding_a_table(tmp_path: Path) -> None:

@@ -760,9 +760,10 @@ class Mapper:
         return Item(box, flags=flags)
 
     def frame(self, item: Item) -> Item:
-        """A one-cell table: the frame of a box. reportkit frames a box holding a table so: the
-        box's styles then tell its kind, and the table stands in it."""
-        cell = item.cell or []
+        """A one-cell table: the frame of a box. reportkit frames a box holding a table or a box
+        so (and a box in a box): the box's styles then tell its kind, and the table or the inner
+        box's frame stands in it."""
+        cell = [self.frame(member) if member.cell is not None else member for member in item.cell or []]
         kind = _box_style(cell[0].style)[0] if cell else ""
         if kind:
             box = self.styled_box(kind, cell)

@@ -1,7 +1,8 @@
 """The report's nodes in WordprocessingML: one ``match`` for blocks, one for inlines.
 
 A box draws its frame with its paragraphs' borders, except a box holding a table (paragraph
-borders stop at a table): a one-cell table with the same borders and fill frames it.
+borders stop at a table) or a box, and a box in a box: a one-cell table with the same borders
+and fill frames it.
 """
 
 from __future__ import annotations
@@ -189,17 +190,18 @@ class Writer:
                 style = box_style(self.theme, node.kind)
                 inner = Context(style=style, box=style)
                 outer = story
-                if _framed(node):
-                    # Paragraph borders stop at a table: the box is framed by a table of its own.
-                    story = Story(story.part, self.frame(story, node.kind))
+                if _framed(node) or ctx.box:
+                    # Paragraph borders stop at a table, and a box's run on into the box round it:
+                    # the box is framed by a table of its own.
+                    story = Story(story.part, self.frame(story, node.kind, nested=bool(ctx.box)))
                 heading = self.p(f"{style} Title")
                 if title:
                     line = node.pos.line if node.pos else 0  # the title stands on the box's first line
                     self.came_from(heading, "box-title", node.pos, (line, line))
                     self.inlines(title, heading, story, Format())
-                else:
+                elif default := default_box_title(node, self.words):
                     self.generated(heading, "box title")
-                    heading.append(ox.run(default_box_title(node, self.words)))
+                    heading.append(ox.run(default))
                 if len(heading) > 1:  # more than its properties: a title to show
                     story.add(heading)
                     if box_id:
@@ -251,12 +253,15 @@ class Writer:
                     self.inlines(cells[c], p, story, Format())
         return tbl
 
-    def frame(self, story: Story, kind: str) -> _Element:
-        """A one-cell table framing a box that holds a table, as the box's paragraph style would
-        (same borders, fill, and text edge); returns its cell, emptied, for the box's blocks."""
+    def frame(self, story: Story, kind: str, nested: bool = False) -> _Element:
+        """A one-cell table framing a box that holds a table or a box, or stands in a box
+        (``nested``: in the frame's cell of the box round it), as the box's paragraph style
+        would (same borders, fill, and text edge); returns its cell, emptied, for the box's
+        blocks."""
         borders, fill = box_look(self.theme, kind, space_pt=0)
         edge = BOX_INDENT // 2  # the frame's border halfway into the box's indent, its text at the indent
-        tbl, cell = ox.frame_table(Emu(self.page.text_width - Emu(edge * 635 * 2)), BOX_INDENT,
+        width = self.page.text_width - Emu(edge * 635 * 2) - (Emu(BOX_INDENT * 635 * 2) if nested else 0)
+        tbl, cell = ox.frame_table(Emu(width), BOX_INDENT,
                                    (80, edge, 40, edge), borders, fill)
         story.add(tbl)
         return cell
@@ -448,6 +453,7 @@ def _note_bookmark(number: int) -> str:
 
 
 def _framed(box: Block) -> bool:
-    """Whether a box holds a table: paragraph borders stop at a table, so the writer frames such
-    a box with a one-cell table instead (``Writer.frame``)."""
-    return isinstance(box, Box) and any(isinstance(n, Table) for n in iter_nodes(box.blocks))
+    """Whether a box holds a table or a box: paragraph borders stop at a table (and a box in it
+    is framed by one), so the writer frames such a box with a one-cell table instead
+    (``Writer.frame``)."""
+    return isinstance(box, Box) and any(isinstance(n, (Table, Box)) for n in iter_nodes(box.blocks))
