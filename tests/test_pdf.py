@@ -17,7 +17,7 @@ from pdfutil import destinations, fonts, links, outline, page_texts, reader, squ
 from reportkit.build import creation_date, load_report
 from reportkit.errors import Pos, ReportError
 from reportkit.model import (
-    Chapter, Code, Emphasis, GoodPractice, Image, LineBreak, Link, List, Metadata, Note, Paragraph, Quote,
+    Chapter, Code, CodeBlock, Emphasis, GoodPractice, Image, LineBreak, Link, List, Metadata, Note, Paragraph, Quote,
     Recommendation, Report, Section, Strong, Table, Text, iter_nodes, plain_text,
 )
 from reportkit.themes import PageSize, Theme, load_theme
@@ -337,6 +337,55 @@ def test_a_weasyprint_whose_code_no_longer_matches_a_fix_is_refused_by_name(monk
         f"WeasyPrint {weasyprint.__version__} is not supported: its code no longer matches reportkit's fix "
         "for footnotes lost at a paragraph's orphans line (weasyprint.layout.block._linebox_layout); "
         "install WeasyPrint 70")
+
+
+def test_the_footnote_area_added_up_note_by_note_is_as_tall_as_laid_out_whole(sample, monkeypatch):
+    """The footnote area's height, added up note by note (weasyprint_fixes), against the area
+    laid out whole each time, on pages of many notes: of a paragraph, of two paragraphs, of a
+    list, of a quote and of code, whose margins collapse with each other's."""
+    from reportkit.writers import weasyprint_fixes
+
+    shapes = [source("A short note."),
+              (para("A note of two paragraphs, the first of them long enough to wrap onto a second line of "
+                    "the notes' column."), para("Its second paragraph.")),
+              (List(((para("A note holding a list,"),), (para("of two items."),))),),
+              (Quote((para("A quoted note."),)),),
+              (CodeBlock("code in a note\nover two lines\n"),),
+              (para("A note ending in a list:"), List(((para("its item."),),)))]
+    body = [para(f"Paragraph {i} calls a note.", Note(f"n{i}", shapes[i % len(shapes)])) for i in range(60)]
+    checked: list = []
+    monkeypatch.setattr(weasyprint_fixes, "FOOTNOTE_CHECK", checked)
+    data = pdf.render(chapter_report(*body), sample[1], Options()).data  # raises if a note was not laid out
+    assert len(checked) > 30  # most notes were added up
+    assert [(a, b) for a, b in checked if abs(a - b) > 1e-6] == []
+    assert len(page_texts(data)) > 3
+
+
+def test_notes_with_margins_that_collapse_are_added_up_as_laid_out_whole(monkeypatch):
+    """Notes whose own margins, and their paragraphs', collapse with the next note's (and one
+    with a negative margin, which is laid out whole): the same heights and pages either way."""
+    from reportkit.writers import weasyprint_fixes
+
+    notes_ = ['<p style="margin: 3px 0 9px">A note with a paragraph of its own.</p>', "A bare note.",
+              '<p style="margin: 12px 0 2px">A paragraph with a larger top margin.</p><p>And a second.</p>',
+              '<p style="margin: -2px 0 0">A negative margin.</p>']
+    calls = "".join(f'<p>Paragraph {i}<span class="fn">{notes_[i % 4]}</span> goes on for a few words.</p>'
+                    for i in range(80))
+    page = f"""<html><head><style>@page {{ size: A6; @footnote {{ border-top: 1px solid;
+        border-bottom: 1px solid transparent }} }} .fn {{ float: footnote; margin: 4px 0 6px }}
+        </style></head><body>{calls}</body></html>"""
+    checked: list = []
+    monkeypatch.setattr(weasyprint_fixes, "FOOTNOTE_CHECK", checked)
+    added = page_texts(HTML(string=page).write_pdf())
+    assert len(checked) > 20 and [(a, b) for a, b in checked if abs(a - b) > 1e-6] == []
+    monkeypatch.setattr(LayoutContext, "_update_footnote_area", LayoutContext._update_footnote_area.whole)
+    assert page_texts(HTML(string=page).write_pdf()) == added
+
+
+def test_the_sample_is_the_same_with_the_footnote_area_laid_out_whole_each_time(sample, sample_pdf, monkeypatch):
+    whole = LayoutContext._update_footnote_area.whole  # WeasyPrint's own measure
+    monkeypatch.setattr(LayoutContext, "_update_footnote_area", whole)
+    assert pdf.render(*sample).data == sample_pdf
 
 
 def stress_report(sample: Report, chapters: int, paragraphs: int, density: float, seed: int) -> Report:
