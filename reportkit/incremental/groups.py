@@ -182,15 +182,15 @@ def read_numbers(path: Path, shell: Shell) -> Numbers | None:
 def _numbers(shell: Shell, groups: list[tuple[int, int]], laid: list[_Group]) -> Numbers:
     """The page numbers the groups' layouts found."""
     counts: list[int] = []
-    anchors: dict[str, int] = {}
+    pages: dict[str, int] = {}
     for (first, end), group in zip(groups, laid):
         starts = [0, *(group.anchors[shell.parts[k].anchor] for k in range(first + 1, end)), group.pages]
         offset = sum(counts)
         counts += [b - a for a, b in zip(starts, starts[1:])]
         for name, index in group.anchors.items():
-            anchors.setdefault(name, offset + index + 1)
-    return Numbers(tuple(counts), tuple((line.href[1:], anchors[line.href[1:]]) for line in shell.toc
-                                        if line.href[1:] in anchors))
+            pages.setdefault(name, offset + index + 1)
+    return Numbers(tuple(counts), tuple((line.href[1:], pages[line.href[1:]]) for line in shell.toc
+                                        if line.href[1:] in pages))
 
 
 def _html(shell: Shell, group: tuple[int, int], numbers: Numbers | None) -> str:
@@ -236,6 +236,11 @@ def _run(shell: Shell, groups: list[tuple[int, int]], numbers: Numbers | None, r
     return [kept[key] for key in keys]
 
 
+def anchors(pages: list, first: int = 0) -> dict[str, int]:
+    """Element id → number of the first of ``pages`` it stands on, counting from ``first``."""
+    return {anchor: first + i for i in reversed(range(len(pages))) for anchor in pages[i].anchors}
+
+
 def _lay_out(report: Report, theme: Theme, html: str, stand_ins: set[str], write: bool,
              created: datetime | None) -> _Group:
     """One group's ``html`` laid out (and written with ``write``, dated ``created`` when given)."""
@@ -244,11 +249,11 @@ def _lay_out(report: Report, theme: Theme, html: str, stand_ins: set[str], write
     laid_out = pdf.lay_out(html, report, theme)
     pages = laid_out.pages
     footnotes = report.meta.notes == "footnotes"
-    anchors = {name: i for i in reversed(range(len(pages))) for name in pages[i].anchors if name not in stand_ins}
+    found = {name: i for name, i in anchors(pages).items() if name not in stand_ins}
     data = None
     if created is not None:
         laid_out.metadata.created = laid_out.metadata.modified = w3c_date(created)
     if write:  # the tags' page-by-page half here, the rest on the merged file
         data = pdf_tags.retag(laid_out.write_pdf(pdf_variant=pdf.PDF_VARIANT, pdf_identifier=True), document=False)
-    return _Group(len(pages), anchors, pdf.laid_out_notes(pages, footnotes),
+    return _Group(len(pages), found, pdf.laid_out_notes(pages, footnotes),
                   pdf.overfull_notes(pages) if footnotes else set(), stand_ins, data)
