@@ -922,6 +922,10 @@ The outer box's text.
 
 ::: recommendation
 The State should fund it.
+
+| Year | Shelters |
+|------|---------:|
+| 2012 | 2        |
 :::
 ::::
 
@@ -939,11 +943,14 @@ def test_a_box_in_a_box_has_a_frame_of_its_own_inside_the_outer_frame(tmp_path: 
     assert [paragraph_text(p) for p in cell.findall(f"{W}p") if paragraph_text(p)] == [
         "A shelter that works", "The outer box’s text."]
     assert [paragraph_text(p) for p in inner_cell.findall(f"{W}p") if paragraph_text(p)] == [
-        "Recommendation", "The State should fund it."]
+        "Recommendation", "The State should fund it."]  # (the data table's cells are its own)
     colours = [{b.get(f"{W}color") for b in t.find(f"{W}tblPr/{W}tblBorders")} for t in (outer, inner)]
     assert colours[0] != colours[1] and "1F4E79" in colours[1]  # each box in its own kind's frame
     widths = [int(t.find(f"{W}tblGrid/{W}gridCol").get(f"{W}w")) for t in (outer, inner)]
     assert widths[1] == widths[0] - 2 * 200  # inside the outer box's text
+    [figures] = inner_cell.findall(f"{W}tbl")
+    columns = sum(int(c.get(f"{W}w")) for c in figures.findall(f"{W}tblGrid/{W}gridCol"))
+    assert widths[1] - 2 * 200 - 20 <= columns <= widths[1] - 2 * 100  # inside the inner box's text
     lines = docx_text(data).splitlines()
     assert lines[lines.index("[Normal] After the boxes.") - 1] == "[Normal] "  # a gap after the frame
     assert audit(data, tmp_path, "nested-box") == []

@@ -43,6 +43,8 @@ class Context:
     """Paragraph style of plain paragraphs."""
     box: str = ""
     """The box style ("Recommendation"…) when inside a box, else ""."""
+    boxes: int = 0
+    """Box nesting: 0 outside boxes, 2 in a box in a box."""
     depth: int = 0
     """List nesting: 0 outside lists."""
     annex: bool = False
@@ -188,12 +190,12 @@ class Writer:
                 story.add(self.generated(self.p("Rule"), "rule"))
             case Box(title=title, blocks=blocks, id=box_id):
                 style = box_style(self.theme, node.kind)
-                inner = Context(style=style, box=style)
+                inner = Context(style=style, box=style, boxes=ctx.boxes + 1)
                 outer = story
                 if _framed(node) or ctx.box:
                     # Paragraph borders stop at a table, and a box's run on into the box round it:
                     # the box is framed by a table of its own.
-                    story = Story(story.part, self.frame(story, node.kind, nested=bool(ctx.box)))
+                    story = Story(story.part, self.frame(story, node.kind, ctx.boxes))
                 heading = self.p(f"{style} Title")
                 if title:
                     line = node.pos.line if node.pos else 0  # the title stands on the box's first line
@@ -234,7 +236,7 @@ class Writer:
         as wide as their text asks (``fit``: the PDF's measure) and in the PDF's type size."""
         head, rows, aligns = node.head, node.rows, node.aligns
         width = self.page.turned_text_width if turned else self.page.text_width
-        width -= Emu(BOX_INDENT * 635 * 2) if ctx.box else 0  # in a box: its frame's cell
+        width -= Emu(BOX_INDENT * 635 * 2 * ctx.boxes)  # in a box: its frame's cell (in each box round it)
         margin = round(fit.padding * 20 / 2)  # the PDF's cell padding, in twips a side
         widths = [round(w * 20) for w in fit.widths(width / 12700, 2 * margin / 20)]
         all_rows = ([head] if head else []) + list(rows)
@@ -253,14 +255,14 @@ class Writer:
                     self.inlines(cells[c], p, story, Format())
         return tbl
 
-    def frame(self, story: Story, kind: str, nested: bool = False) -> _Element:
+    def frame(self, story: Story, kind: str, within: int = 0) -> _Element:
         """A one-cell table framing a box that holds a table or a box, or stands in a box
-        (``nested``: in the frame's cell of the box round it), as the box's paragraph style
-        would (same borders, fill, and text edge); returns its cell, emptied, for the box's
-        blocks."""
+        (``within`` boxes: in the frame's cell of the box round it), as the box's paragraph
+        style would (same borders, fill, and text edge); returns its cell, emptied, for the
+        box's blocks."""
         borders, fill = box_look(self.theme, kind, space_pt=0)
         edge = BOX_INDENT // 2  # the frame's border halfway into the box's indent, its text at the indent
-        width = self.page.text_width - Emu(edge * 635 * 2) - (Emu(BOX_INDENT * 635 * 2) if nested else 0)
+        width = self.page.text_width - Emu(edge * 635 * 2) - Emu(BOX_INDENT * 635 * 2 * within)
         tbl, cell = ox.frame_table(Emu(width), BOX_INDENT,
                                    (80, edge, 40, edge), borders, fill)
         story.add(tbl)
