@@ -461,3 +461,14 @@ def test_a_table_over_two_pages_is_one_table_with_its_header_once(tmp_path):
         assert header == [False, True]  # drawn again on the next page, as an artifact
     report = page.validate_pdf(str(tmp_path / "table.pdf"), profile="ua1")
     assert [(f.rule_id, f.message) for f in report.failures] == []
+
+
+def test_dots_typed_as_a_paragraph_stay_text_while_the_contents_dots_are_artifacts(tmp_path):
+    folder = make_report(tmp_path, files={"02-findings.md": "# Findings\n\nBefore the break.\n\n...\n\nAfter it.\n"})
+    with pikepdf.open(_build(folder, tmp_path / "dots.pdf")) as built:
+        dots = [(tag, mcid is not None) for _, tag, mcid, text in _marked(built) if text.strip(". ") == ""
+                and "..." in text]
+        assert ("/Artifact", False) in dots  # a contents line's leader
+        assert dots.count(("/Span", True)) == 1  # the typed "...", in the tree
+        typed = [(n, mcid) for n, tag, mcid, text in _marked(built) if text.strip() == "..."]
+        assert typed and typed[0] in _owned(built)

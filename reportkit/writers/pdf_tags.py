@@ -34,7 +34,8 @@ MARK = "/" + ELEMENT_MARK
 
 LEADER = re.compile(r"(?:\. ?){3,}")
 """The text of a leader's run (``weasyprint_fixes`` makes its dots one run): three dots or
-more and nothing else; a sentence's run has words."""
+more and nothing else, in a link (a contents line); a sentence's run has words, and "..."
+typed as a paragraph of its own is text."""
 
 
 def retag(data: bytes, document: bool = True) -> bytes:
@@ -320,7 +321,7 @@ table's header row repeated on the next page (pagination artifacts)."""
 
 
 def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, content: _Content, owners: dict, maps: dict,
-               repeated: set = frozenset()) -> list[Run]:
+               repeated: set) -> list[Run]:
     """Turns the page's leader dots and its text that no element of the tree holds (the
     running footer, and the ``repeated`` header rows ``_repeated_headers`` took out) into
     artifacts (in ``content``), and takes them out of the structure tree. Returns the page's
@@ -328,7 +329,8 @@ def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, content: _Content, owners: 
     runs = list(_runs(content, maps))
     key = page.obj.objgen
     footer = {run.mcid for run in runs if (key, run.mcid) not in owners}
-    leaders = {run.mcid for run in runs if LEADER.fullmatch(run.text.strip())}
+    leaders = {run.mcid for run in runs if LEADER.fullmatch(run.text.strip())
+               and owners.get((key, run.mcid), {}).get("/S") == "/Link"}
     text = [run for run in runs if run.mcid not in footer and run.mcid not in leaders]
     if not footer and not leaders:
         return text
