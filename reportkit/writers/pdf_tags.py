@@ -76,6 +76,13 @@ def _kids(element: pikepdf.Dictionary) -> list:
 
 def _owners(pdf: pikepdf.Pdf) -> dict[tuple[tuple[int, int], int], pikepdf.Dictionary]:
     """(page objgen, MCID) → the structure element reached from the root that holds it."""
+    return _holders(pdf.Root.StructTreeRoot)
+
+
+def _holders(root: pikepdf.Dictionary, page: tuple[int, int] | None = None
+             ) -> dict[tuple[tuple[int, int], int], pikepdf.Dictionary]:
+    """(page objgen, MCID) → the element under ``root`` that holds it; ``page``: the page of
+    ``root``'s content when it names none."""
     owners: dict = {}
 
     def walk(element: pikepdf.Dictionary, page: tuple[int, int] | None) -> None:
@@ -90,7 +97,7 @@ def _owners(pdf: pikepdf.Pdf) -> dict[tuple[tuple[int, int], int], pikepdf.Dicti
                 elif "/S" in kid:
                     walk(kid, page)
 
-    walk(pdf.Root.StructTreeRoot, None)
+    walk(root, page)
     return owners
 
 
@@ -471,7 +478,7 @@ def _repeated_headers(pdf: pikepdf.Pdf) -> set[tuple[tuple[int, int], int]]:
                 first = firsts.setdefault(int(kid[MARK]), heads[0] if heads else None)
                 ids = _header_ids(first, heads[0]) if heads and first is not None and first is not heads[0] else None
                 if ids is not None:
-                    found.update(_marked(heads[0], kid.get("/Pg")))
+                    found.update(_holders(heads[0], kid.Pg.objgen if "/Pg" in kid else None))
                     kid.K = pikepdf.Array([k for k in _kids(kid) if not (_element(k) and k.objgen == heads[0].objgen)])
                     _point_cells(kid, ids)
             walk(kid)
@@ -489,20 +496,6 @@ def _header_ids(first: pikepdf.Dictionary, again: pikepdf.Dictionary) -> dict[st
 
     one, two = ids(first), ids(again)
     return dict(zip(two, one)) if len(one) == len(two) else None
-
-
-def _marked(element: pikepdf.Dictionary, page: pikepdf.Object | None) -> set[tuple[tuple[int, int], int]]:
-    """The marked content (page objgen, MCID) under ``element``."""
-    page = element.get("/Pg", page)
-    found = set()
-    for kid in _kids(element):
-        if isinstance(kid, int) and page is not None:
-            found.add((page.objgen, int(kid)))
-        elif isinstance(kid, pikepdf.Dictionary) and "/MCID" in kid:
-            found.add((kid.get("/Pg", page).objgen, int(kid.MCID)))
-        elif _element(kid):
-            found |= _marked(kid, page)
-    return found
 
 
 def _point_cells(element: pikepdf.Dictionary, ids: dict[str, str]) -> None:
