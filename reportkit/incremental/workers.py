@@ -1,5 +1,6 @@
 """Forked worker processes: one per format, the PDF writer forked before the report is read,
-and ``forked_map``'s, a few at a time, for a long report's groups and for several reports. Light: ``reportkit build`` forks before it imports the pipeline.
+and ``forked_map``'s, a few at a time, for a long report's groups and for several reports.
+Light: ``reportkit build`` forks before it imports the pipeline.
 
 A process forked with its work shares what this one has loaded (the report, without pickling
 it); only results and errors travel back, through a pipe. Ctrl-C is the parent's to handle:

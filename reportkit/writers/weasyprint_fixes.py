@@ -2,11 +2,12 @@
 workaround, or raises ``ReportError`` naming the WeasyPrint version and the workaround whose code
 no longer matches (a later WeasyPrint needs each looked at again, never skipped in silence).
 
-The workarounds: the import loads WeasyPrint's C libraries by file name (speed only), one
-pagination heuristic that loses footnotes is switched off, a leader's dots are one text run
-and the tagger's page references are made once a PDF (speed only), and the PDF tagger marks each structure element with the HTML element it comes
-from and tags ARIA headings as headings. ``pdf.check_notes`` still checks
-every note after layout.
+The workarounds: the import loads WeasyPrint's C libraries by file name, one pagination
+heuristic that loses footnotes is switched off, the footnote area is measured note by note, a
+leader's dots are one text run, the tagger's page references are made once a PDF (all but the
+second for speed only), and the PDF tagger marks each structure element with the HTML element
+it comes from and tags ARIA headings as headings. ``pdf.check_notes`` still checks every note
+after layout.
 """
 
 from __future__ import annotations
@@ -56,6 +57,23 @@ def _import_weasyprint() -> None:
     import weasyprint  # noqa: F401
 
 
+def _source(function, expected: tuple[str, ...], fix: str, where: str) -> tuple[str, int]:
+    """The source of the WeasyPrint ``function`` a workaround ("fix for …") reproduces or edits,
+    and its first line; raises ``ReportError`` naming the version when a line it relies on is
+    not there (a later WeasyPrint is looked at again, never patched blind)."""
+    import weasyprint
+
+    try:
+        lines, first = inspect.getsourcelines(function)
+    except (OSError, TypeError):
+        lines, first = [], 0
+    source = "".join(lines)
+    if not all(line in source for line in expected):
+        raise ReportError(f"WeasyPrint {weasyprint.__version__} is not supported: its code no longer matches "
+                          f"reportkit's {fix} ({where}); install WeasyPrint 70")
+    return source, first
+
+
 def _keep_notes_with_their_lines() -> None:
     """Switch off a WeasyPrint 70 pagination heuristic that loses notes.
 
@@ -69,22 +87,13 @@ def _keep_notes_with_their_lines() -> None:
     ``_linebox_layout``), so the function is compiled again from its source with that one line
     changed.
     """
-    import weasyprint
     from weasyprint.layout import block
 
     if getattr(block._linebox_layout, "reportkit_fixed", False):
         return
     heuristic = "report = not context.in_column and can_break_now and not could_break_before"
-    try:
-        lines, first = inspect.getsourcelines(block._linebox_layout)
-    except (OSError, TypeError):
-        lines, first = [], 0
-    source = "".join(lines)
-    if heuristic not in source:
-        raise ReportError(
-            f"WeasyPrint {weasyprint.__version__} is not supported: its code no longer matches "
-            "reportkit's fix for footnotes lost at a paragraph's orphans line "
-            "(weasyprint.layout.block._linebox_layout); install WeasyPrint 70")
+    source, first = _source(block._linebox_layout, (heuristic,), "fix for footnotes lost at a paragraph's orphans line",
+                            "weasyprint.layout.block._linebox_layout")
     # Blank lines first, so tracebacks keep pointing at the right lines of block.py.
     patched = "\n" * (first - 1) + source.replace(heuristic, "report = False  # reportkit")
     exec(compile(patched, block.__file__, "exec"), vars(block))
@@ -114,28 +123,19 @@ def _footnote_area_note_by_note() -> None:
     """
     from math import inf
 
-    import weasyprint
     from weasyprint.formatting_structure import build
     from weasyprint.layout import LayoutContext, block
 
     method = LayoutContext._update_footnote_area
     if getattr(method, "reportkit_fixed", False):
         return
-    expected = ("self.page_bottom += self.current_footnote_area.margin_height()",
-                "self.current_footnote_area.children = self.current_page_footnotes",
-                "self.current_footnote_area.height = footnote_area.height",
-                "self.page_bottom -= footnote_area.margin_height()",
-                "overflow = last_child_bottom > footnote_area_bottom",
-                "self.current_footnote_area.height = 0")
-    try:
-        source = inspect.getsource(method)
-    except (OSError, TypeError):
-        source = ""
-    if not all(line in source for line in expected):
-        raise ReportError(
-            f"WeasyPrint {weasyprint.__version__} is not supported: its code no longer matches "
-            "reportkit's measure of the footnote area note by note "
-            "(weasyprint.layout.LayoutContext._update_footnote_area); install WeasyPrint 70")
+    _source(method, ("self.page_bottom += self.current_footnote_area.margin_height()",
+                     "self.current_footnote_area.children = self.current_page_footnotes",
+                     "self.current_footnote_area.height = footnote_area.height",
+                     "self.page_bottom -= footnote_area.margin_height()",
+                     "overflow = last_child_bottom > footnote_area_bottom",
+                     "self.current_footnote_area.height = 0"),
+            "measure of the footnote area note by note", "weasyprint.layout.LayoutContext._update_footnote_area")
 
     def lay_out(context, area, notes):
         area.children = notes
@@ -150,8 +150,9 @@ def _footnote_area_note_by_note() -> None:
     def grows(kept, area, notes) -> bool:
         """Whether ``notes`` are those ``kept`` measured in ``area``, plus one."""
         return bool(kept and kept[0] is area and area.height != "auto" and len(notes) == len(kept[1]) + 1
-                    and all(a is b for a, b in zip(notes, kept[1])) and getattr(area.style["max_height"], "value", None) == inf
-                    and area.style["height"] == "auto" and area.border_top_width + area.padding_top > 0
+                    and all(a is b for a, b in zip(notes, kept[1]))
+                    and getattr(area.style["max_height"], "value", None) == inf and area.style["height"] == "auto"
+                    and area.border_top_width + area.padding_top > 0
                     and area.border_bottom_width + area.padding_bottom > 0)
 
     def added(context, area, notes, kept) -> tuple[float, float, float] | None:
