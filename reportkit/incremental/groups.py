@@ -1,19 +1,24 @@
 """A long report's PDF laid out in groups of consecutive parts, side by side, then merged.
 
 The parts are those ``relayout`` lays out alone (front, each chapter, summary, endnotes: each
-begins a page). Above ``PARALLEL_CHARS`` of HTML, in reportkit's own page shell, ``render``
-cuts them into groups of about ``GROUP_CHARS``, lays each group out where it stands in the
-whole (its first page number and side, the report's page count in its footers, the contents'
-page numbers in the front) and writes it in up to ``jobs`` forked processes, and merges the
-groups' PDFs (``writers.pdf_merge``). The tag post-pass (``writers.pdf_tags``) does its
-page-by-page half in the workers, the rest (links described, notes) on the merged file.
+begins a page). Above ``PARALLEL_CHARS`` of HTML, in reportkit's own page shell with the same
+margins on left and right pages, ``render`` lays the front (cover and contents) out as a group
+of its own and cuts the other parts into groups of about ``GROUP_CHARS``; it lays each group
+out and writes it in up to ``jobs`` processes, and merges the groups' PDFs
+(``writers.pdf_merge``). The tag post-pass (``writers.pdf_tags``) does its page-by-page half in
+the workers, the rest (links described, notes) on the merged file.
+
+Each group is laid out once, from page 1, and stops once its pages are made
+(``weasyprint_fixes.paused``): WeasyPrint numbers pages in their margin boxes only, made after
+the pagination. When every group has said how many pages it has and where each element
+stands, each is told where it stands in the whole (its first page, the report's page count)
+and makes its footers and writes itself. Only the front depends on the others' pages, for
+its contents' page numbers: it is laid out with those of the previous PDF in the output
+folder (its named destinations) when there is one, and again with the right ones when they
+differ (a wrong guess costs the front's layout, never a wrong page number).
 
 The grouping is a function of the report alone, never of the machine or of ``jobs``: the PDF
-is the same, byte for byte, with one process or sixteen. The page numbers come from the
-previous PDF in the output folder (its named destinations: where each part and contents line
-begins) when it has them, else from a first pass that only lays out; a layout whose page
-numbers differ from those it was given is laid out again with its own (a wrong guess costs a
-pass, never a wrong page number).
+is the same, byte for byte, with one process or sixteen.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import multiprocessing
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from multiprocessing.connection import wait
 from pathlib import Path
 
 from ..model import Report
@@ -31,7 +37,7 @@ from ..themes import Theme, find_style
 from ..writers import Options, Rendered
 from ..writers.html import Shell, file_url, w3c_date
 from .record import html_files
-from .workers import can_fork, forked_map
+from .workers import can_fork, slots, talker
 
 UNDATED = datetime(2000, 1, 1, tzinfo=timezone.utc)
 """The date parts and groups are laid out with: the date changes with every save when
@@ -42,19 +48,14 @@ pages of the default style, where two groups on two cores begin to beat one layo
 GROUP_CHARS = 400_000
 """At most about how much HTML one group lays out (125 pages): two groups up to 250 pages.
 Each group repeats the font subsets (about 30 kB a group), so no more groups than that."""
-FRONT_CHARS_PER_LINE = 700
-"""What a contents line weighs in the front's share (the cover and contents have no body of
-their own): its dot leader is laid out, written and tagged as one run per dot, which costs
-about as much as 700 characters of a chapter (measured on the 182-page report, where the
-200 taken before left the first group 3 s behind the second)."""
 PASSES = 4
-"""Layouts with page numbers tried before laying the report out whole (the second has always
-agreed with the first so far)."""
+"""Layouts of the front with contents page numbers tried before laying the report out whole
+(the second has always agreed with the first so far)."""
 
 
 @dataclass(frozen=True)
 class Numbers:
-    """The page numbers the groups are laid out with."""
+    """The page numbers of a report's parts and contents lines."""
 
     counts: tuple[int, ...]
     """Pages of each part."""
@@ -64,39 +65,54 @@ class Numbers:
 
 @dataclass(frozen=True)
 class _Group:
-    """What laying out one group found (and wrote)."""
+    """What laying out one group found, and its PDF."""
 
     pages: int
     """Its page count."""
     anchors: dict[str, int]
-    """Element id → index of its first page in the group."""
+    """Element id → index of its first page in the group (but the stand-ins)."""
     notes: set[int]
     """The notes laid out in it."""
     too_tall: set[int]
     """Its notes too tall for the foot of a page."""
     stand_ins: set[str]
     """The targets it was given stand-ins for (they are in other groups)."""
-    data: bytes | None
-    """Its PDF (WeasyPrint's, its pages through the tag post-pass), when asked to write."""
+    shift: tuple[int, int]
+    """(pages before it, the report's pages), as its footers number them."""
+    data: bytes
+    """Its PDF (WeasyPrint's, its pages through the tag post-pass)."""
+
+
+class _Again(BaseException):
+    """The front's answer when its contents' page numbers were wrong: its HTML with the right
+    ones, and its stand-ins (a ``BaseException``, so that it leaves WeasyPrint's layout)."""
 
 
 def plan(shell: Shell) -> list[tuple[int, int]] | None:
-    """The groups of parts (first, end) to lay out apart; None when the report is laid out
-    whole: short, of one part, or in a style with a page shell of its own."""
+    """The groups of parts (first, end) to lay out apart, the front alone first; None when the
+    report is laid out whole: short, of fewer than two parts after the front, or in a style
+    with a page shell of its own or with different inside and outside margins."""
     sizes = [len(p.body) + (len(shell.summary) if p.summary else 0) + (len(shell.endnotes) if p.endnotes else 0)
              for p in shell.parts]
-    sizes[0] += FRONT_CHARS_PER_LINE * len(shell.toc)
-    total = sum(sizes)
-    if len(sizes) < 2 or total <= PARALLEL_CHARS or not own_shell(shell.theme):
+    if len(sizes) < 3 or sum(sizes) <= PARALLEL_CHARS or not own_shell(shell.theme) or not _same_sides(shell.theme):
         return None
-    count = min(len(sizes), max(2, math.ceil(total / GROUP_CHARS)))
+    body = sizes[1:]
+    total = sum(body)
+    count = min(len(body), max(2, math.ceil(total / GROUP_CHARS)))
     ends, done = [], 0
-    for k, size in enumerate(sizes):  # cut where the running total passes each share
+    for k, size in enumerate(body):  # cut where the running total passes each share
         done += size
-        if len(ends) < count - 1 and done >= total * (len(ends) + 1) / count and k + 1 < len(sizes):
-            ends.append(k + 1)
+        if len(ends) < count - 1 and done >= total * (len(ends) + 1) / count and k + 1 < len(body):
+            ends.append(k + 2)
     ends.append(len(sizes))
-    return list(zip([0, *ends[:-1]], ends))
+    return [(0, 1), *zip([1, *ends[:-1]], ends)]
+
+
+def _same_sides(theme: Theme) -> bool:
+    """Whether left and right pages have the same margins, so that a group laid out from a
+    right page stands the same on a left one."""
+    page = theme.settings.page
+    return page.margin_inside.emu == page.margin_outside.emu
 
 
 def own_shell(theme: Theme) -> bool:
@@ -115,9 +131,9 @@ def render(report: Report, theme: Theme, options: Options, previous: Path | None
            kept: dict | None = None) -> Rendered:
     """The PDF's bytes and page count, as ``pdf.render`` checks them: laid out in groups when
     ``plan`` gives any (in up to ``jobs`` processes), else whole. ``previous`` is the last
-    PDF built for the report, whose page numbers serve as the first guess. ``kept`` (``watch``
-    keeps it between saves) holds the groups laid out last time: one whose HTML and files are
-    the same is not laid out again."""
+    PDF built for the report, whose contents page numbers serve as the front's first guess.
+    ``kept`` (``watch`` keeps it between saves) holds the groups laid out last time: one whose
+    HTML, files and place in the whole are the same is not laid out again."""
     from ..writers import pdf, pdf_merge, pdf_tags
 
     shell = Shell(report, theme, dataclasses.replace(options, created=UNDATED) if options.created else options, file_url)
@@ -125,24 +141,13 @@ def render(report: Report, theme: Theme, options: Options, previous: Path | None
     if groups is None:
         return pdf.render(report, theme, options)
     kept = {} if kept is None else kept
-    numbers = read_numbers(previous, shell) if previous else None
-    if numbers is None:
-        numbers = _numbers(shell, groups, _run(shell, groups, None, report, theme, jobs, kept))
-    for _ in range(PASSES):
-        laid = _run(shell, groups, numbers, report, theme, jobs, kept, options.created)
-        found = _numbers(shell, groups, laid)
-        if found == numbers:
-            break
-        numbers = found
-    else:  # page numbers that never settle (none seen): the report laid out whole instead
+    guess = read_numbers(previous, shell) if previous else None
+    laid = _run(shell, groups, dict(guess.toc) if guess else {}, report, theme, jobs, kept, options.created)
+    if laid is None:  # contents page numbers that never settle (none seen): the report laid out whole
         return pdf.render(report, theme, options)
-    final = {id(group) for group in laid}
-    last = {key: group for key, group in kept.items() if id(group) in final}
-    kept.clear()
-    kept.update(last)  # the groups of this PDF, for the next save
     pdf.check_laid_out_notes(report, set().union(*(g.notes for g in laid)), set().union(*(g.too_tall for g in laid)))
     merged = pdf_merge.merge([g.data for g in laid], [g.stand_ins for g in laid], pdf_tags.retag_document)
-    return Rendered(merged, sum(numbers.counts))
+    return Rendered(merged, laid[0].shift[1])
 
 
 def render_sent(html: str | None, report: Report, theme: Theme, options: Options, previous: Path | None,
@@ -179,27 +184,25 @@ def read_numbers(path: Path, shell: Shell) -> Numbers | None:
     return Numbers(counts, tuple((line.href[1:], found[line.href[1:]]) for line in shell.toc if line.href[1:] in found))
 
 
-def _numbers(shell: Shell, groups: list[tuple[int, int]], laid: list[_Group]) -> Numbers:
-    """The page numbers the groups' layouts found."""
+def _numbers(shell: Shell, groups: list[tuple[int, int]], laid: list[tuple[int, dict[str, int]]]) -> Numbers:
+    """The page numbers that the groups' layouts found, each as (pages, anchors)."""
     counts: list[int] = []
     pages: dict[str, int] = {}
-    for (first, end), group in zip(groups, laid):
-        starts = [0, *(group.anchors[shell.parts[k].anchor] for k in range(first + 1, end)), group.pages]
+    for (first, end), (count, anchors) in zip(groups, laid):
+        starts = [0, *(anchors[shell.parts[k].anchor] for k in range(first + 1, end)), count]
         offset = sum(counts)
         counts += [b - a for a, b in zip(starts, starts[1:])]
-        for name, index in group.anchors.items():
+        for name, index in anchors.items():
             pages.setdefault(name, offset + index + 1)
     return Numbers(tuple(counts), tuple((line.href[1:], pages[line.href[1:]]) for line in shell.toc
                                         if line.href[1:] in pages))
 
 
-def _html(shell: Shell, group: tuple[int, int], numbers: Numbers | None) -> str:
-    """The HTML of ``group`` as it stands in the whole with ``numbers``; without numbers, laid
-    out from page 1 (a pass that only counts pages)."""
+def _html(shell: Shell, group: tuple[int, int], toc: dict[str, int]) -> tuple[str, set[str]]:
+    """The HTML of ``group`` laid out from page 1 (of as many pages as it counts), the front's
+    contents showing ``toc`` (id → page), with its stand-ins (``_stand_ins``)."""
     first, end = group
-    if numbers is None:
-        return shell.part_html(first, 1, 0, {}, last=end)
-    return shell.part_html(first, 1 + sum(numbers.counts[:first]), sum(numbers.counts), dict(numbers.toc), last=end)
+    return _stand_ins(shell.part_html(first, 1, None, toc if first == 0 else None, last=end))
 
 
 _ID = re.compile(r'\sid="([^"]+)"')
@@ -218,22 +221,83 @@ def _stand_ins(html: str) -> tuple[str, set[str]]:
     return html, set(missing)
 
 
-def _run(shell: Shell, groups: list[tuple[int, int]], numbers: Numbers | None, report: Report, theme: Theme,
-         jobs: int, kept: dict, created: datetime | None = None) -> list[_Group]:
-    """Each group laid out (and written, when given its ``numbers``, the first dated
-    ``created``: the merged file keeps its metadata), in up to ``jobs`` forked processes at once
-    (each inherits its group's HTML), but those ``kept`` from before (under their HTML, files,
-    date and whether written; the new ones are added)."""
-    work = [(report, theme, *_stand_ins(_html(shell, group, numbers)), numbers is not None, None if k else created)
-            for k, group in enumerate(groups)]
-    keys = [(html, write, date, repr(html_files(html))) for _, _, html, _, write, date in work]
-    todo = [args for args, key in zip(work, keys) if key not in kept]
-    if min(jobs, len(todo)) < 2 or not can_fork() or multiprocessing.current_process().daemon:
-        laid = [_lay_out(*args) for args in todo]
-    else:
-        laid = list(forked_map("pdf", "reportkit.incremental.groups", "_lay_out", todo, jobs))
-    kept.update(zip([key for key in keys if key not in kept], laid))
-    return [kept[key] for key in keys]
+def _run(shell: Shell, groups: list[tuple[int, int]], toc: dict[str, int], report: Report, theme: Theme,
+         jobs: int, kept: dict, created: datetime | None = None) -> list[_Group] | None:
+    """Each group laid out and written (the first dated ``created``: the merged file keeps its
+    metadata), up to ``jobs`` at once in forked processes (each inherits its group's HTML), else
+    in turns in threads of this process; but those ``kept`` from before (under their HTML,
+    files, date and place in the whole; the new ones are added). The front is laid out with
+    ``toc`` first, and again until its contents show the pages the groups found (None when they
+    never do)."""
+    threads = min(jobs, len(groups)) < 2 or not can_fork() or multiprocessing.current_process().daemon
+    pool = slots(1 if threads else jobs, threads)
+    work = [(report, theme, *_html(shell, group, toc), None if k else created) for k, group in enumerate(groups)]
+    found: dict[int, tuple[int, dict[str, int]]] = {}  # group → (pages, anchors), as it asked or was kept
+    asked: dict[int, object] = {}  # group → its worker, waiting for its place in the whole
+    running: dict[object, tuple[int, object]] = {}  # pipe → (group, worker)
+    done: dict[int, _Group] = {}
+
+    def key(k: int) -> tuple:
+        html, date = work[k][2], work[k][4]
+        return html, date, repr(html_files(html))
+
+    def start(k: int) -> None:
+        if key(k) in kept:
+            found[k] = kept[key(k)].pages, kept[key(k)].anchors
+            return
+        worker = talker("pdf", "reportkit.incremental.groups", "_lay_out", work[k], pool, threads)
+        running[worker.conn] = (k, worker)
+
+    for k in range(len(groups)):
+        start(k)
+    passes = 1
+    try:
+        while len(done) < len(groups):
+            busy = [conn for conn, (k, _) in running.items() if k not in asked]
+            if busy:  # a group still laying out (or writing)
+                for conn in wait(busy):
+                    k, worker = running[conn]
+                    kind, message = worker.message()
+                    if kind == "ask":
+                        found[k], asked[k] = message, worker
+                    else:
+                        done[k] = message[0]
+                        kept[key(k)] = done[k]
+                        del running[conn]
+                        worker.close()
+                continue
+            # Every group not yet written has said its pages: the page numbers are known.
+            numbers = _numbers(shell, groups, [found[k] for k in range(len(groups))])
+            if dict(numbers.toc) != toc:  # the front shows other contents page numbers
+                passes += 1
+                if passes > PASSES:
+                    return None
+                toc = dict(numbers.toc)
+                work[0] = (report, theme, *_html(shell, groups[0], toc), created)
+                if 0 in asked:
+                    asked.pop(0).reply(("again", work[0][2], work[0][3]))
+                else:
+                    start(0)
+                continue
+            total = sum(numbers.counts)
+            for k, (first, _) in enumerate(groups):
+                shift = (sum(numbers.counts[:first]), total)
+                if k in done:
+                    continue
+                if k in asked:
+                    asked.pop(k).reply(shift)
+                elif not any(k == j for j, _ in running.values()):  # kept
+                    if kept[key(k)].shift == shift:
+                        done[k] = kept[key(k)]
+                    else:
+                        del kept[key(k)]
+                        start(k)
+    finally:
+        for _, worker in running.values():
+            worker.close()
+    for stale in [key for key, group in kept.items() if all(group is not g for g in done.values())]:
+        del kept[stale]  # only the groups of this PDF, for the next save
+    return [done[k] for k in range(len(groups))]
 
 
 def anchors(pages: list, first: int = 0) -> dict[str, int]:
@@ -241,19 +305,35 @@ def anchors(pages: list, first: int = 0) -> dict[str, int]:
     return {anchor: first + i for i in reversed(range(len(pages))) for anchor in pages[i].anchors}
 
 
-def _lay_out(report: Report, theme: Theme, html: str, stand_ins: set[str], write: bool,
-             created: datetime | None) -> _Group:
-    """One group's ``html`` laid out (and written with ``write``, dated ``created`` when given)."""
-    from ..writers import pdf, pdf_tags
+def _lay_out(report: Report, theme: Theme, html: str, stand_ins: set[str], created: datetime | None, ask) -> _Group:
+    """One group's ``html`` laid out, dated ``created`` when given, and written once ``ask``
+    (given its pages and anchors) returns where it stands in the whole: (pages before it, the
+    report's pages), or ("again", html, stand_ins) for a front to lay out with other numbers."""
+    from ..writers import pdf, pdf_tags, weasyprint_fixes
 
-    laid_out = pdf.lay_out(html, report, theme)
+    place: list = []
+
+    def paused(count: int, anchors: dict[str, int]) -> tuple[int, int]:
+        answer = ask((count, {name: i for name, i in anchors.items() if name not in stand_ins}))
+        if answer[0] == "again":
+            raise _Again(*answer[1:])
+        place[:] = [count, anchors, answer]
+        return answer
+
+    while True:
+        try:
+            with weasyprint_fixes.paused(paused):
+                laid_out = pdf.lay_out(html, report, theme)
+            break
+        except _Again as again:
+            html, stand_ins = again.args
+    count, anchors, shift = place
     pages = laid_out.pages
     footnotes = report.meta.notes == "footnotes"
-    found = {name: i for name, i in anchors(pages).items() if name not in stand_ins}
-    data = None
     if created is not None:
         laid_out.metadata.created = laid_out.metadata.modified = w3c_date(created)
-    if write:  # the tags' page-by-page half here, the rest on the merged file
-        data = pdf_tags.retag(laid_out.write_pdf(pdf_variant=pdf.PDF_VARIANT, pdf_identifier=True), document=False)
-    return _Group(len(pages), found, pdf.laid_out_notes(pages, footnotes),
-                  pdf.overfull_notes(pages) if footnotes else set(), stand_ins, data)
+    # The tags' page-by-page half here, the rest on the merged file.
+    data = pdf_tags.retag(laid_out.write_pdf(pdf_variant=pdf.PDF_VARIANT, pdf_identifier=True), document=False)
+    return _Group(count, {name: i for name, i in anchors.items() if name not in stand_ins},
+                  pdf.laid_out_notes(pages, footnotes), pdf.overfull_notes(pages) if footnotes else set(),
+                  stand_ins, tuple(shift), data)

@@ -1,5 +1,6 @@
 """Forked worker processes: one per format, the PDF writer forked before the report is read,
-and ``forked_map``'s, a few at a time, for a long report's groups and for several reports.
+``forked_map``'s, a few at a time, for several reports, and workers that ask this process a
+question midway (``talker``: a long report's groups, which wait for each other's page counts).
 Light: ``reportkit build`` forks before it imports the pipeline.
 
 A process forked with its work shares what this one has loaded (the report, without pickling
@@ -13,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from multiprocessing.connection import wait
 from typing import Iterator
@@ -27,15 +29,16 @@ class Forked:
     worker started ahead: it imports the module while this process reads the report)."""
 
     def __init__(self, name: str, module: str, function: str, args: tuple | None = None, *,
-                 preload: str | None = None, daemon: bool = True):
+                 preload: str | None = None, daemon: bool = True, slots=None):
         """``preload`` is a module imported before ``module`` (the PDF engine, for a function that
         imports it only when called); a worker that forks workers of its own is no ``daemon``
-        (it still ends with this process)."""
+        (it still ends with this process). With ``slots`` (a semaphore), the function is given
+        ``ask`` as its last argument (see ``talker``)."""
         context = multiprocessing.get_context("fork")
         self.name = name
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_serve, args=(module, function, args, child, self.conn, os.getpid(),
-                                                            preload), daemon=daemon)
+                                                            preload, slots), daemon=daemon)
         self.process.start()
         child.close()
 
@@ -49,13 +52,24 @@ class Forked:
 
     def result(self):
         """Wait for (result, seconds); raises what the function raised."""
+        return self.message()[1]
+
+    def message(self) -> tuple[str, object]:
+        """Wait for ("ask", question) or ("done", (result, seconds)); raises what the function
+        raised."""
         try:
             ok, result = self.conn.recv()
         except EOFError:
             raise RuntimeError(f"the {self.name.upper()} writer process ended without a result") from None
+        if ok is None:
+            return "ask", result
         if not ok:
             raise result
-        return result
+        return "done", result
+
+    def reply(self, answer) -> None:
+        """Answer the worker's question."""
+        self.conn.send(answer)
 
     def close(self) -> None:
         """End the worker: done, unused (perhaps still importing) or busy (Ctrl-C, an error)."""
@@ -69,7 +83,7 @@ class Forked:
 
 
 def _serve(module: str, function: str, args: tuple | None, conn, parents_end, parent: int,
-           preload: str | None = None) -> None:
+           preload: str | None = None, slots=None) -> None:
     parents_end.close()  # so that the parent's death closes the pipe
     _ignore_interrupts(parent)
     try:
@@ -82,14 +96,101 @@ def _serve(module: str, function: str, args: tuple | None, conn, parents_end, pa
             except EOFError:  # the parent is gone
                 return
             os.environ.update(environ)
-        start = time.perf_counter()
+    except Exception as err:  # raised again in the parent
+        _send(conn, (False, err))
+        return
+    if slots is None:
+        _run_and_send(conn, run, args)
+    else:
+        _asking(conn, run, args, slots)
+
+
+def _run_and_send(conn, run, args: tuple, slots=None) -> None:
+    """Send ``run(*args)`` (with the seconds it took) or what it raised, ``slots``' slot given
+    back first: the parent ends a worker once it has its result."""
+    start = time.perf_counter()
+    try:
         result = (True, (run(*args), time.perf_counter() - start))
     except Exception as err:  # raised again in the parent
         result = (False, err)
+    if slots is not None:
+        slots.release()
+    _send(conn, result)
+
+
+def _send(conn, result: tuple) -> None:
     try:
         conn.send(result)
     except Exception as err:  # an exception that cannot be pickled
         conn.send((False, RuntimeError(f"{type(err).__name__}: {err}")))
+
+
+class _Gone(BaseException):
+    """The parent closed the pipe while the worker waited for a reply (not an ``Exception``:
+    nothing is sent back)."""
+
+
+def _asking(conn, run, args: tuple, slots, stop: threading.Event | None = None) -> None:
+    """``run(*args, ask)`` holding one of ``slots`` except while ``ask`` waits for the reply."""
+
+    def ask(question):
+        slots.release()
+        conn.send((None, question))
+        try:
+            answer = conn.recv()
+        except (EOFError, OSError):
+            raise _Gone from None
+        slots.acquire()
+        if stop is not None and stop.is_set():
+            slots.release()
+            raise _Gone
+        return answer
+
+    slots.acquire()
+    if stop is not None and stop.is_set():
+        slots.release()
+        return
+    try:
+        _run_and_send(conn, run, (*args, ask), slots)
+    except (_Gone, OSError):  # the parent closed the pipe
+        pass
+
+
+class Threaded:
+    """A ``Forked`` worker given ``slots`` (``talker``), as a thread of this process: for a build
+    that may start no process (``--jobs 1``). With one slot the threads take turns."""
+
+    def __init__(self, name: str, module: str, function: str, args: tuple, slots):
+        self.name, self.stop = name, threading.Event()
+        self.conn, child = multiprocessing.Pipe()
+        run = getattr(import_writer(module), function)
+        self.thread = threading.Thread(target=_asking, args=(child, run, args, slots, self.stop), daemon=True)
+        self.thread.start()
+
+    message, reply, result = Forked.message, Forked.reply, Forked.result
+
+    def close(self) -> None:
+        """End the worker: one waiting for a slot or a reply ends then."""
+        self.stop.set()
+        self.conn.close()
+
+
+def talker(name: str, module: str, function: str, args: tuple, slots, threads: bool) -> Forked | Threaded:
+    """A worker running ``function(*args, ask)`` of ``module``, forked (inheriting ``args``) or in
+    a thread of this process (``threads``); ``ask(question)`` hands the question to this
+    process (``message``) and returns its ``reply``. A worker holds one of ``slots`` (``slots()``
+    gives a semaphore: at most so many run at once) except while it waits for a reply, so that
+    workers that wait for each other never hold up those still to run."""
+    if threads:
+        return Threaded(name, module, function, args, slots)
+    return Forked(name, module, function, args, slots=slots)
+
+
+def slots(count: int, threads: bool):
+    """A semaphore of ``count`` slots, for ``talker``'s workers."""
+    if threads:
+        return threading.Semaphore(count)
+    return multiprocessing.get_context("fork").Semaphore(count)
 
 
 def can_fork() -> bool:

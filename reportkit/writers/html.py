@@ -154,18 +154,19 @@ class Shell:
         """The whole document."""
         return self._page(self.parts, True, self.toc)
 
-    def part_html(self, part: int, first_page: int, total: int, toc_pages: dict[str, int] | None = None,
+    def part_html(self, part: int, first_page: int, total: int | None, toc_pages: dict[str, int] | None = None,
                   last: int | None = None) -> str:
         """Only ``self.parts[part]`` (up to ``self.parts[last - 1]`` when given), as it stands in
-        the whole: from page ``first_page`` (on the same side) of ``total`` pages, its paragraphs
-        numbered on from the parts before it, and the contents (in the front) showing
-        ``toc_pages`` (id → page)."""
+        the whole: from page ``first_page`` (on the same side) of ``total`` pages (None: as many
+        as the layout counts), its paragraphs numbered on from the parts before it, and the
+        contents (in the front) showing ``toc_pages`` (id → page)."""
         before = "".join(p.body for p in self.parts[:part])
         placed = {"first_page": first_page, "left": first_page % 2 == 0,
                   "paragraphs": before.count('class="numbered"')}
         toc = [dataclasses.replace(line, page=str((toc_pages or {}).get(line.href[1:], "")))
                for line in self.toc] if part == 0 else []
-        return self._page(self.parts[part:last or part + 1], part == 0, toc, placed, css_string(str(total)))
+        return self._page(self.parts[part:last or part + 1], part == 0, toc, placed,
+                          "counter(pages)" if total is None else css_string(str(total)))
 
     def _page(self, parts: list[Part], front: bool, toc: list[TocLine], placed: dict | None = None,
               total: str = "counter(pages)") -> str:

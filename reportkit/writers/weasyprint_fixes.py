@@ -5,15 +5,18 @@ no longer matches (a later WeasyPrint needs each looked at again, never skipped 
 The workarounds: the import loads WeasyPrint's C libraries by file name, one pagination
 heuristic that loses footnotes is switched off, the footnote area is measured note by note, a
 leader's dots are one text run, the tagger's page references are made once a PDF (all but the
-second for speed only), and the PDF tagger marks each structure element with the HTML element
-it comes from and tags ARIA headings as headings. ``pdf.check_notes`` still checks every note
-after layout.
+second for speed only), the PDF tagger marks each structure element with the HTML element
+it comes from and tags ARIA headings as headings, and a layout can stop between its pages and
+their margin boxes (``paused``). ``pdf.check_notes`` still checks every note after layout.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import sys
+import threading
+from typing import Callable, Iterator
 
 from ..errors import ReportError
 
@@ -26,6 +29,7 @@ def apply() -> None:
     _one_run_per_leader()
     _page_references_once()
     _mark_tagged_elements()
+    _pause_before_margin_boxes()
 
 
 def _import_weasyprint() -> None:
@@ -301,3 +305,50 @@ def _mark_tagged_elements() -> None:
 
     marked.reportkit_fixed = True
     tags._build_box_tree = marked
+
+
+_PAUSE = threading.local()
+
+
+@contextlib.contextmanager
+def paused(ask: Callable[[int, dict[str, int]], tuple[int, int]]) -> Iterator[None]:
+    """Within it, in this thread, a layout stops once its pages are made and calls ``ask`` with
+    their count and where each anchor first stands (element id → page index); ``ask`` returns
+    (offset, total): the pages are then numbered as if the layout began ``offset`` pages later
+    in a document of ``total`` pages. WeasyPrint numbers pages in their margin boxes only, which
+    it makes after the pagination, so nothing else moves. ``ask`` may raise, to give the layout
+    up."""
+    _PAUSE.ask, _PAUSE.context = ask, None
+    try:
+        yield
+    finally:
+        _PAUSE.ask = _PAUSE.context = None
+
+
+def _pause_before_margin_boxes() -> None:
+    """Give ``paused`` its stop: at the first page's margin boxes, its pages all made."""
+    from weasyprint import layout
+
+    make = layout.make_margin_boxes
+    if getattr(make, "reportkit_fixed", False):
+        return
+    _source(layout.layout_document, ("children.extend(make_margin_boxes(context, page, state))",),
+            "pause before the margin boxes", "weasyprint.layout.layout_document")
+
+    def margin_boxes(context, page, state):
+        ask = getattr(_PAUSE, "ask", None)
+        if ask is not None:
+            if _PAUSE.context is not context:  # the first page's: every page is made
+                anchors: dict[str, int] = {}
+                for index, entry in enumerate(context.page_maker[:-1]):
+                    for anchor in entry[-1]["anchors"]:
+                        anchors.setdefault(anchor, index)
+                _PAUSE.context, _PAUSE.shift = context, ask(len(context.page_maker) - 1, anchors)
+            offset, total = _PAUSE.shift
+            counters = state[1]
+            counters["page"] = [value + offset for value in counters["page"]]
+            counters["pages"] = [total]
+        return make(context, page, state)
+
+    margin_boxes.reportkit_fixed = True
+    layout.make_margin_boxes = margin_boxes
