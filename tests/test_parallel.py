@@ -339,3 +339,58 @@ def test_a_save_in_watch_lays_out_again_only_the_group_whose_chapter_changed(sam
     assert len(plan) >= 3 and cold == len(plan)  # each group written, at the page numbers of the last build
     assert again == 1  # the last group only (the date comes from report.toml's created)
     assert saved.read_bytes() == fresh.read_bytes() != first
+
+
+def test_a_paused_layout_numbers_its_pages_where_it_stands():
+    # WeasyPrint makes the margin boxes after the pages: a layout told, once its pages are
+    # made, that it begins after 10 pages of 99 numbers its footers so, the rest unmoved.
+    from weasyprint import HTML
+
+    from reportkit.writers import weasyprint_fixes
+
+    html = ('<html lang="en"><style>@page { size: 300px; margin: 40px;'
+            ' @bottom-center { content: "Page " counter(page) " of " counter(pages) } }'
+            ' h1 { break-before: page }</style><h1 id="one">One</h1><h1 id="two">Two</h1></html>')
+    asked = []
+    with weasyprint_fixes.paused(lambda count, anchors: asked.append((count, anchors)) or (10, 99)):
+        moved = HTML(string=html).write_pdf()
+    alone = HTML(string=html).write_pdf()
+    assert asked == [(2, {"one": 0, "two": 1})]
+    assert [text.split() for text in page_texts(moved)] == [["One", "Page", "11", "of", "99"],
+                                                          ["Two", "Page", "12", "of", "99"]]
+    assert [text.split() for text in page_texts(alone)] == [["One", "Page", "1", "of", "2"],
+                                                          ["Two", "Page", "2", "of", "2"]]
+
+
+def test_each_group_is_laid_out_once_and_the_front_again_only_for_a_wrong_guess(sample, tmp_path, monkeypatch):
+    folder, laid = sample["folder"], []
+    lay_out = pdf.lay_out
+    monkeypatch.setattr(pdf, "lay_out", lambda html, *args: laid.append('class="cover' in html) or lay_out(html, *args))
+    with _cut_small(10_000, 15_000):
+        cold = _build(folder, tmp_path / "cold", 1)  # no earlier PDF: the contents' numbers unknown
+        first = list(laid)
+        laid.clear()
+        warm = _build(folder, tmp_path / "warm", 1, previous=cold)
+    groups_after_front = len(sample["plan"]) - 1
+    assert sorted(first) == [False] * groups_after_front + [True, True]  # the front twice, no group more
+    assert sorted(laid) == [False] * groups_after_front + [True]
+    assert cold.read_bytes() == warm.read_bytes() == sample["one"].read_bytes()
+
+
+def test_contents_numbers_that_never_settle_lay_the_report_out_whole(sample, tmp_path, monkeypatch):
+    monkeypatch.setattr(groups, "PASSES", 1)  # the front gets one layout: its guess (none) is wrong
+    with _cut_small(10_000, 15_000):
+        built = _build(sample["folder"], tmp_path / "out", 2)
+    assert built.read_bytes() == sample["whole"].read_bytes()
+
+
+def test_different_inside_and_outside_margins_lay_the_report_out_whole(long4, tmp_path):
+    # A group is laid out from a right page; it could stand on a left one only with the same margins.
+    folder = tmp_path / "long"
+    shutil.copytree(long4, folder)
+    style = folder / "styles" / "bound"
+    style.mkdir(parents=True)
+    (style / "theme.toml").write_text('inherit = "default"\n[page]\nmargin_inside = "30mm"\n', encoding="utf-8")
+    toml = folder / "report.toml"
+    toml.write_text(re.sub(r'(?m)^style = "default"', 'style = "bound"', toml.read_text(encoding="utf-8")), encoding="utf-8")
+    assert groups.plan(_shell(folder)) is None
