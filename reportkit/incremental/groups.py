@@ -295,7 +295,7 @@ def _run(shell: Shell, groups: list[tuple[int, int]], toc: dict[str, int], repor
     finally:
         for _, worker in running.values():
             worker.close()
-    for stale in [key for key, group in kept.items() if all(group is not g for g in done.values())]:
+    for stale in [name for name, group in kept.items() if all(group is not g for g in done.values())]:
         del kept[stale]  # only the groups of this PDF, for the next save
     return [done[k] for k in range(len(groups))]
 
