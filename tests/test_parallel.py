@@ -394,3 +394,32 @@ def test_different_inside_and_outside_margins_lay_the_report_out_whole(long4, tm
     toml = folder / "report.toml"
     toml.write_text(re.sub(r'(?m)^style = "default"', 'style = "bound"', toml.read_text(encoding="utf-8")), encoding="utf-8")
     assert groups.plan(_shell(folder)) is None
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_group_that_fails_fails_the_build_and_the_others_end(sample, tmp_path, monkeypatch, jobs):
+    # The other groups wait for its page count, which never comes: they must end, not hang.
+    import multiprocessing
+    import threading
+
+    from reportkit.errors import ReportError
+
+    anchor = _shell(sample["folder"]).parts[sample["plan"][-1][0]].anchor  # the last group's
+    lay_out = pdf.lay_out
+
+    def failing(html, *args):
+        if f'id="{anchor}"' in html and f'<span id="{anchor}"></span>' not in html:  # not a stand-in
+            raise ReportError("this group cannot be laid out")
+        return lay_out(html, *args)
+
+    monkeypatch.setattr(pdf, "lay_out", failing)
+    before = threading.active_count()
+    with _cut_small(10_000, 15_000), pytest.raises(ReportError, match="this group cannot be laid out"):
+        _build(sample["folder"], tmp_path / "out", jobs)
+    assert not (tmp_path / "out" / "sample.pdf").exists()
+    for _ in range(50):  # the waiting workers see the closed pipe and end
+        if threading.active_count() <= before:
+            break
+        threading.Event().wait(0.1)
+    assert threading.active_count() <= before
+    assert not multiprocessing.active_children()

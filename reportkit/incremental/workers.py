@@ -135,8 +135,8 @@ def _asking(conn, run, args: tuple, slots, stop: threading.Event | None = None) 
 
     def ask(question):
         slots.release()
-        conn.send((None, question))
         try:
+            conn.send((None, question))
             answer = conn.recv()
         except (EOFError, OSError):
             raise _Gone from None
