@@ -8,14 +8,15 @@ out and writes it in up to ``jobs`` processes, and merges the groups' PDFs
 (``writers.pdf_merge``). The tag post-pass (``writers.pdf_tags``) does its page-by-page half in
 the workers, the rest (links described, notes) on the merged file.
 
-Each group is laid out once, from page 1, and stops once its pages are made
-(``weasyprint_fixes.paused``): WeasyPrint numbers pages in their margin boxes only, made after
-the pagination. When every group has said how many pages it has and where each element
-stands, each is told where it stands in the whole (its first page, the report's page count)
-and makes its footers and writes itself. Only the front depends on the others' pages, for
-its contents' page numbers: it is laid out with those of the previous PDF in the output
-folder (its named destinations) when there is one, and again with the right ones when they
-differ (a wrong guess costs the front's layout, never a wrong page number).
+Each group is laid out from page 1; WeasyPrint numbers pages in their margin boxes only, made
+after the pagination (``weasyprint_fixes.paused``), so a group's layout is the same wherever
+it stands. With the page numbers of the previous PDF in the output folder (its named
+destinations), each group numbers its footers as they say and is written at once. Without, it
+stops once its pages are made, and when every group has said how many pages it has and where
+each element stands, each is told where it stands in the whole. Only the front depends on the
+others' pages, for its contents' page numbers: it is laid out again when they differ from the
+guess, and so is a group written at a place the guess got wrong (a wrong guess costs a layout,
+never a wrong page number).
 
 The grouping is a function of the report alone, never of the machine or of ``jobs``: the PDF
 is the same, byte for byte, with one process or sixteen.
@@ -142,7 +143,7 @@ def render(report: Report, theme: Theme, options: Options, previous: Path | None
         return pdf.render(report, theme, options)
     kept = {} if kept is None else kept
     guess = read_numbers(previous, shell) if previous else None
-    laid = _run(shell, groups, dict(guess.toc) if guess else {}, report, theme, jobs, kept, options.created)
+    laid = _run(shell, groups, guess, report, theme, jobs, kept, options.created)
     if laid is None:  # contents page numbers that never settle (none seen): the report laid out whole
         return pdf.render(report, theme, options)
     pdf.check_laid_out_notes(report, set().union(*(g.notes for g in laid)), set().union(*(g.too_tall for g in laid)))
@@ -221,18 +222,27 @@ def _stand_ins(html: str) -> tuple[str, set[str]]:
     return html, set(missing)
 
 
-def _run(shell: Shell, groups: list[tuple[int, int]], toc: dict[str, int], report: Report, theme: Theme,
+def _run(shell: Shell, groups: list[tuple[int, int]], guess: Numbers | None, report: Report, theme: Theme,
          jobs: int, kept: dict, created: datetime | None = None) -> list[_Group] | None:
     """Each group laid out and written (the first dated ``created``: the merged file keeps its
     metadata), up to ``jobs`` at once in forked processes (each inherits its group's HTML), else
     in turns in threads of this process; but those ``kept`` from before (under their HTML,
-    files, date and place in the whole; the new ones are added). The front is laid out with
-    ``toc`` first, and again until its contents show the pages the groups found (None when they
+    files and date, if they stand where they stood; the new ones are added). With the page
+    numbers of the last build (``guess``), each group is written at once where they put it, and
+    laid out again if that proves wrong; without, each waits for the others' page counts. The
+    front is laid out again until its contents show the pages the groups found (None when they
     never do)."""
     threads = min(jobs, len(groups)) < 2 or not can_fork() or multiprocessing.current_process().daemon
     pool = slots(1 if threads else jobs, threads)
-    work = [(report, theme, *_html(shell, group, toc), None if k else created) for k, group in enumerate(groups)]
-    found: dict[int, tuple[int, dict[str, int]]] = {}  # group → (pages, anchors), as it asked or was kept
+    toc = dict(guess.toc) if guess else {}
+
+    def place(numbers: Numbers, k: int) -> tuple[int, int]:
+        return sum(numbers.counts[:groups[k][0]]), sum(numbers.counts)
+
+    guessed = guess is not None and len(guess.counts) == len(shell.parts)
+    work = [(report, theme, *_html(shell, group, toc), None if k else created, place(guess, k) if guessed else None)
+            for k, group in enumerate(groups)]
+    found: dict[int, tuple[int, dict[str, int]]] = {}  # group → (pages, anchors)
     asked: dict[int, object] = {}  # group → its worker, waiting for its place in the whole
     running: dict[object, tuple[int, object]] = {}  # pipe → (group, worker)
     done: dict[int, _Group] = {}
@@ -241,9 +251,12 @@ def _run(shell: Shell, groups: list[tuple[int, int]], toc: dict[str, int], repor
         html, date = work[k][2], work[k][4]
         return html, date, repr(html_files(html))
 
+    def finished(k: int, group: _Group) -> None:
+        done[k], found[k], kept[key(k)] = group, (group.pages, group.anchors), group
+
     def start(k: int) -> None:
         if key(k) in kept:
-            found[k] = kept[key(k)].pages, kept[key(k)].anchors
+            finished(k, kept[key(k)])
             return
         worker = talker("pdf", "reportkit.incremental.groups", "_lay_out", work[k], pool, threads)
         running[worker.conn] = (k, worker)
@@ -252,7 +265,7 @@ def _run(shell: Shell, groups: list[tuple[int, int]], toc: dict[str, int], repor
         start(k)
     passes = 1
     try:
-        while len(done) < len(groups):
+        while True:
             busy = [conn for conn, (k, _) in running.items() if k not in asked]
             if busy:  # a group still laying out (or writing)
                 for conn in wait(busy):
@@ -261,37 +274,33 @@ def _run(shell: Shell, groups: list[tuple[int, int]], toc: dict[str, int], repor
                     if kind == "ask":
                         found[k], asked[k] = message, worker
                     else:
-                        done[k] = message[0]
-                        kept[key(k)] = done[k]
+                        finished(k, message[0])
                         del running[conn]
                         worker.close()
                 continue
-            # Every group not yet written has said its pages: the page numbers are known.
+            # Every group has said its pages: the page numbers are known.
             numbers = _numbers(shell, groups, [found[k] for k in range(len(groups))])
             if dict(numbers.toc) != toc:  # the front shows other contents page numbers
                 passes += 1
                 if passes > PASSES:
                     return None
                 toc = dict(numbers.toc)
-                work[0] = (report, theme, *_html(shell, groups[0], toc), created)
+                work[0] = (report, theme, *_html(shell, groups[0], toc), created, None)
+                done.pop(0, None)
                 if 0 in asked:
                     asked.pop(0).reply(("again", work[0][2], work[0][3]))
                 else:
                     start(0)
                 continue
-            total = sum(numbers.counts)
-            for k, (first, _) in enumerate(groups):
-                shift = (sum(numbers.counts[:first]), total)
-                if k in done:
-                    continue
+            if all(k in done and done[k].shift == place(numbers, k) for k in range(len(groups))):
+                break
+            for k in range(len(groups)):
                 if k in asked:
-                    asked.pop(k).reply(shift)
-                elif not any(k == j for j, _ in running.values()):  # kept
-                    if kept[key(k)].shift == shift:
-                        done[k] = kept[key(k)]
-                    else:
-                        del kept[key(k)]
-                        start(k)
+                    asked.pop(k).reply(place(numbers, k))
+                elif k in done and done[k].shift != place(numbers, k):  # written where the guess put it
+                    del done[k], kept[key(k)]
+                    work[k] = (*work[k][:-1], place(numbers, k))
+                    start(k)
     finally:
         for _, worker in running.values():
             worker.close()
@@ -305,15 +314,20 @@ def anchors(pages: list, first: int = 0) -> dict[str, int]:
     return {anchor: first + i for i in reversed(range(len(pages))) for anchor in pages[i].anchors}
 
 
-def _lay_out(report: Report, theme: Theme, html: str, stand_ins: set[str], created: datetime | None, ask) -> _Group:
-    """One group's ``html`` laid out, dated ``created`` when given, and written once ``ask``
-    (given its pages and anchors) returns where it stands in the whole: (pages before it, the
-    report's pages), or ("again", html, stand_ins) for a front to lay out with other numbers."""
+def _lay_out(report: Report, theme: Theme, html: str, stand_ins: set[str], created: datetime | None,
+             shift: tuple[int, int] | None, ask) -> _Group:
+    """One group's ``html`` laid out, dated ``created`` when given, and written where it stands
+    in the whole: (pages before it, the report's pages), as ``shift`` says, else as ``ask``
+    (given its pages and anchors) returns once its pages are made, or ("again", html,
+    stand_ins) for a front to lay out with other numbers."""
     from ..writers import pdf, pdf_tags, weasyprint_fixes
 
     place: list = []
 
     def paused(count: int, anchors: dict[str, int]) -> tuple[int, int]:
+        if shift is not None:
+            place[:] = [count, anchors, shift]
+            return shift
         answer = ask((count, {name: i for name, i in anchors.items() if name not in stand_ins}))
         if answer[0] == "again":
             raise _Again(*answer[1:])
