@@ -225,15 +225,18 @@ def _stand_ins(html: str) -> tuple[str, set[str]]:
 def _run(shell: Shell, groups: list[tuple[int, int]], guess: Numbers | None, report: Report, theme: Theme,
          jobs: int, kept: dict, created: datetime | None = None) -> list[_Group] | None:
     """Each group laid out and written (the first dated ``created``: the merged file keeps its
-    metadata), up to ``jobs`` at once in forked processes (each inherits its group's HTML), else
-    in turns in threads of this process; but those ``kept`` from before (under their HTML,
-    files and date, if they stand where they stood; the new ones are added). With the page
+    metadata), up to ``jobs`` at once in forked processes (each inherits its group's HTML; the
+    front beside them), else in turns in threads of this process; but those ``kept`` from
+    before (under their HTML, files and date, if they stand where they stood; the new ones are
+    added). With the page
     numbers of the last build (``guess``), each group is written at once where they put it, and
     laid out again if that proves wrong; without, each waits for the others' page counts. The
     front is laid out again until its contents show the pages the groups found (None when they
     never do)."""
     threads = min(jobs, len(groups)) < 2 or not can_fork() or multiprocessing.current_process().daemon
     pool = slots(1 if threads else jobs, threads)
+    # The front (a few pages) runs beside the groups in a process of its own; threads take turns.
+    pools = [pool if threads else slots(1, threads), *[pool] * (len(groups) - 1)]
     toc = dict(guess.toc) if guess else {}
 
     def place(numbers: Numbers, k: int) -> tuple[int, int]:
@@ -258,7 +261,7 @@ def _run(shell: Shell, groups: list[tuple[int, int]], guess: Numbers | None, rep
         if key(k) in kept:
             finished(k, kept[key(k)])
             return
-        worker = talker("pdf", "reportkit.incremental.groups", "_lay_out", work[k], pool, threads)
+        worker = talker("pdf", "reportkit.incremental.groups", "_lay_out", work[k], pools[k], threads)
         running[worker.conn] = (k, worker)
 
     for k in range(len(groups)):
