@@ -220,6 +220,29 @@ def source(text: str) -> tuple[Paragraph]:
     return (para(text),)
 
 
+@pytest.mark.parametrize("notes", [8, 120])
+def test_a_note_s_number_keeps_a_gap_before_its_text_however_many_notes(notes):
+    # Note numbers hang in the margin of their text; "201." fills 1.8 em, so the hang widens
+    # with the report's highest number (the same up to 99: those reports' bytes stand).
+    blocks = [para(*itertools.chain.from_iterable(("Call", Note(f"n{k}", source("Wording here."))) for k in range(i, i + 15)))
+              for i in range(0, notes, 15)]
+    report = chapter_report(*blocks)
+    theme = load_theme("default")
+    document = pdf.lay_out(html.document(report, theme, Options()), report, theme)
+    gaps = {}
+    for page in document.pages:
+        for line in page._page_box.descendants():
+            if type(line).__name__ == "LineBox":
+                texts = [b for b in line.descendants() if type(b).__name__ == "TextBox"]
+                for marker, text in zip(texts, texts[1:]):
+                    if re.fullmatch(r"\d+\.", marker.text) and text.text.startswith("Wording"):
+                        gaps[int(marker.text[:-1])] = text.position_x - (marker.position_x + marker.width)
+    assert sorted(gaps) == list(range(1, len(blocks) * 15 + 1))
+    em = 8.5 * 4 / 3  # the notes' size, in CSS pixels
+    assert min(gaps.values()) > 0.25 * em
+    assert [html.note_hang(n) for n in (99, 100, 999, 1000)] == [1.8, 2.3, 2.3, 2.8]
+
+
 def test_a_note_in_a_heading_stays_out_of_the_bookmark():
     heading = Section(2, (Text("Law"), Note("h", source("The heading's note."))), "law", (para("Text."),))
     data = pdf.render(chapter_report(heading), load_theme("default"), Options()).data

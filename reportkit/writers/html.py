@@ -93,6 +93,14 @@ def document(report: Report, theme: Theme, options: Options, url: UrlFor = file_
     return Shell(report, theme, options, url).html()
 
 
+def note_hang(count: int) -> float:
+    """The width (in ems) in which the numbers of ``count`` notes hang before their text: 1.8
+    up to note 99, and half an em more for each further digit (a digit of the bundled fonts is
+    about half an em), so that "201." keeps its gap before the text."""
+    digits = len(str(max(count, 1)))
+    return 1.8 if digits <= 2 else round(0.51 * digits + 0.8, 1)
+
+
 @dataclass(frozen=True)
 class Part:
     """A run of the document that begins on a page of its own: the front (cover, contents and
@@ -135,7 +143,9 @@ class Shell:
         self.annexes = [Annex(kind, title, Markup(writer.summary(report, kind)))
                         for kind, title in box_annexes(report, theme)]
         self.parts += [Part(annex.anchor, annex=annex.kind) for annex in self.annexes]
-        has_endnotes = meta.notes == "endnotes" and bool(transforms.notes(report))
+        notes = transforms.notes(report)
+        self.note_hang = note_hang(len(notes))
+        has_endnotes = meta.notes == "endnotes" and bool(notes)
         self.endnotes = writer.endnotes(report) if has_endnotes else ""
         if self.endnotes:
             self.parts.append(Part("notes", endnotes=True))
@@ -179,6 +189,7 @@ class Shell:
             settings=self.theme.settings,
             faces=self.faces,
             words=words,
+            note_hang=self.note_hang,
             footer=css_content(footer_label(meta, words), n="counter(page)", total=total),
             draft=options.draft,
             stamp=options.stamp,
