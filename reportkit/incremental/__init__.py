@@ -9,6 +9,8 @@
   (0.4 s) overlaps the parse, and writes the DOCX meanwhile.
 - ``relayout``: ``watch``'s PDF writer, which keeps the pages of each part of the report and
   lays out again only the parts that changed.
+- ``groups``: a long report's PDF laid out in groups of parts side by side, each laid out
+  once, and merged (the same bytes with any number of processes).
 - ``many``: several reports at once, one per core.
 
 Two caches, not one: the record vouches for the outputs on disk and the relayout for the pages
