@@ -423,3 +423,32 @@ def test_a_group_that_fails_fails_the_build_and_the_others_end(sample, tmp_path,
         threading.Event().wait(0.1)
     assert threading.active_count() <= before
     assert not multiprocessing.active_children()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_group_whose_pages_change_is_laid_out_once(sample, tmp_path, monkeypatch, jobs):
+    # Its page count differs from the last build's: it waits for the others' instead of being
+    # written at the old numbers and laid out again; the groups that were already written there
+    # are laid out again, and the PDF is that of a first build.
+    folder = tmp_path / "sample"
+    shutil.copytree(sample["folder"], folder)
+    first = folder / tomllib.loads((folder / "report.toml").read_text())["chapters"][0]
+    first.write_text(first.read_text() + "\n\n" + "A paragraph added to the first chapter. " * 400 + "\n")
+    shell = _shell(folder)
+    anchor = shell.parts[sample["plan"][1][0]].anchor  # the first group after the front
+    log = tmp_path / "laid.txt"  # written by the group workers, which may be processes
+
+    def logged(html, *args, lay_out=pdf.lay_out):
+        ours = f'id="{anchor}"' in html and f'<span id="{anchor}"></span>' not in html  # not a stand-in
+        with log.open("a") as out:
+            out.write(f"{ours}\n")
+        return lay_out(html, *args)
+
+    monkeypatch.setattr(pdf, "lay_out", logged)
+    with _cut_small(10_000, 15_000):
+        assert groups.read_numbers(sample["one"], shell).counts != groups.read_numbers(
+            _build(folder, tmp_path / "cold", 1), shell).counts  # the edit adds pages
+        log.unlink()
+        warm = _build(folder, tmp_path / "warm", jobs, previous=sample["one"])
+    assert log.read_text().split().count("True") == 1
+    assert warm.read_bytes() == (tmp_path / "cold" / "sample.pdf").read_bytes()

@@ -10,10 +10,11 @@ the workers, the rest (links described, notes) on the merged file.
 
 Each group is laid out from page 1; WeasyPrint numbers pages in their margin boxes only, made
 after the pagination (``weasyprint_fixes.paused``), so a group's layout is the same wherever
-it stands. With the page numbers of the previous PDF in the output folder (its named
-destinations), each group numbers its footers as they say and is written at once. Without, it
-stops once its pages are made, and when every group has said how many pages it has and where
-each element stands, each is told where it stands in the whole. Only the front depends on the
+it stands. Each group stops once its pages are made and says how many it has and where each
+element stands. While the groups' pages are those of the previous PDF in the output folder
+(its named destinations), each is answered at once with its place there and written; from the
+first group whose pages differ, or without a previous PDF, each waits until every group has
+said its pages, and is then told its place in the whole. Only the front depends on the
 others' pages, for its contents' page numbers: it is laid out again when they differ from the
 guess, and so is a group written at a place the guess got wrong (a wrong guess costs a layout,
 never a wrong page number).
@@ -189,14 +190,20 @@ def _numbers(shell: Shell, groups: list[tuple[int, int]], laid: list[tuple[int, 
     """The page numbers that the groups' layouts found, each as (pages, anchors)."""
     counts: list[int] = []
     pages: dict[str, int] = {}
-    for (first, end), (count, anchors) in zip(groups, laid):
-        starts = [0, *(anchors[shell.parts[k].anchor] for k in range(first + 1, end)), count]
+    for group, (count, anchors) in zip(groups, laid):
         offset = sum(counts)
-        counts += [b - a for a, b in zip(starts, starts[1:])]
+        counts += _part_counts(shell, group, count, anchors)
         for name, index in anchors.items():
             pages.setdefault(name, offset + index + 1)
     return Numbers(tuple(counts), tuple((line.href[1:], pages[line.href[1:]]) for line in shell.toc
                                         if line.href[1:] in pages))
+
+
+def _part_counts(shell: Shell, group: tuple[int, int], count: int, anchors: dict[str, int]) -> list[int]:
+    """The pages of each part of ``group``, laid out in ``count`` pages with ``anchors``."""
+    first, end = group
+    starts = [0, *(anchors[shell.parts[k].anchor] for k in range(first + 1, end)), count]
+    return [b - a for a, b in zip(starts, starts[1:])]
 
 
 def _html(shell: Shell, group: tuple[int, int], toc: dict[str, int]) -> tuple[str, set[str]]:
@@ -228,11 +235,12 @@ def _run(shell: Shell, groups: list[tuple[int, int]], guess: Numbers | None, rep
     metadata), up to ``jobs`` at once in forked processes (each inherits its group's HTML; the
     front beside them), else in turns in threads of this process; but those ``kept`` from
     before (under their HTML, files and date, if they stand where they stood; the new ones are
-    added). With the page
-    numbers of the last build (``guess``), each group is written at once where they put it, and
-    laid out again if that proves wrong; without, each waits for the others' page counts. The
-    front is laid out again until its contents show the pages the groups found (None when they
-    never do)."""
+    added). Each group stops once its pages are made. While every group that has stopped has
+    the pages that the last build's numbers (``guess``) give its parts, it is written at once
+    where they put it (and laid out again should another group prove them wrong); from the
+    first that has not, or without a guess, each waits for all the page counts. The front is
+    laid out again until its contents show the pages the groups found (None when they never
+    do)."""
     threads = min(jobs, len(groups)) < 2 or not can_fork() or multiprocessing.current_process().daemon
     pool = slots(1 if threads else jobs, threads)
     # The front (a few pages) runs beside the groups in a process of its own; threads take turns.
@@ -242,9 +250,8 @@ def _run(shell: Shell, groups: list[tuple[int, int]], guess: Numbers | None, rep
     def place(numbers: Numbers, k: int) -> tuple[int, int]:
         return sum(numbers.counts[:groups[k][0]]), sum(numbers.counts)
 
-    guessed = guess is not None and len(guess.counts) == len(shell.parts)
-    work = [(report, theme, *_html(shell, group, toc), None if k else created, place(guess, k) if guessed else None)
-            for k, group in enumerate(groups)]
+    trusted = guess is not None and len(guess.counts) == len(shell.parts)  # until a group's pages differ
+    work = [(report, theme, *_html(shell, group, toc), None if k else created, None) for k, group in enumerate(groups)]
     found: dict[int, tuple[int, dict[str, int]]] = {}  # group → (pages, anchors)
     asked: dict[int, object] = {}  # group → its worker, waiting for its place in the whole
     running: dict[object, tuple[int, object]] = {}  # pipe → (group, worker)
@@ -276,6 +283,11 @@ def _run(shell: Shell, groups: list[tuple[int, int]], guess: Numbers | None, rep
                     kind, message = worker.message()
                     if kind == "ask":
                         found[k], asked[k] = message, worker
+                        first, end = groups[k]
+                        if trusted and _part_counts(shell, groups[k], *message) == list(guess.counts[first:end]):
+                            asked.pop(k).reply(place(guess, k))
+                        else:
+                            trusted = False
                     else:
                         finished(k, message[0])
                         del running[conn]
