@@ -308,17 +308,28 @@ def test_jobs_1_builds_several_reports_one_after_another_in_one_process(tmp_path
     assert sorted(p.name for p in (tmp_path / "out").glob("*/*.pdf")) == ["first.pdf", "second.pdf"]
 
 
-def test_a_style_with_a_page_shell_of_its_own_is_laid_out_whole(long4, tmp_path):
-    # Its page breaks and counters are its own: a group could not be laid out where it stands.
+def _with_style(long4: Path, tmp_path: Path, theme_toml: str) -> tuple[Path, Path]:
+    """A copy of ``long4`` with a style "own" of its own (``theme_toml``), and that style's
+    folder; the report still names the default style (``_use_own_style``)."""
     folder = tmp_path / "long"
     shutil.copytree(long4, folder)
     style = folder / "styles" / "own"
     style.mkdir(parents=True)
-    (style / "theme.toml").write_text('inherit = "default"\n', encoding="utf-8")
-    shutil.copy(ROOT / "styles" / "default" / "report.html.j2", style / "report.html.j2")
+    (style / "theme.toml").write_text(theme_toml, encoding="utf-8")
+    return folder, style
+
+
+def _use_own_style(folder: Path) -> None:
     toml = folder / "report.toml"
-    assert groups.plan(_shell(folder)) is not None
     toml.write_text(re.sub(r'(?m)^style = "default"', 'style = "own"', toml.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def test_a_style_with_a_page_shell_of_its_own_is_laid_out_whole(long4, tmp_path):
+    # Its page breaks and counters are its own: a group could not be laid out where it stands.
+    folder, style = _with_style(long4, tmp_path, 'inherit = "default"\n')
+    shutil.copy(ROOT / "styles" / "default" / "report.html.j2", style / "report.html.j2")
+    assert groups.plan(_shell(folder)) is not None
+    _use_own_style(folder)
     assert groups.plan(_shell(folder)) is None
 
 
@@ -386,13 +397,9 @@ def test_contents_numbers_that_never_settle_lay_the_report_out_whole(sample, tmp
 
 def test_different_inside_and_outside_margins_lay_the_report_out_whole(long4, tmp_path):
     # A group is laid out from a right page; it could stand on a left one only with the same margins.
-    folder = tmp_path / "long"
-    shutil.copytree(long4, folder)
-    style = folder / "styles" / "bound"
-    style.mkdir(parents=True)
-    (style / "theme.toml").write_text('inherit = "default"\n[page]\nmargin_inside = "30mm"\n', encoding="utf-8")
-    toml = folder / "report.toml"
-    toml.write_text(re.sub(r'(?m)^style = "default"', 'style = "bound"', toml.read_text(encoding="utf-8")), encoding="utf-8")
+    folder, _ = _with_style(long4, tmp_path, 'inherit = "default"\n[page]\nmargin_inside = "30mm"\n')
+    assert groups.plan(_shell(folder)) is not None
+    _use_own_style(folder)
     assert groups.plan(_shell(folder)) is None
 
 
