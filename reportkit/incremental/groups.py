@@ -324,11 +324,6 @@ def _run(shell: Shell, groups: list[tuple[int, int]], guess: Numbers | None, rep
     return [done[k] for k in range(len(groups))]
 
 
-def anchors(pages: list, first: int = 0) -> dict[str, int]:
-    """Element id → number of the first of ``pages`` it stands on, counting from ``first``."""
-    return {anchor: first + i for i in reversed(range(len(pages))) for anchor in pages[i].anchors}
-
-
 def _lay_out(report: Report, theme: Theme, html: str, stand_ins: set[str], created: datetime | None,
              shift: tuple[int, int] | None, ask) -> _Group:
     """One group's ``html`` laid out, dated ``created`` when given, and written where it stands
@@ -340,10 +335,8 @@ def _lay_out(report: Report, theme: Theme, html: str, stand_ins: set[str], creat
     place: list = []
 
     def paused(count: int, anchors: dict[str, int]) -> tuple[int, int]:
-        if shift is not None:
-            place[:] = [count, anchors, shift]
-            return shift
-        answer = ask((count, {name: i for name, i in anchors.items() if name not in stand_ins}))
+        anchors = {name: i for name, i in anchors.items() if name not in stand_ins}
+        answer = shift if shift is not None else ask((count, anchors))
         if answer[0] == "again":
             raise _Again(*answer[1:])
         place[:] = [count, anchors, answer]
@@ -363,6 +356,5 @@ def _lay_out(report: Report, theme: Theme, html: str, stand_ins: set[str], creat
         laid_out.metadata.created = laid_out.metadata.modified = w3c_date(created)
     # The tags' page-by-page half here, the rest on the merged file.
     data = pdf_tags.retag(laid_out.write_pdf(pdf_variant=pdf.PDF_VARIANT, pdf_identifier=True), document=False)
-    return _Group(count, {name: i for name, i in anchors.items() if name not in stand_ins},
-                  pdf.laid_out_notes(pages, footnotes), pdf.overfull_notes(pages) if footnotes else set(),
+    return _Group(count, anchors, pdf.laid_out_notes(pages, footnotes), pdf.overfull_notes(pages) if footnotes else set(),
                   stand_ins, tuple(shift), data)

@@ -14,7 +14,7 @@ from ..model import Report
 from ..themes import Theme
 from ..writers import Options, Rendered, pdf
 from ..writers.html import Shell, file_url
-from .groups import UNDATED, anchors, own_shell
+from .groups import UNDATED, own_shell
 from .record import html_files, html_urls
 
 
@@ -101,14 +101,14 @@ class Relayout:
         laid_out = pdf.lay_out(html, report, theme)
         if len(laid_out.pages) != len(old.pages):
             return None
-        return _Laid(html, files, laid_out.pages, laid_out, anchors(laid_out.pages, first))
+        return _Laid(html, files, laid_out.pages, laid_out, _anchors(laid_out.pages, first))
 
 
 def _split(shell: Shell, laid_out, files: dict[str, list[int] | None]) -> list[_Laid]:
     """The whole report's pages cut into its parts (none if a part does not begin a page);
     ``files`` are the stamps of the files the whole layout loaded."""
     pages = laid_out.pages
-    page_of = anchors(pages, 0)  # id → index of its first page
+    page_of = _anchors(pages, 0)  # id → index of its first page
     starts = [0]
     for part in shell.parts[1:]:
         start = page_of.get(part.anchor)
@@ -122,5 +122,10 @@ def _split(shell: Shell, laid_out, files: dict[str, list[int] | None]) -> list[_
         first = starts[k] + 1
         html = shell.part_html(k, first, len(pages), toc_pages if k == 0 else None)
         run = pages[starts[k]:starts[k + 1]]
-        parts.append(_Laid(html, {url: files.get(url) for url in html_urls(html)}, run, laid_out, anchors(run, first)))
+        parts.append(_Laid(html, {url: files.get(url) for url in html_urls(html)}, run, laid_out, _anchors(run, first)))
     return parts
+
+
+def _anchors(pages: list, first: int) -> dict[str, int]:
+    """Element id → number of the first of ``pages`` it stands on, counting from ``first``."""
+    return {anchor: first + i for i in reversed(range(len(pages))) for anchor in pages[i].anchors}
