@@ -133,6 +133,13 @@ class _Gone(BaseException):
 def _asking(conn, run, args: tuple, slots, stop: threading.Event | None = None) -> None:
     """``run(*args, ask)`` holding one of ``slots`` except while ``ask`` waits for the reply."""
 
+    def take() -> None:
+        """Take a slot; a worker ended meanwhile (``Threaded.close``) gives it back and ends."""
+        slots.acquire()
+        if stop is not None and stop.is_set():
+            slots.release()
+            raise _Gone
+
     def ask(question):
         slots.release()
         try:
@@ -140,17 +147,11 @@ def _asking(conn, run, args: tuple, slots, stop: threading.Event | None = None) 
             answer = conn.recv()
         except (EOFError, OSError):
             raise _Gone from None
-        slots.acquire()
-        if stop is not None and stop.is_set():
-            slots.release()
-            raise _Gone
+        take()
         return answer
 
-    slots.acquire()
-    if stop is not None and stop.is_set():
-        slots.release()
-        return
     try:
+        take()
         _run_and_send(conn, run, (*args, ask), slots)
     except (_Gone, OSError):  # the parent closed the pipe
         pass
