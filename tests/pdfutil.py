@@ -103,3 +103,20 @@ def fonts(data: bytes) -> dict[str, bool]:
             embedded = any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
             found[str(font["/BaseFont"])] = embedded
     return found
+
+
+
+def stored_plainly(data: bytes) -> tuple[list[str], int]:
+    """The /Type of every stream written without a filter, and how many other objects stand
+    outside an object stream."""
+    doc = reader(data)
+    plain, loose = [], 0
+    numbers = [*doc.xref_objStm, *(n for by_number in doc.xref.values() for n in by_number)]
+    for number in sorted(set(numbers)):
+        obj = doc.get_object(number)
+        if isinstance(obj, pypdf.generic.StreamObject):
+            if "/Filter" not in obj:
+                plain.append(str(obj.get("/Type", "?")))
+        elif number not in doc.xref_objStm:
+            loose += 1
+    return plain, loose

@@ -24,7 +24,7 @@ import pikepdf
 import pytest
 
 from conftest import ROOT, SAMPLE, make_report, run
-from pdfutil import page_texts
+from pdfutil import page_texts, stored_plainly
 from reportkit.build import creation_date, load_report
 from reportkit.incremental import build, groups
 from reportkit.incremental.relayout import Relayout
@@ -188,6 +188,10 @@ def test_one_document_one_parent_tree_unique_ids_and_font_tags(sample):
                 fonts[font.objgen] = str(font.BaseFont)
         assert len(set(fonts.values())) == len(fonts) > 4  # each group's subsets of a font tagged apart
         assert str(doc.docinfo.Title).startswith("Alternative Report")
+
+
+def test_the_merged_file_is_compressed_and_packed_like_the_whole_one(sample):
+    assert stored_plainly(sample["one"].read_bytes()) == stored_plainly(sample["whole"].read_bytes()) == (["/Metadata"], 0)
 
 
 def test_page_validation_finds_what_it_finds_in_the_whole_layout(sample):

@@ -13,7 +13,7 @@ import pytest
 from weasyprint import HTML
 from weasyprint.layout import LayoutContext
 
-from pdfutil import destinations, fonts, links, outline, page_texts, reader, squash
+from pdfutil import destinations, fonts, links, outline, page_texts, reader, squash, stored_plainly
 from reportkit.build import creation_date, load_report
 from reportkit.errors import Pos, ReportError
 from reportkit.model import (
@@ -173,6 +173,10 @@ def test_text_has_no_hyphenation_artefacts(sample_pdf):
     text = "".join(page_texts(sample_pdf))
     assert "\u00ad" not in text
     assert not re.search(r"[a-z]-\n[a-z]", text)
+
+
+def test_every_stream_but_the_metadata_is_compressed_and_every_object_packed(sample_pdf):
+    assert stored_plainly(sample_pdf) == (["/Metadata"], 0)  # XMP stays readable, as PDF/A asks
 
 
 def test_two_renders_are_byte_identical(sample, sample_pdf):

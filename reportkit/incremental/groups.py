@@ -330,7 +330,7 @@ def _lay_out(report: Report, theme: Theme, html: str, stand_ins: set[str], creat
     in the whole: (pages before it, the report's pages), as ``shift`` says, else as ``ask``
     (given its pages and anchors) returns once its pages are made, or ("again", html,
     stand_ins) for a front to lay out with other numbers."""
-    from ..writers import pdf, pdf_tags, weasyprint_fixes
+    from ..writers import pdf, weasyprint_fixes
 
     place: list = []
 
@@ -355,6 +355,6 @@ def _lay_out(report: Report, theme: Theme, html: str, stand_ins: set[str], creat
     if created is not None:
         laid_out.metadata.created = laid_out.metadata.modified = w3c_date(created)
     # The tags' page-by-page half here, the rest on the merged file.
-    data = pdf_tags.retag(laid_out.write_pdf(pdf_variant=pdf.PDF_VARIANT, pdf_identifier=True), document=False)
+    data = pdf.written(laid_out, document=False)
     return _Group(count, anchors, pdf.laid_out_notes(pages, footnotes), pdf.overfull_notes(pages) if footnotes else set(),
                   stand_ins, tuple(shift), data)

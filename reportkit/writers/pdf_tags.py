@@ -42,28 +42,33 @@ def retag(data: bytes, document: bool = True) -> bytes:
     """``data`` (a PDF written by WeasyPrint) with leaders and footers as artifacts, links
     described and footnotes tagged as notes. Without ``document``, only the page-by-page half
     (artifacts, line-end spaces, note calls): a group's PDF, whose whole-document half
-    (``retag_document``) is done on the merged file (``pdf_merge``)."""
+    (``retag_document``) is done on the merged file (``pdf_merge``). Its streams are saved
+    compressed, in object streams, whether ``data``'s were or not."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        if "/StructTreeRoot" not in pdf.Root:
-            return data
-        repeated = _repeated_headers(pdf)
-        owners, fonts = _owners(pdf), {}
-
-        def read() -> Iterator[tuple]:
-            for page in pdf.pages:
-                content = _Content(page)
-                yield page, content, _artifacts(pdf, page, content, owners, _unicode_maps(page, fonts), repeated)
-
-        for page, content, runs, spaced in _line_end_spaces(read(), owners):
-            key = page.obj.objgen
-            _note_calls(content, runs, spaced, {run.mcid: owners.get((key, run.mcid)) for run in runs})
-            if content.edits:
-                page.Contents = pdf.make_stream(content.edited())
-        if document:
-            retag_document(pdf)
+        if "/StructTreeRoot" in pdf.Root:
+            _retag(pdf, document)
         out = io.BytesIO()
-        pdf.save(out, deterministic_id=True)
+        pdf.save(out, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return out.getvalue()
+
+
+def _retag(pdf: pikepdf.Pdf, document: bool) -> None:
+    """``retag`` on the open ``pdf``."""
+    repeated = _repeated_headers(pdf)
+    owners, fonts = _owners(pdf), {}
+
+    def read() -> Iterator[tuple]:
+        for page in pdf.pages:
+            content = _Content(page)
+            yield page, content, _artifacts(pdf, page, content, owners, _unicode_maps(page, fonts), repeated)
+
+    for page, content, runs, spaced in _line_end_spaces(read(), owners):
+        key = page.obj.objgen
+        _note_calls(content, runs, spaced, {run.mcid: owners.get((key, run.mcid)) for run in runs})
+        if content.edits:
+            page.Contents = pdf.make_stream(content.edited())
+    if document:
+        retag_document(pdf)
 
 
 def _kids(element: pikepdf.Dictionary) -> list:
