@@ -7,6 +7,7 @@ Everything else depends on this module; it depends on nothing but the standard l
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, ClassVar, Iterator, Union
 
@@ -401,41 +402,54 @@ Node = Any
 # --- traversal -----------------------------------------------------------------------------
 
 
-def _children_fields(node: Node) -> Iterator[dataclasses.Field]:
-    for f in dataclasses.fields(node):
-        if f.name not in ("pos", "meta"):
-            yield f
+def _children_fields(node: Node) -> tuple[dataclasses.Field, ...]:
+    """A dataclass's fields but ``pos`` and ``meta``."""
+    return _fields_of(type(node))
+
+
+@functools.cache
+def _fields_of(cls: type) -> tuple[dataclasses.Field, ...]:
+    return tuple(f for f in dataclasses.fields(cls) if f.name not in ("pos", "meta"))
+
+
+@functools.cache
+def _child_names(cls: type) -> tuple[str, ...] | None:
+    """The fields of a node class that may hold nodes; None for a class that is not a node."""
+    if not dataclasses.is_dataclass(cls) or issubclass(cls, (Metadata, Partner)):
+        return None
+    return tuple(f.name for f in _fields_of(cls))
 
 
 def walk(node: Node, fn: Callable[[Node], Node]) -> Node:
     """Rebuild ``node`` bottom-up, replacing every node ``x`` by ``fn(x)`` (Pandoc's walk)."""
     if isinstance(node, tuple):
-        return tuple(walk(x, fn) for x in node)
-    if not dataclasses.is_dataclass(node) or isinstance(node, (Metadata, Partner)):
+        new = [walk(x, fn) for x in node]
+        return node if all(a is b for a, b in zip(new, node)) else tuple(new)
+    names = _child_names(type(node))
+    if names is None:
         return node
     changes = {}
-    for f in _children_fields(node):
-        value = getattr(node, f.name)
-        if isinstance(value, tuple) or dataclasses.is_dataclass(value):
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, tuple) or _child_names(type(value)) is not None:
             new = walk(value, fn)
             if new is not value:
-                changes[f.name] = new
+                changes[name] = new
     return fn(replace(node, **changes) if changes else node)
 
 
 def iter_nodes(node: Node) -> Iterator[Node]:
     """Yield ``node`` and every node inside it, in reading order (pre-order; Pandoc's query)."""
-    if isinstance(node, tuple):
-        for x in node:
-            yield from iter_nodes(x)
-        return
-    if not dataclasses.is_dataclass(node) or isinstance(node, (Metadata, Partner)):
-        return
-    yield node
-    for f in _children_fields(node):
-        value = getattr(node, f.name)
-        if isinstance(value, tuple) or dataclasses.is_dataclass(value):
-            yield from iter_nodes(value)
+    todo = [node]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, tuple):
+            todo.extend(reversed(x))
+            continue
+        names = _child_names(type(x))
+        if names is not None:
+            yield x
+            todo.extend(getattr(x, name) for name in reversed(names))
 
 
 def plain_text(node: Node, notes: bool = False) -> str:
