@@ -15,7 +15,6 @@ import re
 import shutil
 import tomllib
 import sys
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,18 +74,26 @@ def _links(path: Path) -> list[tuple[int, str, int | None]]:
                 if annot.get("/Subtype") == "/Link" and isinstance(annot.get("/Dest"), pikepdf.String)]
 
 
-def _structure(path: Path) -> Counter:
-    """How many structure elements of each type the PDF's tree holds."""
+def _structure(path: Path) -> list[tuple[int, str, str]]:
+    """The PDF's structure tree in reading order: each element's depth, type and ID (a note's;
+    a table header's only as "id", each layout numbering its own); and each entry of its ID
+    tree, as ("IDTree", name, the type of the element it names, if that element bears the name)."""
     with pikepdf.open(path) as doc:
-        found: Counter = Counter()
-        todo = [doc.Root.StructTreeRoot]
+        root = doc.Root.StructTreeRoot
+        found = []
+        todo = [(0, root)]
         while todo:
-            element = todo.pop()
+            depth, element = todo.pop()
+            if element is not root:
+                ident = str(element.get("/ID", ""))
+                found.append((depth, str(element.S), ident if element.S == "/Note" or not ident else "id"))
             kids = element.get("/K")
-            for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
-                if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
-                    found[str(kid.S)] += 1
-                    todo.append(kid)
+            kids = [k for k in (kids if isinstance(kids, pikepdf.Array) else [kids])
+                    if isinstance(k, pikepdf.Dictionary) and "/S" in k]
+            todo += [(depth + 1, kid) for kid in reversed(kids)]
+        if "/IDTree" in root:
+            found += [("IDTree", name, str(e.S) if str(e.get("/ID")) == name else "")
+                      for name, e in pikepdf.NameTree(root.IDTree).items()]
         return found
 
 
@@ -171,7 +178,11 @@ def test_every_note_stands_on_its_calls_page(sample):
 def test_bookmarks_and_structure_are_those_of_the_whole_layout(sample):
     assert _bookmarks(sample["one"]) == _bookmarks(sample["whole"])
     assert len(_bookmarks(sample["one"])) > 15
-    assert _structure(sample["one"]) == _structure(sample["whole"])
+    structure = _structure(sample["one"])
+    assert structure == _structure(sample["whole"])
+    notes = [entry for entry in structure if entry[0] == "IDTree" and entry[1].startswith("note-")]
+    assert len(notes) >= 20 and all(kind == "/Note" for _, _, kind in notes)
+    assert sum(1 for entry in structure if entry[1] == "/Note") == len(notes)
 
 
 def test_one_document_one_parent_tree_unique_ids_and_font_tags(sample):
@@ -275,11 +286,12 @@ def test_two_groups_that_open_alike_stay_two_sections_when_merged():
 
     from reportkit.writers import pdf_merge, pdf_tags
 
-    def written(text: str) -> bytes:
+    def written(text: str, group: int) -> bytes:
         html = f'<html lang="en"><title>t</title><main><section><p>{text}</p></section></main></html>'
-        return pdf_tags.retag(HTML(string=html).write_pdf(pdf_variant=pdf.PDF_VARIANT), document=False)
+        return pdf_tags.retag(HTML(string=html).write_pdf(pdf_variant=pdf.PDF_VARIANT), 1,
+                              lambda doc: pdf_merge.ready(doc, group, set()))
 
-    merged = pdf_merge.merge([written("One."), written("Two.")], [set(), set()], pdf_tags.retag_document)
+    merged = pdf_merge.merge([written("One.", 0), written("Two.", 1)], pdf_tags.retag_merged)
     with pikepdf.open(io.BytesIO(merged)) as doc:
         parts = list(doc.Root.StructTreeRoot.K[0].K)
         assert [str(p.S) for p in parts] == ["/Part"]

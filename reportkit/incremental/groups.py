@@ -5,8 +5,9 @@ begins a page). Above ``PARALLEL_CHARS`` of HTML, in reportkit's own page shell 
 margins on left and right pages, ``render`` lays the front (cover and contents) out as a group
 of its own and cuts the other parts into groups of about ``GROUP_CHARS``; it lays each group
 out and writes it in up to ``jobs`` processes, and merges the groups' PDFs
-(``writers.pdf_merge``). The tag post-pass (``writers.pdf_tags``) does its page-by-page half in
-the workers, the rest (links described, notes) on the merged file.
+(``writers.pdf_merge``). The tag post-pass (``writers.pdf_tags``) tags each group in its
+worker, but for what needs the whole (the links' descriptions, the groups' ``Part``s joined),
+done on the merged file.
 
 Each group is laid out from page 1; WeasyPrint numbers pages in their margin boxes only, made
 after the pagination (``weasyprint_fixes.paused``), so a group's layout is the same wherever
@@ -77,8 +78,6 @@ class _Group:
     """The notes laid out in it."""
     too_tall: set[int]
     """Its notes too tall for the foot of a page."""
-    stand_ins: set[str]
-    """The targets it was given stand-ins for (they are in other groups)."""
     shift: tuple[int, int]
     """(pages before it, the report's pages), as its footers number them."""
     data: bytes
@@ -148,7 +147,7 @@ def render(report: Report, theme: Theme, options: Options, previous: Path | None
     if laid is None:  # contents page numbers that never settle (none seen): the report laid out whole
         return pdf.render(report, theme, options)
     pdf.check_laid_out_notes(report, set().union(*(g.notes for g in laid)), set().union(*(g.too_tall for g in laid)))
-    merged = pdf_merge.merge([g.data for g in laid], [g.stand_ins for g in laid], pdf_tags.retag_document)
+    merged = pdf_merge.merge([g.data for g in laid], pdf_tags.retag_merged)
     return Rendered(merged, laid[0].shift[1])
 
 
@@ -251,15 +250,15 @@ def _run(shell: Shell, groups: list[tuple[int, int]], guess: Numbers | None, rep
         return sum(numbers.counts[:groups[k][0]]), sum(numbers.counts)
 
     trusted = guess is not None and len(guess.counts) == len(shell.parts)  # until a group's pages differ
-    work = [(report, theme, *_html(shell, group, toc), None if k else created, None) for k, group in enumerate(groups)]
+    work = [(report, theme, k, *_html(shell, group, toc), None if k else created, None) for k, group in enumerate(groups)]
     found: dict[int, tuple[int, dict[str, int]]] = {}  # group → (pages, anchors)
     asked: dict[int, object] = {}  # group → its worker, waiting for its place in the whole
     running: dict[object, tuple[int, object]] = {}  # pipe → (group, worker)
     done: dict[int, _Group] = {}
 
     def key(k: int) -> tuple:
-        html, date = work[k][2], work[k][4]
-        return html, date, repr(html_files(html))
+        html, date = work[k][3], work[k][5]
+        return k, html, date, repr(html_files(html))
 
     def finished(k: int, group: _Group) -> None:
         done[k], found[k], kept[key(k)] = group, (group.pages, group.anchors), group
@@ -300,10 +299,10 @@ def _run(shell: Shell, groups: list[tuple[int, int]], guess: Numbers | None, rep
                 if passes > PASSES:
                     return None
                 toc = dict(numbers.toc)
-                work[0] = (report, theme, *_html(shell, groups[0], toc), created, None)
+                work[0] = (report, theme, 0, *_html(shell, groups[0], toc), created, None)
                 done.pop(0, None)
                 if 0 in asked:
-                    asked.pop(0).reply(("again", work[0][2], work[0][3]))
+                    asked.pop(0).reply(("again", work[0][3], work[0][4]))
                 else:
                     start(0)
                 continue
@@ -324,13 +323,13 @@ def _run(shell: Shell, groups: list[tuple[int, int]], guess: Numbers | None, rep
     return [done[k] for k in range(len(groups))]
 
 
-def _lay_out(report: Report, theme: Theme, html: str, stand_ins: set[str], created: datetime | None,
+def _lay_out(report: Report, theme: Theme, index: int, html: str, stand_ins: set[str], created: datetime | None,
              shift: tuple[int, int] | None, ask) -> _Group:
-    """One group's ``html`` laid out, dated ``created`` when given, and written where it stands
+    """Group ``index``'s ``html`` laid out, dated ``created`` when given, and written where it stands
     in the whole: (pages before it, the report's pages), as ``shift`` says, else as ``ask``
     (given its pages and anchors) returns once its pages are made, or ("again", html,
     stand_ins) for a front to lay out with other numbers."""
-    from ..writers import pdf, weasyprint_fixes
+    from ..writers import pdf, pdf_merge, weasyprint_fixes
 
     place: list = []
 
@@ -354,7 +353,7 @@ def _lay_out(report: Report, theme: Theme, html: str, stand_ins: set[str], creat
     footnotes = report.meta.notes == "footnotes"
     if created is not None:
         laid_out.metadata.created = laid_out.metadata.modified = w3c_date(created)
-    # The tags' page-by-page half here, the rest on the merged file.
-    data = pdf.written(laid_out, document=False)
-    return _Group(count, anchors, pdf.laid_out_notes(pages, footnotes), pdf.overfull_notes(pages) if footnotes else set(),
-                  stand_ins, tuple(shift), data)
+    notes = pdf.laid_out_notes(pages, footnotes)
+    # Tagged here but for the links' descriptions and the groups' Parts joined, on the merged file.
+    data = pdf.written(laid_out, min(notes, default=1), lambda doc: pdf_merge.ready(doc, index, stand_ins))
+    return _Group(count, anchors, notes, pdf.overfull_notes(pages) if footnotes else set(), tuple(shift), data)

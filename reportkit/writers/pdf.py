@@ -114,15 +114,16 @@ def write_pages(laid_out: Document, pages: list[Page] | None = None, created: da
     return Rendered(written(laid_out), len(laid_out.pages))
 
 
-def written(laid_out: Document, document: bool = True) -> bytes:
-    """The tagged PDF of ``laid_out`` (``pdf_tags.retag``; without ``document``, the tags'
-    page-by-page half only). WeasyPrint writes it uncompressed and the tagger's save compresses
-    each stream once, at zlib's default level: WeasyPrint's level 9 took a fifth of the writing,
-    for streams the tagger mostly rewrites anyway, and saved nothing."""
+def written(laid_out: Document, first_note: int | None = None, ready=None) -> bytes:
+    """The tagged PDF of ``laid_out`` (``pdf_tags.retag``, which says what ``first_note`` and
+    ``ready`` do for one group of a report laid out in groups). WeasyPrint writes it
+    uncompressed and the tagger's save compresses each stream once, at zlib's default level:
+    WeasyPrint's level 9 took a fifth of the writing, for streams the tagger mostly rewrites
+    anyway, and saved nothing."""
     from . import pdf_tags  # pikepdf (qpdf) is loaded on writing, after WeasyPrint's own libraries
 
-    return pdf_tags.retag(laid_out.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=True, uncompressed_pdf=True),
-                          document)
+    data = laid_out.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=True, uncompressed_pdf=True)
+    return pdf_tags.retag(data, first_note, ready)
 
 
 def check_notes(report: Report, pages: list[Page]) -> None:

@@ -1,22 +1,26 @@
 """One PDF from the PDFs of consecutive groups of a report's pages, each written by WeasyPrint
 from a part of the report laid out alone (``incremental.groups``), with pikepdf.
 
-The pages follow one another; what WeasyPrint numbered or named per file is made one again:
+The pages follow one another; what WeasyPrint numbered or named per file is made one again.
+``ready`` does its share in each group's own process, before the tag post-pass tags the
+group's elements (``pdf_tags.retag``); ``merge`` then joins the files:
 
 - named destinations: one ``/Dests`` tree of every group's own targets. A group's links to
   targets in another group (the contents, a repeated note call) point at stand-ins its HTML
-  was given, which are left out, so each link resolves to the real target by its name;
+  was given, which ``ready`` takes out, so each link resolves to the real target by its name;
 - the structure tree: one ``Document`` holding every group's elements in order, one parent
-  tree, the pages' ``/StructParents`` and the annotations' ``/StructParent`` numbered on;
-- the element marks of WeasyPrint's tagger (``weasyprint_fixes.ELEMENT_MARK``, which
-  ``pdf_tags`` joins fragments by and then removes): numbered on past the groups before, so
-  that no element is joined with one of another group that happens to bear its number;
+  tree, the pages' ``/StructParents`` and the annotations' ``/StructParent`` numbered on, one
+  ``/IDTree`` of the groups' notes;
 - table header ``/ID``s (and the cells' ``/Headers``) prefixed by their group, font subset
-  tags renamed by group: each file numbers and tags its own from the same start;
+  tags renamed by group (``ready``): each file numbers and tags its own from the same start;
 - bookmarks: the groups' top-level entries one after another (each group begins with a
   chapter, so no entry spans two groups);
 - the catalogue (language, metadata, viewer preferences) and document information of the
   first group, which every group shares.
+
+Each group is made of whole parts, so no element but the document's ``Part`` spans two of
+them: the post-pass joins each group's fragments in its own process, and only the groups'
+``Part``s on the merged file (``pdf_tags.retag_merged``).
 
 The output depends on the inputs only: merging the same files gives the same bytes.
 """
@@ -30,38 +34,38 @@ from collections.abc import Callable
 
 import pikepdf
 
-from .weasyprint_fixes import ELEMENT_MARK
 
-MARK = "/" + ELEMENT_MARK
+def ready(pdf: pikepdf.Pdf, group: int, stand_ins: set[str]) -> None:
+    """Readies the open PDF of group ``group`` for the merge, in its own process before its
+    elements are tagged (``pdf_tags.retag``): its stand-ins (the destination names it was
+    given only for its links to targets in other groups) taken out, its table header IDs
+    prefixed and its font subsets tagged by group."""
+    _drop_stand_ins(pdf, stand_ins)
+    if group:
+        _rename_fonts(pdf, group)
+        _prefix_ids(pdf.Root.StructTreeRoot, f"g{group}-")
 
 
-def merge(groups: list[bytes], stand_ins: list[set[str]],
-          finish: Callable[[pikepdf.Pdf], None] | None = None) -> bytes:
-    """The PDF of ``groups`` one after another; ``stand_ins[k]`` are the destination names
-    group ``k`` was given only for its links to targets in other groups. ``finish`` is done on
-    the merged file before it is written (the tag post-pass's document half: one write, not two)."""
+def merge(groups: list[bytes], finish: Callable[[pikepdf.Pdf], None] | None = None) -> bytes:
+    """The PDF of ``groups`` one after another, each readied by ``ready``. ``finish`` is done on
+    the merged file before it is written (the tag post-pass's last steps: one write, not two)."""
     first = pikepdf.open(io.BytesIO(groups[0]))
     others = [pikepdf.open(io.BytesIO(data)) for data in groups[1:]]
     try:
         dests: dict[str, object] = {}
-        _take_dests(first, first, stand_ins[0], dests)
+        ids: dict[str, object] = {}
+        _take_names(first, first, dests, ids)
         root = first.Root.StructTreeRoot
         document = root.K[0]
         parents = _parents(root)
-        marks = _mark_past(first, 0)
-        _drop_stand_ins(first, stand_ins[0])
-        for k, other in enumerate(others, 1):
-            marks = _mark_past(other, marks)
-            _drop_stand_ins(other, stand_ins[k])
-            _rename_fonts(other, k)
-            _prefix_ids(other.Root.StructTreeRoot, f"g{k}-")
+        for other in others:
             offset = 1 + max(key for key, _ in parents) if parents else 0
             _renumber(other, offset)
             with warnings.catch_warnings():  # its named destinations are merged below
                 warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
                 first.pages.extend(other.pages)
-            _take_dests(first, other, stand_ins[k], dests)
             tree = first.copy_foreign(other.Root.StructTreeRoot)
+            _take_names(first, other, dests, ids, tree)
             for kid in tree.K[0].K:
                 kid.P = document
                 document.K.append(kid)
@@ -70,10 +74,9 @@ def merge(groups: list[bytes], stand_ins: list[set[str]],
         nums = pikepdf.Array([item for key, value in parents for item in (key, value)])  # one call: Array.extend copies
         root.ParentTree = first.make_indirect(pikepdf.Dictionary(Nums=nums))
         root.ParentTreeNextKey = 1 + max(key for key, _ in parents) if parents else 0
-        names = pikepdf.NameTree.new(first)
-        for name in sorted(dests):
-            names[name] = dests[name]
-        first.Root.Names = pikepdf.Dictionary(Dests=names.obj)
+        first.Root.Names = pikepdf.Dictionary(Dests=_name_tree(first, dests).obj)
+        if ids:
+            root.IDTree = _name_tree(first, ids).obj
         if finish is not None:
             finish(first)
         out = io.BytesIO()
@@ -84,9 +87,32 @@ def merge(groups: list[bytes], stand_ins: list[set[str]],
             pdf.close()
 
 
+def _take_names(target: pikepdf.Pdf, pdf: pikepdf.Pdf, dests: dict, ids: dict,
+                tree: pikepdf.Dictionary | None = None) -> None:
+    """Adds ``pdf``'s named destinations to ``dests`` (as ``target``'s objects), and the element
+    IDs of its structure tree (``tree``, its copy in ``target``) to ``ids``."""
+    if "/Names" in pdf.Root and "/Dests" in pdf.Root.Names:
+        for name, dest in pikepdf.NameTree(pdf.Root.Names.Dests).items():
+            if name not in dests:
+                dests[name] = dest if pdf is target else target.copy_foreign(pdf.make_indirect(dest))
+    tree = pdf.Root.StructTreeRoot if tree is None else tree
+    if "/IDTree" in tree:
+        for name, element in pikepdf.NameTree(tree.IDTree).items():
+            ids.setdefault(name, element)
+
+
+def _name_tree(pdf: pikepdf.Pdf, entries: dict) -> pikepdf.NameTree:
+    """A name tree of ``entries``, in the order of their names."""
+    tree = pikepdf.NameTree.new(pdf)
+    for name in sorted(entries):
+        tree[name] = entries[name]
+    return tree
+
+
 def _drop_stand_ins(pdf: pikepdf.Pdf, stand_ins: set[str]) -> None:
-    """Takes the stand-ins' element out of the structure tree: the first of the Document, a
-    ``Div`` of one empty ``Span`` per stand-in (their HTML comes first in the body)."""
+    """Takes the stand-ins out: their element of the structure tree (the first of the Document,
+    a ``Div`` of one empty ``Span`` per stand-in: their HTML comes first in the body), and their
+    named destinations."""
     if not stand_ins:
         return
     document = pdf.Root.StructTreeRoot.K[0]
@@ -95,31 +121,17 @@ def _drop_stand_ins(pdf: pikepdf.Pdf, stand_ins: set[str]) -> None:
     spans = list(first.get("/K", [])) if isinstance(first, pikepdf.Dictionary) and first.get("/S") == "/Div" else []
     if len(spans) == len(stand_ins) and all(s.get("/S") == "/Span" and not len(s.get("/K", [])) for s in spans):
         document.K = pikepdf.Array(kids[1:])
-
-
-def _mark_past(pdf: pikepdf.Pdf, start: int) -> int:
-    """Adds ``start`` to each element mark of ``pdf``; returns the first number past them."""
-    end = start
-    for obj in pdf.objects:
-        if isinstance(obj, pikepdf.Dictionary) and MARK in obj:
-            obj[MARK] = int(obj[MARK]) + start
-            end = max(end, int(obj[MARK]) + 1)
-    return end
+    if "/Names" in pdf.Root and "/Dests" in pdf.Root.Names:
+        dests = pikepdf.NameTree(pdf.Root.Names.Dests)
+        for name in sorted(stand_ins):
+            if name in dests:
+                del dests[name]
 
 
 def _parents(root: pikepdf.Dictionary) -> list[tuple[int, object]]:
     """The entries of a structure tree's parent tree, (key, value) in the order of the keys."""
     return sorted(((int(key), value) for key, value in pikepdf.NumberTree(root.ParentTree).items()),
                   key=lambda entry: entry[0])
-
-
-def _take_dests(target: pikepdf.Pdf, pdf: pikepdf.Pdf, stand_ins: set[str], dests: dict) -> None:
-    """Adds ``pdf``'s named destinations, but its stand-ins, to ``dests`` (as ``target``'s objects)."""
-    if "/Names" not in pdf.Root or "/Dests" not in pdf.Root.Names:
-        return
-    for name, dest in pikepdf.NameTree(pdf.Root.Names.Dests).items():
-        if name not in stand_ins and name not in dests:
-            dests[name] = dest if pdf is target else target.copy_foreign(pdf.make_indirect(dest))
 
 
 def _renumber(pdf: pikepdf.Pdf, offset: int) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import pikepdf
@@ -38,22 +38,41 @@ more and nothing else, in a link (a contents line); a sentence's run has words, 
 typed as a paragraph of its own is text."""
 
 
-def retag(data: bytes, document: bool = True) -> bytes:
-    """``data`` (a PDF written by WeasyPrint) with leaders and footers as artifacts, links
-    described and footnotes tagged as notes. Without ``document``, only the page-by-page half
-    (artifacts, line-end spaces, note calls): a group's PDF, whose whole-document half
-    (``retag_document``) is done on the merged file (``pdf_merge``). Its streams are saved
+def retag(data: bytes, first_note: int | None = None,
+          ready: Callable[[pikepdf.Pdf], None] | None = None) -> bytes:
+    """``data`` (a PDF written by WeasyPrint) with leaders and footers as artifacts, fragments
+    joined, footnotes tagged as notes, links described. Given ``first_note``, ``data`` is one
+    group of a report laid out in groups, whose first footnote is that note: ``ready``
+    readies it for the merge (``pdf_merge.ready``) before its elements are tagged, and its
+    links are described on the merged file (``retag_merged``). The streams are saved
     compressed, in object streams, whether ``data``'s were or not."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         if "/StructTreeRoot" in pdf.Root:
-            _retag(pdf, document)
+            _tag_pages(pdf)
+            if ready is not None:
+                ready(pdf)
+            _notes(pdf, 1 if first_note is None else first_note)
+            _unmark(pdf)
+            if first_note is None:
+                _describe_links(pdf)
+        if "/ID" in pdf.trailer:
+            del pdf.trailer.ID  # WeasyPrint's depends on its tagger's ELEMENT_MARK numbers
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return out.getvalue()
 
 
-def _retag(pdf: pikepdf.Pdf, document: bool) -> None:
-    """``retag`` on the open ``pdf``."""
+def retag_merged(pdf: pikepdf.Pdf) -> None:
+    """``retag``'s last steps on the open merge of groups that ``retag`` tagged apart
+    (``pdf_merge`` gives it the file before writing it): each group's ``Part`` joined to the
+    one before, links described."""
+    if "/StructTreeRoot" in pdf.Root and len(tops := _kids(pdf.Root.StructTreeRoot)) == 1 and _element(tops[0]):
+        _join(pdf, tops[0], deep=False)
+    _describe_links(pdf)
+
+
+def _tag_pages(pdf: pikepdf.Pdf) -> None:
+    """``retag``'s page-by-page half: artifacts, line-end spaces, note calls."""
     repeated = _repeated_headers(pdf)
     owners, fonts = _owners(pdf), {}
 
@@ -67,8 +86,6 @@ def _retag(pdf: pikepdf.Pdf, document: bool) -> None:
         _note_calls(content, runs, spaced, {run.mcid: owners.get((key, run.mcid)) for run in runs})
         if content.edits:
             page.Contents = pdf.make_stream(content.edited())
-    if document:
-        retag_document(pdf)
 
 
 def _kids(element: pikepdf.Dictionary) -> list:
@@ -631,9 +648,9 @@ def _element(kid) -> bool:
     return isinstance(kid, pikepdf.Dictionary) and "/S" in kid
 
 
-def _notes(pdf: pikepdf.Pdf) -> None:
+def _notes(pdf: pikepdf.Pdf, first: int = 1) -> None:
     """Moves each footnote out of its page's footnote area into a ``/Note`` after the paragraph
-    that calls it. WeasyPrint leaves an empty ``NonStruct`` after each call's link, and sets the
+    that calls it, numbered from ``first``. WeasyPrint leaves an empty ``NonStruct`` after each call's link, and sets the
     notes in the footnote areas in the order of their calls; they are paired in that order, and
     left as they are if the two counts differ."""
     root = pdf.Root.StructTreeRoot
@@ -671,7 +688,7 @@ def _notes(pdf: pikepdf.Pdf) -> None:
         document.K = pikepdf.Array(_kids(document) + areas)  # left as WeasyPrint set them
         return
     placed: dict[tuple[int, int], int] = {}
-    for number, (note, (placeholder, host, parent)) in enumerate(zip(notes, calls), 1):
+    for number, (note, (placeholder, host, parent)) in enumerate(zip(notes, calls), first):
         host.K = pikepdf.Array([k for k in _kids(host) if not (_element(k) and k.objgen == placeholder.objgen)])
         ident = f"note-{number}"
         element = pdf.make_indirect(pikepdf.Dictionary(
@@ -692,13 +709,14 @@ def _notes(pdf: pikepdf.Pdf) -> None:
     root.IDTree = ids.obj
 
 
-def _join(pdf: pikepdf.Pdf, element: pikepdf.Dictionary) -> None:
+def _join(pdf: pikepdf.Pdf, element: pikepdf.Dictionary, deep: bool = True) -> None:
     """Joins, under ``element``, each element with the one before it when both are fragments of
     one HTML element (``ELEMENT_MARK``): the ``Part`` of each page, a section and a paragraph
     that a page break split. The document has one ``Part`` (its ``main``), whether its pages
     come from one layout or from several. A table's parts on several pages become one table,
-    its rows one body (``_repeated_headers`` took the repeated header rows out)."""
-    parents = _Parents(pdf)
+    its rows one body (``_repeated_headers`` took the repeated header rows out). Not ``deep``,
+    only ``element``'s own children."""
+    parents = None
     todo = [element]
     while todo:
         parent = todo.pop()
@@ -708,12 +726,14 @@ def _join(pdf: pikepdf.Pdf, element: pikepdf.Dictionary) -> None:
             previous = joined[-1] if joined else None
             if (_element(kid) and previous is not None and _element(previous) and kid.S == previous.S
                     and (kid.S == "/Part" or MARK in kid and kid[MARK] == previous.get(MARK))):
+                parents = parents or _Parents(pdf)
                 _absorb(previous, kid, parents)
             else:
                 joined.append(kid)
         if len(joined) != len(kids) or not isinstance(parent.get("/K"), pikepdf.Array):
             parent.K = pikepdf.Array(joined)  # (a /K of one kid or none becomes an array, as it always did)
-        todo.extend(k for k in joined if _element(k))
+        if deep:
+            todo.extend(k for k in joined if _element(k))
 
 
 def _nest_lists(document: pikepdf.Dictionary) -> None:
@@ -810,13 +830,3 @@ def _unmark(pdf: pikepdf.Pdf) -> None:
     for obj in pdf.objects:
         if isinstance(obj, pikepdf.Dictionary) and MARK in obj:
             del obj[MARK]
-
-
-def retag_document(pdf: pikepdf.Pdf) -> None:
-    """``retag``'s whole-document half on an open PDF (``pdf_merge`` gives it the merged file
-    before writing it): fragments joined, links described, notes tagged, marks removed."""
-    _describe_links(pdf)
-    _notes(pdf)
-    _unmark(pdf)
-    if "/ID" in pdf.trailer:
-        del pdf.trailer.ID  # WeasyPrint's depends on its tagger's ELEMENT_MARK numbers
