@@ -475,3 +475,66 @@ def test_a_group_whose_pages_change_is_laid_out_once(sample, tmp_path, monkeypat
         warm = _build(folder, tmp_path / "warm", jobs, previous=sample["one"])
     assert log.read_text().split().count("True") == 1
     assert warm.read_bytes() == (tmp_path / "cold" / "sample.pdf").read_bytes()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_front_that_grows_with_its_page_numbers_still_gives_the_right_numbers(sample, tmp_path, monkeypatch, jobs):
+    # On a first build the groups are told their place while the front is laid out again with
+    # its contents' numbers; here that layout adds a page, so the groups told meanwhile stand a
+    # page too early and must be laid out again where they belong.
+    html = groups._html
+
+    def grown(shell, group, toc):
+        made, stand_ins = html(shell, group, toc)
+        if group[0] == 0 and toc:
+            made = made.replace("</body>", '<p style="break-before: page">A page more.</p></body>')
+        return made, stand_ins
+
+    monkeypatch.setattr(groups, "_html", grown)
+    with _cut_small(10_000, 15_000):
+        data = _build(sample["folder"], tmp_path / "out", jobs).read_bytes()
+    texts = page_texts(data)
+    assert len(texts) == 14 and "A page more." in texts[2]
+    assert [re.findall(r"Page (\d+) of (\d+)", text)[-1:] for text in texts[1:]] == [
+        [(str(i), "14")] for i in range(2, 15)]
+    lines = dict.fromkeys((name, page) for at, name, page in _links(tmp_path / "out" / "sample.pdf") if at == 2)
+    printed = [int(n) for n in re.findall(r" (\d+)\n", texts[1])]  # each line's number, in order
+    assert len(lines) > 8 and printed == [page for _, page in lines]
+    whole = page_texts(sample["one"].read_bytes())
+    assert [text.split("Page ")[0] for text in texts[3:]] == [text.split("Page ")[0] for text in whole[2:]]
+
+
+def test_the_groups_are_told_their_place_while_the_front_is_laid_out_again(sample, tmp_path, monkeypatch):
+    # A first build: once every group has said its pages, the groups go on to write themselves
+    # while the front is laid out again with its contents' numbers, not after.
+    import threading
+
+    from reportkit.errors import ReportError
+
+    count = len(sample["plan"])
+    lay_out_group, lay_out, fronts = groups._lay_out, pdf.lay_out, []
+
+    def group(report, theme, index, html, stand_ins, created, shift, ask):
+        def told(question):
+            answer = ask(question)
+            (tmp_path / f"told-{index}").touch()
+            return answer
+        return lay_out_group(report, theme, index, html, stand_ins, created, shift, told)
+
+    def front(html, *args):
+        if 'class="cover' in html:
+            fronts.append(html)
+            for _ in range(300 if len(fronts) > 1 else 0):
+                if all((tmp_path / f"told-{k}").exists() for k in range(1, count)):
+                    break
+                threading.Event().wait(0.1)
+            else:
+                if len(fronts) > 1:
+                    raise ReportError("the groups waited for the front")
+        return lay_out(html, *args)
+
+    monkeypatch.setattr(groups, "_lay_out", group)
+    monkeypatch.setattr(pdf, "lay_out", front)
+    with _cut_small(10_000, 15_000):
+        built = _build(sample["folder"], tmp_path / "out", 2)
+    assert built.read_bytes() == sample["one"].read_bytes()

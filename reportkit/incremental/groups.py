@@ -239,7 +239,8 @@ def _run(shell: Shell, groups: list[tuple[int, int]], guess: Numbers | None, rep
     where they put it (and laid out again should another group prove them wrong); from the
     first that has not, or without a guess, each waits for all the page counts. The front is
     laid out again until its contents show the pages the groups found (None when they never
-    do)."""
+    do); the others are told their place meanwhile, and laid out again in the rare case that
+    the front's own page count changes."""
     threads = min(jobs, len(groups)) < 2 or not can_fork() or multiprocessing.current_process().daemon
     pool = slots(1 if threads else jobs, threads)
     # The front (a few pages) runs beside the groups in a process of its own; threads take turns.
@@ -275,46 +276,44 @@ def _run(shell: Shell, groups: list[tuple[int, int]], guess: Numbers | None, rep
     passes = 1
     try:
         while True:
-            busy = [conn for conn, (k, _) in running.items() if k not in asked]
-            if busy:  # a group still laying out (or writing)
-                for conn in wait(busy):
-                    k, worker = running[conn]
-                    kind, message = worker.message()
-                    if kind == "ask":
-                        found[k], asked[k] = message, worker
-                        first, end = groups[k]
-                        if trusted and _part_counts(shell, groups[k], *message) == list(guess.counts[first:end]):
-                            asked.pop(k).reply(place(guess, k))
-                        else:
-                            trusted = False
+            if len(found) == len(groups):  # every group has said its pages: the page numbers are known
+                numbers = _numbers(shell, groups, [found[k] for k in range(len(groups))])
+                if dict(numbers.toc) != toc and (0 in asked or 0 in done):  # the front shows other page numbers
+                    passes += 1
+                    if passes > PASSES:
+                        return None
+                    toc = dict(numbers.toc)
+                    work[0] = (report, theme, 0, *_html(shell, groups[0], toc), created, None)
+                    if 0 in asked:
+                        asked.pop(0).reply(("again", work[0][3], work[0][4]))
                     else:
-                        finished(k, message[0])
-                        del running[conn]
-                        worker.close()
-                continue
-            # Every group has said its pages: the page numbers are known.
-            numbers = _numbers(shell, groups, [found[k] for k in range(len(groups))])
-            if dict(numbers.toc) != toc:  # the front shows other contents page numbers
-                passes += 1
-                if passes > PASSES:
-                    return None
-                toc = dict(numbers.toc)
-                work[0] = (report, theme, 0, *_html(shell, groups[0], toc), created, None)
-                done.pop(0, None)
-                if 0 in asked:
-                    asked.pop(0).reply(("again", work[0][3], work[0][4]))
-                else:
-                    start(0)
-                continue
-            if all(k in done and done[k].shift == place(numbers, k) for k in range(len(groups))):
-                break
-            for k in range(len(groups)):
-                if k in asked:
+                        del done[0]
+                        start(0)
+                # The others are told their place at once: should the front's pages change, a
+                # group written meanwhile is laid out again, as one written where a guess put it.
+                for k in list(asked):
                     asked.pop(k).reply(place(numbers, k))
-                elif k in done and done[k].shift != place(numbers, k):  # written where the guess put it
-                    del done[k], kept[key(k)]
-                    work[k] = (*work[k][:-1], place(numbers, k))
-                    start(k)
+                for k in list(done):
+                    if done[k].shift != place(numbers, k):
+                        del done[k], kept[key(k)]
+                        work[k] = (*work[k][:-1], place(numbers, k))
+                        start(k)
+                if len(done) == len(groups):
+                    break
+            for conn in wait([conn for conn, (k, _) in running.items() if k not in asked]):
+                k, worker = running[conn]
+                kind, message = worker.message()
+                if kind == "ask":
+                    found[k], asked[k] = message, worker
+                    first, end = groups[k]
+                    if trusted and _part_counts(shell, groups[k], *message) == list(guess.counts[first:end]):
+                        asked.pop(k).reply(place(guess, k))
+                    else:
+                        trusted = False
+                else:
+                    finished(k, message[0])
+                    del running[conn]
+                    worker.close()
     finally:
         for _, worker in running.values():
             worker.close()
