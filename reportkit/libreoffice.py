@@ -287,17 +287,24 @@ def _cache_profile(profile: Path) -> None:
 
 
 def bookmark_pages(pdf: bytes, names: list[str]) -> Pagination:
-    """The pages of the named destinations ``names`` in a PDF LibreOffice exported."""
-    from pypdf import PdfReader
+    """The pages of the named destinations ``names`` in a PDF LibreOffice exported (its
+    ``/Dests`` dictionary, or a ``/Names`` tree)."""
+    import pikepdf
 
-    reader = PdfReader(io.BytesIO(pdf))
-    found: dict[str, int] = {}
-    destinations = {key.lstrip("/"): dest for key, dest in reader.named_destinations.items()}
-    for name in names:
-        dest = destinations.get(destination_name(name))
-        if dest is not None:
-            found[name] = reader.get_destination_page_number(dest) + 1
-    return Pagination(found, len(reader.pages))
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        number = {page.objgen: i for i, page in enumerate(doc.pages, 1)}
+        dests = {str(key)[1:]: dest for key, dest in doc.Root.get("/Dests", pikepdf.Dictionary()).items()}
+        if "/Names" in doc.Root and "/Dests" in doc.Root.Names:
+            dests.update(pikepdf.NameTree(doc.Root.Names.Dests).items())
+        found: dict[str, int] = {}
+        for name in names:
+            dest = dests.get(destination_name(name))
+            if isinstance(dest, pikepdf.Dictionary) and "/D" in dest:
+                dest = dest.D
+            if isinstance(dest, pikepdf.Array) and len(dest) and isinstance(dest[0], pikepdf.Dictionary):
+                if (page := number.get(dest[0].objgen)) is not None:
+                    found[name] = page
+        return Pagination(found, len(doc.pages))
 
 
 def destination_name(bookmark: str) -> str:
@@ -316,7 +323,7 @@ def paginate(docx: bytes, names: list[str], timeout: float | None = None,
     pdf = office.to_pdf(docx, timeout)
     try:
         result = bookmark_pages(pdf, names)
-    except Exception:  # pypdf's errors on a truncated or garbage file are of many kinds
+    except Exception:  # qpdf's errors on a truncated or garbage file, and a tree not as it should be
         raise Failed("LibreOffice wrote a PDF that cannot be read") from None
     if len(result.pages) != len(set(names)):
         raise Failed("LibreOffice's PDF lacks some of the headings")

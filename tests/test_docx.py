@@ -1016,3 +1016,12 @@ def test_sample_contents_pages_are_those_of_the_pdf_in_the_styles_fonts(sample: 
     for title, page in entries:
         on_page = next(i for i, text in enumerate(pages, 1) if i > 2 and title[:40] in text)
         assert (int(page), on_page, in_pdf[title]) == (on_page, on_page, on_page), title
+
+
+@pytest.mark.parametrize("text", ["word", " lead and trail ", "a\tb", "\tstart", "x\r\ny", "a\nb\tc\rd", "\n\n"])
+def test_a_run_holds_its_text_as_python_docx_writes_it(text):
+    from reportkit.writers.docx import ooxml
+
+    theirs = ooxml.el("w:r")
+    theirs.text = text  # python-docx: a w:t per stretch of text, w:tab for a tab, w:br for a line end
+    assert etree.tostring(ooxml.run(text)) == etree.tostring(theirs)

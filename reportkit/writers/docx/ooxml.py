@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import uuid
 import zipfile
 from copy import deepcopy
@@ -295,9 +296,17 @@ def run(text: str = "", *properties: _Element, style_id: str = "") -> _Element:
         set_rpr(r, el("w:rStyle", val=style_id))
     if properties:
         set_rpr(r, *properties)
-    if text:
-        r.text = text
+    for piece in _BREAKS.split(text) if text else ():  # as python-docx's ``r.text``, not a character at a time
+        if piece == "\t":
+            r.add_tab()
+        elif piece in ("\r", "\n"):
+            r.add_br()
+        elif piece:
+            r.add_t(piece)
     return r
+
+
+_BREAKS = re.compile(r"([\t\r\n])")
 
 
 def tab_run() -> _Element:
