@@ -156,10 +156,12 @@ def build_command(report_dirs: tuple[Path, ...], formats: str, out: Path | None,
     Several folders build one after another on each core, with one summary line each.
     """
     from .incremental import build
+    from .incremental.workers import collect_in_batches
     from .outputs import BuildOptions
     from .progress import Progress
 
     start = time.perf_counter()
+    collect_in_batches()
     chosen = _formats(formats)
     dirs = report_dirs or (Path("."),)
     if len(dirs) > 1:
@@ -215,8 +217,10 @@ def _build_many(dirs: tuple[Path, ...], formats: tuple[str, ...], options, force
 @_STYLES_OPTION
 def watch_command(report_dir: Path, formats: str, out: Path | None, style: str | None) -> None:
     """Rebuild REPORT_DIR on every save until Ctrl-C."""
+    from .incremental.workers import collect_in_batches
     from .watch import watch
 
+    collect_in_batches()
     chosen = _formats(formats)
     click.echo(f"watching {report_dir} (Ctrl-C to stop)")
     try:

@@ -23,9 +23,12 @@ from typing import Iterator
 from ..libreoffice import end_with_parent
 from ..writers import import_writer
 
-GC_THRESHOLDS = (50_000, 20, 100)
-"""The collector's thresholds in a worker (Python's are 700, 10, 10): about 10 MB more at its
-peak for a group of 90 pages, a tenth of the time it spent collecting."""
+def collect_in_batches() -> None:
+    """Python's collector set for a process that makes millions of objects and keeps most of
+    them to its end (a build, a worker; WeasyPrint's layout): it runs every 50,000 new objects
+    instead of 700. A group of 90 pages then spends a tenth of the time collecting, for about
+    10 MB more at its peak."""
+    gc.set_threshold(50_000, 20, 100)
 
 
 class Forked:
@@ -91,11 +94,10 @@ def _serve(module: str, function: str, args: tuple | None, conn, parents_end, pa
            preload: str | None = None, slots=None) -> None:
     parents_end.close()  # so that the parent's death closes the pipe
     _ignore_interrupts(parent)
-    # A worker lives for one job: what it inherits is never its garbage, and what it makes is
-    # collected in large batches (WeasyPrint makes millions of objects; collecting every 700,
-    # and scanning the inherited ones each time, took a tenth of a group's layout and writing).
+    # A worker lives for one job: what it inherits is never its garbage (scanning it at each
+    # collection of the oldest objects took a tenth of a group's layout and writing).
     gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
+    collect_in_batches()
     try:
         if preload:
             import_writer(preload)
