@@ -650,9 +650,9 @@ def _element(kid) -> bool:
 
 def _notes(pdf: pikepdf.Pdf, first: int = 1) -> None:
     """Moves each footnote out of its page's footnote area into a ``/Note`` after the paragraph
-    that calls it, numbered from ``first``. WeasyPrint leaves an empty ``NonStruct`` after each call's link, and sets the
-    notes in the footnote areas in the order of their calls; they are paired in that order, and
-    left as they are if the two counts differ."""
+    that calls it, numbered from ``first``. WeasyPrint leaves an empty ``NonStruct`` after each
+    call's link, and sets the notes in the footnote areas in the order of their calls; they are
+    paired in that order, and left as they are if the two counts differ."""
     root = pdf.Root.StructTreeRoot
     tops = _kids(root)
     if len(tops) != 1 or not _element(tops[0]):
