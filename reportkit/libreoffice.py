@@ -287,23 +287,14 @@ def _cache_profile(profile: Path) -> None:
 
 
 def bookmark_pages(pdf: bytes, names: list[str]) -> Pagination:
-    """The pages of the named destinations ``names`` in a PDF LibreOffice exported (its
-    ``/Dests`` dictionary, or a ``/Names`` tree)."""
+    """The pages of the named destinations ``names`` in a PDF LibreOffice exported."""
     import pikepdf
 
+    from .pdfpages import destination_pages
+
     with pikepdf.open(io.BytesIO(pdf)) as doc:
-        number = {page.objgen: i for i, page in enumerate(doc.pages, 1)}
-        dests = {str(key)[1:]: dest for key, dest in doc.Root.get("/Dests", pikepdf.Dictionary()).items()}
-        if "/Names" in doc.Root and "/Dests" in doc.Root.Names:
-            dests.update(pikepdf.NameTree(doc.Root.Names.Dests).items())
-        found: dict[str, int] = {}
-        for name in names:
-            dest = dests.get(destination_name(name))
-            if isinstance(dest, pikepdf.Dictionary) and "/D" in dest:
-                dest = dest.D
-            if isinstance(dest, pikepdf.Array) and len(dest) and isinstance(dest[0], pikepdf.Dictionary):
-                if (page := number.get(dest[0].objgen)) is not None:
-                    found[name] = page
+        pages = destination_pages(doc)
+        found = {name: pages[destination_name(name)] for name in names if destination_name(name) in pages}
         return Pagination(found, len(doc.pages))
 
 

@@ -167,15 +167,11 @@ def read_numbers(path: Path, shell: Shell) -> Numbers | None:
     named destinations), or None when it is missing or does not have them all."""
     import pikepdf
 
+    from ..pdfpages import destination_pages
+
     try:
         with pikepdf.open(path) as pdf:
-            number = {page.objgen: i + 1 for i, page in enumerate(pdf.pages)}
-            total = len(pdf.pages)
-            found = {}
-            if "/Names" in pdf.Root and "/Dests" in pdf.Root.Names:
-                for name, dest in pikepdf.NameTree(pdf.Root.Names.Dests).items():
-                    if isinstance(dest, pikepdf.Array) and len(dest) and dest[0].objgen in number:
-                        found[name] = number[dest[0].objgen]
+            total, found = len(pdf.pages), destination_pages(pdf)
     except (OSError, pikepdf.PdfError):
         return None
     starts = [1, *(found.get(part.anchor, 0) for part in shell.parts[1:])]
