@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from multiprocessing.connection import wait
 from pathlib import Path
+from typing import NamedTuple
 
 from ..model import Report
 from ..themes import Theme, find_style
@@ -82,6 +83,18 @@ class _Group:
     """(pages before it, the report's pages), as its footers number them."""
     data: bytes
     """Its PDF (WeasyPrint's, its pages through the tag post-pass)."""
+
+
+class _Work(NamedTuple):
+    """A group's work: the arguments of ``_lay_out`` but its ``ask``."""
+
+    report: Report
+    theme: Theme
+    index: int
+    html: str
+    stand_ins: set[str]
+    created: datetime | None
+    shift: tuple[int, int] | None
 
 
 class _Again(BaseException):
@@ -247,15 +260,14 @@ def _run(shell: Shell, groups: list[tuple[int, int]], guess: Numbers | None, rep
         return sum(numbers.counts[:groups[k][0]]), sum(numbers.counts)
 
     trusted = guess is not None and len(guess.counts) == len(shell.parts)  # until a group's pages differ
-    work = [(report, theme, k, *_html(shell, group, toc), None if k else created, None) for k, group in enumerate(groups)]
+    work = [_Work(report, theme, k, *_html(shell, group, toc), None if k else created, None) for k, group in enumerate(groups)]
     found: dict[int, tuple[int, dict[str, int]]] = {}  # group → (pages, anchors)
     asked: dict[int, object] = {}  # group → its worker, waiting for its place in the whole
     running: dict[object, tuple[int, object]] = {}  # pipe → (group, worker)
     done: dict[int, _Group] = {}
 
     def key(k: int) -> tuple:
-        html, date = work[k][3], work[k][5]
-        return k, html, date, repr(html_files(html))
+        return k, work[k].html, work[k].created, repr(html_files(work[k].html))
 
     def finished(k: int, group: _Group) -> None:
         done[k], found[k], kept[key(k)] = group, (group.pages, group.anchors), group
@@ -279,9 +291,10 @@ def _run(shell: Shell, groups: list[tuple[int, int]], guess: Numbers | None, rep
                     if passes > PASSES:
                         return None
                     toc = dict(numbers.toc)
-                    work[0] = (report, theme, 0, *_html(shell, groups[0], toc), created, None)
+                    html, stand_ins = _html(shell, groups[0], toc)
+                    work[0] = work[0]._replace(html=html, stand_ins=stand_ins, shift=None)
                     if 0 in asked:
-                        asked.pop(0).reply(("again", work[0][3], work[0][4]))
+                        asked.pop(0).reply(("again", html, stand_ins))
                     else:
                         del done[0]
                         start(0)
@@ -292,7 +305,7 @@ def _run(shell: Shell, groups: list[tuple[int, int]], guess: Numbers | None, rep
                 for k in list(done):
                     if done[k].shift != place(numbers, k):
                         del done[k], kept[key(k)]
-                        work[k] = (*work[k][:-1], place(numbers, k))
+                        work[k] = work[k]._replace(shift=place(numbers, k))
                         start(k)
                 if len(done) == len(groups):
                     break
