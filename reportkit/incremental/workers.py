@@ -23,11 +23,12 @@ from typing import Iterator
 from ..libreoffice import end_with_parent
 from ..writers import import_writer
 
+
 def collect_in_batches() -> None:
     """Python's collector set for a process that makes millions of objects and keeps most of
     them to its end (a build, a worker; WeasyPrint's layout): it runs every 50,000 new objects
-    instead of 700. A group of 90 pages then spends a tenth of the time collecting, for about
-    10 MB more at its peak."""
+    instead of 700. A group of 90 pages then spends about a sixth of the time collecting (0.7 s
+    → 0.1 s, with what it inherits left out: ``_serve``), for about 10 MB more at its peak."""
     gc.set_threshold(50_000, 20, 100)
 
 
@@ -94,8 +95,8 @@ def _serve(module: str, function: str, args: tuple | None, conn, parents_end, pa
            preload: str | None = None, slots=None) -> None:
     parents_end.close()  # so that the parent's death closes the pipe
     _ignore_interrupts(parent)
-    # A worker lives for one job: what it inherits is never its garbage (scanning it at each
-    # collection of the oldest objects took a tenth of a group's layout and writing).
+    # A worker lives for one job: what it inherits is never its garbage, and its collector
+    # need not scan it each time it collects the oldest objects.
     gc.freeze()
     collect_in_batches()
     try:
