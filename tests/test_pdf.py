@@ -415,6 +415,47 @@ def test_the_sample_is_the_same_with_the_footnote_area_laid_out_whole_each_time(
     assert pdf.render(*sample).data == sample_pdf
 
 
+def test_lines_drawn_a_run_at_once_are_those_weasyprint_draws(monkeypatch):
+    """The glyphs of a line read from Pango a run at a time (weasyprint_fixes): the same PDF,
+    byte for byte, as WeasyPrint's own drawing gives, on lines of several fonts and sizes,
+    letter and word spacing, justified, right to left, in other scripts; most of them drawn
+    the new way, and those with combining marks (raised glyphs) and glyphs no font has left to
+    WeasyPrint."""
+    from weasyprint.draw import text
+
+    from reportkit.writers import weasyprint_fixes
+
+    weasyprint_fixes.apply()
+    lines = ["Plain text with kerning pairs: AV To Wa Yo, \u201cquoted\u201d \u2013 and a dash.",
+             "A <b>bold</b> and <i>italic</i> word, <code>code</code>, <sup>12</sup> and <small>small</small>.",
+             '<span style="letter-spacing: 0.7pt">Spaced letters</span> and <span style="word-spacing: 4pt">'
+             "spaced words</span> in one line.",
+             "Кириллица и латиница: права ребёнка. Ελληνικά κείμενα.",
+             '<span dir="rtl">עברית שלום עולם</span> and <span dir="rtl">مرحبا بالعالم العربية</span>.',
+             "Marks: e\u0301 a\u0308 n\u0303 q\u0323\u0307.", "A glyph no font has: \u6f22\u5b57."]
+    paragraph = " ".join(lines[:5]) * 3
+    page = (f"<html><body style='font-family: DejaVu Sans; font-size: 10pt'>"
+            f"<p style='text-align: justify'>{paragraph}</p>"
+            + "".join(f"<p style='font-size: {8 + k}pt'>{line}</p>" for k, line in enumerate(lines))
+            + f"<p style='font-family: DejaVu Serif'>{paragraph}</p></body></html>")
+    fixed = text.draw_first_line
+    whole = fixed.whole
+    drawn = {"all": 0, "whole": 0}
+
+    def counted(function, name):
+        def count(*args):
+            drawn[name] += 1
+            return function(*args)
+        return count
+
+    monkeypatch.setattr(text, "draw_first_line", counted(fixed, "all"))
+    monkeypatch.setattr(fixed, "whole", counted(whole, "whole"))
+    fast = HTML(string=page).write_pdf()
+    assert drawn["all"] > 30 and 2 <= drawn["whole"] < drawn["all"] / 4
+    monkeypatch.setattr(text, "draw_first_line", whole)
+    assert HTML(string=page).write_pdf() == fast
+
+
 def stress_report(sample: Report, chapters: int, paragraphs: int, density: float, seed: int) -> Report:
     """Short paragraphs of the sample's sentences calling its notes (``density`` per sentence)."""
     sentences = [s for p in body_paragraphs(sample) for s in re.split(r"(?<=\.)\s+", plain_text(p))
