@@ -404,6 +404,22 @@ def test_each_group_is_laid_out_once_and_the_front_again_only_for_a_wrong_guess(
     assert cold.read_bytes() == warm.read_bytes() == sample["one"].read_bytes()
 
 
+def test_a_first_build_lays_its_front_out_with_numbers_on_every_contents_line(sample, tmp_path, monkeypatch):
+    # Without an earlier PDF the front is first laid out with numbers guessed from the HTML,
+    # not with WeasyPrint's target-counter (which makes its pages again and again), then with
+    # those the groups found.
+    fronts, lay_out = [], pdf.lay_out
+    monkeypatch.setattr(pdf, "lay_out", lambda html, *args: fronts.extend([html] if 'class="cover' in html else [])
+                        or lay_out(html, *args))
+    with _cut_small(10_000, 15_000):
+        built = _build(sample["folder"], tmp_path / "cold", 1)
+    lines = len(_shell(sample["folder"]).toc)
+    assert len(fronts) == 2 and [html.count(" data-page=") for html in fronts] == [lines, lines] and lines > 8
+    guessed, found = ([int(n) for n in re.findall(r' data-page="(\d+)"', html)] for html in fronts)
+    assert guessed != found and all(b - 2 <= a <= b + 2 for a, b in zip(guessed, found))
+    assert built.read_bytes() == sample["one"].read_bytes()
+
+
 def test_contents_numbers_that_never_settle_lay_the_report_out_whole(sample, tmp_path, monkeypatch):
     monkeypatch.setattr(groups, "PASSES", 1)  # the front gets one layout: its guess (none) is wrong
     with _cut_small(10_000, 15_000):
@@ -482,11 +498,12 @@ def test_a_front_that_grows_with_its_page_numbers_still_gives_the_right_numbers(
     # On a first build the groups are told their place while the front is laid out again with
     # its contents' numbers; here that layout adds a page, so the groups told meanwhile stand a
     # page too early and must be laid out again where they belong.
-    html = groups._html
+    html, fronts = groups._html, []
 
     def grown(shell, group, toc):
         made, stand_ins = html(shell, group, toc)
-        if group[0] == 0 and toc:
+        fronts.extend([toc] if group[0] == 0 else [])
+        if len(fronts) > 1 and group[0] == 0:  # the front with the numbers the groups found
             made = made.replace("</body>", '<p style="break-before: page">A page more.</p></body>')
         return made, stand_ins
 
