@@ -17,8 +17,9 @@ element stands. While the groups' pages are those of the previous PDF in the out
 first group whose pages differ, or without a previous PDF, each waits until every group has
 said its pages, and is then told its place in the whole. Only the front depends on the
 others' pages, for its contents' page numbers: it is laid out again when they differ from the
-guess, and so is a group written at a place the guess got wrong (a wrong guess costs a layout,
-never a wrong page number).
+guess (without a previous PDF, numbers estimated from the HTML: ``_first_guess``), and so is a
+group written at a place the guess got wrong (a wrong guess costs a layout, never a wrong page
+number).
 
 The grouping is a function of the report alone, never of the machine or of ``jobs``: the PDF
 is the same, byte for byte, with one process or sixteen.
