@@ -106,9 +106,10 @@ def _keep_notes_with_their_lines() -> None:
     block._linebox_layout.reportkit_fixed = True
 
 
-FOOTNOTE_CHECK: list[tuple[float, float]] | None = None
-"""When a list (tests), each footnote area's height added up note by note is appended to it
-with the height of the area laid out whole, which is then done as well."""
+FOOTNOTE_CHECK: list[tuple[str, float, float]] | None = None
+"""When a list (tests), each footnote area's height added up note by note ("added"), or taken
+again from before notes were taken away ("again"), is appended to it with the height of the
+area laid out whole, which is then done as well."""
 
 
 def _footnote_area_note_by_note() -> None:
@@ -123,8 +124,9 @@ def _footnote_area_note_by_note() -> None:
     bottom margin, as siblings' are. The sum is the height a whole layout gives while the area
     has a border or padding at its top and bottom (the style's rule and transparent border: no
     margin collapses through them), no height or max-height of its own, and the margins are not
-    negative; otherwise, and when a note is taken away, the area is laid out whole (as the
-    first note of a page is). The pages are the same, byte for byte (the sample, the 182-page
+    negative; otherwise the area is laid out whole (as the first note of a page is). When
+    notes are taken away (their line goes on to the next page), the measure from before they
+    were added is taken again. The pages are the same, byte for byte (the sample, the 182-page
     report, the test reports); ``FOOTNOTE_CHECK`` lays the area out whole as well, to compare.
     """
     from math import inf
@@ -153,19 +155,21 @@ def _footnote_area_note_by_note() -> None:
         last = out.children[-1]
         return out.content_box_y() + out.height - (last.border_box_y() + last.border_height())
 
-    def grows(kept, area, notes) -> bool:
-        """Whether ``notes`` are those ``kept`` measured in ``area``, plus one."""
-        return bool(kept and kept[0] is area and area.height != "auto" and len(notes) == len(kept[1]) + 1
-                    and all(a is b for a, b in zip(notes, kept[1]))
-                    and getattr(area.style["max_height"], "value", None) == inf and area.style["height"] == "auto"
-                    and area.border_top_width + area.padding_top > 0
-                    and area.border_bottom_width + area.padding_bottom > 0)
+    def same(notes, measured) -> bool:
+        return len(notes) == len(measured) and all(a is b for a, b in zip(notes, measured))
 
-    def added(context, area, notes, kept) -> tuple[float, float, float] | None:
+    def grows(area, notes, last) -> bool:
+        """Whether ``notes`` are those measured ``last`` in ``area``, plus one, in an area whose
+        height adds up note by note."""
+        return (area.height != "auto" and len(notes) == len(last) + 1 and same(notes[:-1], last)
+                and getattr(area.style["max_height"], "value", None) == inf and area.style["height"] == "auto"
+                and area.border_top_width + area.padding_top > 0
+                and area.border_bottom_width + area.padding_bottom > 0)
+
+    def added(context, area, notes, height, before) -> tuple[float, float, float] | None:
         """The area's height, its frame (padding, border, margin) and its last note's bottom
-        margin with the last of ``notes`` added up to the ``kept`` measure; None when a margin
-        is negative."""
-        _, _, height, before = kept
+        margin with the last of ``notes`` added up to the measure of the others (``height``,
+        and ``before``, the bottom margin of their last); None when a margin is negative."""
         out = lay_out(context, area, notes[-1:])
         area.children = notes
         note = out.children[-1]
@@ -174,12 +178,15 @@ def _footnote_area_note_by_note() -> None:
             return None
         total = height - before + max(before, top) + note.border_height() + after
         if FOOTNOTE_CHECK is not None:
-            FOOTNOTE_CHECK.append((total, lay_out(context, area, notes).height))
+            FOOTNOTE_CHECK.append(("added", total, lay_out(context, area, notes).height))
         return total, out.margin_height() - out.height, after
 
     def measure(context) -> bool:
         area, notes, columns = context.current_footnote_area, context.current_page_footnotes, context.in_column
         kept, context._reportkit_footnotes = context.__dict__.get("_reportkit_footnotes"), None
+        # The measures of this area's notes so far, each (notes, measure, overflow), each of one
+        # note more than the one before.
+        steps = kept[1] if kept and kept[0] is area and not columns else []
         if area.height != "auto" and not columns:
             context.page_bottom += area.margin_height()
         area.children = notes
@@ -188,19 +195,30 @@ def _footnote_area_note_by_note() -> None:
             if not columns:
                 context.page_bottom -= area.margin_height()
             return False
-        overflow = False
-        found = added(context, area, notes, kept) if not columns and grows(kept, area, notes) else None
+        overflow, found = False, None
+        earlier = next((k for k, (measured, _, _) in enumerate(steps) if same(notes, measured)), None)
+        if earlier is not None:  # notes taken away: the measure from before they were added
+            steps = steps[:earlier + 1]
+            _, found, overflow = steps[-1]
+            if FOOTNOTE_CHECK is not None:
+                FOOTNOTE_CHECK.append(("again", found[0], lay_out(context, area, notes).height))
+        elif steps and grows(area, notes, steps[-1][0]):
+            found = added(context, area, notes, steps[-1][1][0], steps[-1][1][2])
         if found is None:
             out = lay_out(context, area, notes)
             last = out.children[-1]
             overflow = (last.position_y + last.margin_height() - last.margin_bottom
                         > out.position_y + out.margin_height() - out.margin_bottom)
             found = out.height, out.margin_height() - out.height, below(out)
-        height, frame, bottom = found
+        if earlier is None:
+            if not (steps and len(notes) == len(steps[-1][0]) + 1 and same(notes[:-1], steps[-1][0])):
+                steps = []
+            steps.append((list(notes), found, overflow))
+        height, frame, _ = found
         area.height = height
         if not columns:
             context.page_bottom -= height + frame
-        context._reportkit_footnotes = (area, list(notes), height, bottom)
+            context._reportkit_footnotes = (area, steps)
         return overflow
 
     measure.reportkit_fixed = True
