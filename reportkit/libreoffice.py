@@ -20,6 +20,7 @@ import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 TIMEOUT = 60
@@ -131,7 +132,7 @@ class Office:
                     [program, f"-env:UserInstallation={self.profile.as_uri()}", "--headless",
                      "--norestore", "--nolockcheck"],
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                    env=office_env(self.folder), preexec_fn=end_with_parent)
+                    env=office_env(self.folder), preexec_fn=partial(end_with_parent, os.getpid()))
             except OSError:
                 self.process = None
 
@@ -204,13 +205,16 @@ def _office_program(binary: str) -> str | None:
     return str(program) if program.is_file() and os.access(program, os.X_OK) else None
 
 
-def end_with_parent() -> None:
+def end_with_parent(parent: int | None = None) -> None:
     """In a child process (before LibreOffice starts, or a forked worker): be killed when the
-    parent dies (Linux; elsewhere nothing)."""
+    parent dies (Linux; elsewhere nothing). Given the ``parent``'s process id, end at once if
+    it died before the child asked (a build killed while it starts LibreOffice)."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
 
 
 def _convert(binary: str, source: Path, folder: Path, profile: Path, timeout: float, export: str) -> bytes:
@@ -226,7 +230,7 @@ def _convert(binary: str, source: Path, folder: Path, profile: Path, timeout: fl
         # An office started ahead on the same profile gets the file from this command.
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL, env=office_env(folder),
-                                   start_new_session=True, preexec_fn=end_with_parent)
+                                   start_new_session=True, preexec_fn=partial(end_with_parent, os.getpid()))
     except OSError as err:
         raise Failed(f"LibreOffice could not start ({err.strerror})") from None
     try:

@@ -184,6 +184,30 @@ def test_a_killed_build_leaves_no_process(tmp_path, pages, delay):
     assert _tagged(tag) == []
 
 
+def test_a_child_whose_parent_died_before_it_asked_to_die_with_it_ends(tmp_path):
+    # The race of a build killed while it starts LibreOffice: the child asks to die with its
+    # parent only once the parent is gone. Told the parent's id, it ends; not told, it lives on.
+    script = """
+import os, sys, time
+from reportkit.libreoffice import end_with_parent
+parent = os.getpid()
+for name, told in (("told", parent), ("not-told", None)):
+    if os.fork() == 0:
+        time.sleep(0.5)  # the parent has ended by now
+        end_with_parent(told)
+        open(os.path.join(sys.argv[1], name), "w").close()
+        os._exit(0)
+os._exit(0)
+"""
+    root = Path(__file__).parents[1]
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, env={**os.environ, "PYTHONPATH": str(root)})
+    deadline = time.monotonic() + 10
+    while not (tmp_path / "not-told").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["not-told"]
+
+
 @pytest.mark.slow  # builds killed at several moments, one after another (12 s)
 def test_builds_killed_or_not_leave_nothing_in_the_temporary_folder(tmp_path):
     import shutil as sh

@@ -265,6 +265,4 @@ def _ignore_interrupts(parent: int) -> None:
     """In a worker of process ``parent``: leave Ctrl-C to it, end on its terminate(), die with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's terminate() just ends us
-    end_with_parent()
-    if os.getppid() != parent:  # the parent died before we asked to die with it
-        os._exit(1)
+    end_with_parent(parent)
