@@ -112,8 +112,7 @@ def plan(shell: Shell) -> list[tuple[int, int]] | None:
     """The groups of parts (first, end) to lay out apart, the front alone first; None when the
     report is laid out whole: short, of fewer than two parts after the front, or in a style
     with a page shell of its own or with different inside and outside margins."""
-    sizes = [len(p.body) + (len(shell.summary) if p.summary else 0) + (len(shell.endnotes) if p.endnotes else 0)
-             for p in shell.parts]
+    sizes = [len(_markup(shell, part)) for part in shell.parts]
     if len(sizes) < 3 or sum(sizes) <= PARALLEL_CHARS or not own_shell(shell.theme) or not _same_sides(shell.theme):
         return None
     body = sizes[1:]
@@ -126,6 +125,11 @@ def plan(shell: Shell) -> list[tuple[int, int]] | None:
             ends.append(k + 2)
     ends.append(len(sizes))
     return [(0, 1), *zip([1, *ends[:-1]], ends)]
+
+
+def _markup(shell: Shell, part) -> str:
+    """The markup of ``part``'s own: its chapters', or the summary's, or the endnotes'."""
+    return part.body + (shell.summary if part.summary else "") + (shell.endnotes if part.endnotes else "")
 
 
 def _same_sides(theme: Theme) -> bool:
@@ -207,8 +211,7 @@ def _first_guess(shell: Shell) -> dict[str, int]:
     the front most often has the page count those give. (With no numbers at all, WeasyPrint's
     ``target-counter`` makes the front's pages again and again: 16 pages made for 6, 1.5 s
     where numbers take 0.8 s.)"""
-    text = "".join(part.body + (shell.summary if part.summary else "") + (shell.endnotes if part.endnotes else "")
-                   for part in shell.parts)
+    text = "".join(_markup(shell, part) for part in shell.parts)
     front = 2 + len(shell.toc) // TOC_LINES
     return {line.href[1:]: front + max(text.find(f' id="{line.href[1:]}"'), 0) // PAGE_CHARS for line in shell.toc}
 
