@@ -158,10 +158,9 @@ def _footnote_area_note_by_note() -> None:
     def same(notes, measured) -> bool:
         return len(notes) == len(measured) and all(a is b for a, b in zip(notes, measured))
 
-    def grows(area, notes, last) -> bool:
-        """Whether ``notes`` are those measured ``last`` in ``area``, plus one, in an area whose
-        height adds up note by note."""
-        return (area.height != "auto" and len(notes) == len(last) + 1 and same(notes[:-1], last)
+    def adds_up(area) -> bool:
+        """Whether ``area``, measured before, has a height that adds up note by note."""
+        return (area.height != "auto"
                 and getattr(area.style["max_height"], "value", None) == inf and area.style["height"] == "auto"
                 and area.border_top_width + area.padding_top > 0
                 and area.border_bottom_width + area.padding_bottom > 0)
@@ -197,12 +196,13 @@ def _footnote_area_note_by_note() -> None:
             return False
         overflow, found = False, None
         earlier = next((k for k, (measured, _, _) in enumerate(steps) if same(notes, measured)), None)
+        extends = bool(steps) and len(notes) == len(steps[-1][0]) + 1 and same(notes[:-1], steps[-1][0])
         if earlier is not None:  # notes taken away: the measure from before they were added
             steps = steps[:earlier + 1]
             _, found, overflow = steps[-1]
             if FOOTNOTE_CHECK is not None:
                 FOOTNOTE_CHECK.append(("again", found[0], lay_out(context, area, notes).height))
-        elif steps and grows(area, notes, steps[-1][0]):
+        elif extends and adds_up(area):  # one note more than last measured
             found = added(context, area, notes, steps[-1][1][0], steps[-1][1][2])
         if found is None:
             out = lay_out(context, area, notes)
@@ -211,9 +211,7 @@ def _footnote_area_note_by_note() -> None:
                         > out.position_y + out.margin_height() - out.margin_bottom)
             found = out.height, out.margin_height() - out.height, below(out)
         if earlier is None:
-            if not (steps and len(notes) == len(steps[-1][0]) + 1 and same(notes[:-1], steps[-1][0])):
-                steps = []
-            steps.append((list(notes), found, overflow))
+            steps = [*(steps if extends else ()), (list(notes), found, overflow)]
         height, frame, _ = found
         area.height = height
         if not columns:
